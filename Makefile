@@ -1,0 +1,38 @@
+# uscheme: top-level build and the two commands of the README.
+#
+#   make run        the main job: boot Debian's stock 6.1 kernel in QEMU with
+#                   uscheme.ko loaded and run the demo (installs what it needs)
+#   make check      every test (installs what it needs; first run ~20 minutes)
+#
+#   make module     build uscheme.ko for the running kernel (KDIR= to override)
+#   make userspace  build libuscheme, the uscheme tool and test programs
+#   make install    install uscheme.ko into /lib/modules/$(KVER)/updates
+#
+# The module itself is described by Kbuild.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+
+all: module userspace
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+
+userspace:
+	$(MAKE) -C userspace-drivers O=$(CURDIR)/build/userspace
+
+run:
+	bash tests/run-demo.sh
+
+check:
+	bash tests/run-all.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build
+
+.PHONY: all module install userspace run check clean

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uscheme: Redox-style scheme IPC over submission/completion rings.
+ *
+ * This file is the front door: the /dev/uscheme misc device, its file
+ * operations and ioctl decoding. One open is one ring instance (ring.c);
+ * submission is in submit.c.
+ *
+ * The module cannot be unloaded while any ring exists: every open file
+ * holds a reference on the module through the misc device's fops owner.
+ */
+#include <linux/atomic.h>
+#include <linux/compat.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "ring.h"
+#include "submit.h"
+
+/* Ring instances alive now (readable as /sys/class/misc/uscheme/rings). */
+static atomic_t uscheme_live_rings = ATOMIC_INIT(0);
+
+static u64 uscheme_features(void)
+{
+	return USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32;
+}
+
+static int uscheme_open(struct inode *inode, struct file *file)
+{
+	struct uscheme_ring *ring = uscheme_ring_alloc();
+
+	if (!ring)
+		return -ENOMEM;
+	file->private_data = ring;
+	atomic_inc(&uscheme_live_rings);
+	return stream_open(inode, file);
+}
+
+static int uscheme_release(struct inode *inode, struct file *file)
+{
+	uscheme_ring_free(file->private_data);
+	atomic_dec(&uscheme_live_rings);
+	return 0;
+}
+
+static long uscheme_ioctl_setup(struct uscheme_ring *ring,
+				struct uscheme_params __user *uarg)
+{
+	struct uscheme_params p;
+	int ret;
+
+	if (copy_from_user(&p, uarg, sizeof(p)))
+		return -EFAULT;
+	/* Output fields are ignored on input. */
+	p.cqe_size = 0;
+	p.features = 0;
+	p.ring_size = 0;
+	p.sqes_size = 0;
+	p.cqes_size = 0;
+	ret = uscheme_ring_setup(ring, &p);
+	if (ret)
+		return ret;
+	/*
+	 * The ring stays set up if this copy fails; the caller can still
+	 * learn the layout from the ring header.
+	 */
+	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+static long uscheme_ioctl_enter(struct uscheme_ring *ring,
+				struct uscheme_enter __user *uarg)
+{
+	struct uscheme_enter e;
+	bool getevents, has_timeout;
+	u32 submitted = 0;
+	long ret = 0;
+
+	if (copy_from_user(&e, uarg, sizeof(e)))
+		return -EFAULT;
+	if (!uscheme_ring_is_ready(ring))
+		return -EBADFD;
+	if ((e.flags & ~USCHEME_ENTER_FLAGS) || e.resv0 ||
+	    memchr_inv(e.resv, 0, sizeof(e.resv)))
+		return -EINVAL;
+	getevents = e.flags & USCHEME_ENTER_GETEVENTS;
+	has_timeout = e.flags & USCHEME_ENTER_TIMEOUT;
+	if (has_timeout && (!getevents || e.timeout_ns < 0))
+		return -EINVAL;
+	if (getevents && e.min_complete > ring->cq_entries)
+		return -EINVAL;
+
+	if (e.to_submit)
+		ret = uscheme_ring_submit(ring, e.to_submit, &submitted);
+	if (!ret && getevents)
+		ret = uscheme_ring_wait(ring, e.min_complete, has_timeout,
+					e.timeout_ns);
+
+	e.submitted = submitted;
+	e.ready = uscheme_cq_ready(ring);
+	if (copy_to_user(uarg, &e, sizeof(e)))
+		return -EFAULT;
+	return ret;
+}
+
+static long uscheme_ioctl_stats(struct uscheme_ring *ring,
+				struct uscheme_stats __user *uarg)
+{
+	struct uscheme_stats st;
+
+	if (!uscheme_ring_is_ready(ring))
+		return -EBADFD;
+	uscheme_ring_get_stats(ring, &st);
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct uscheme_ring *ring = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	u64 features;
+
+	switch (cmd) {
+	case USCHEME_IOC_SETUP:
+		return uscheme_ioctl_setup(ring, uarg);
+	case USCHEME_IOC_ENTER:
+		return uscheme_ioctl_enter(ring, uarg);
+	case USCHEME_IOC_STATS:
+		return uscheme_ioctl_stats(ring, uarg);
+	case USCHEME_IOC_FEATURES:
+		features = uscheme_features();
+		return copy_to_user(uarg, &features, sizeof(features)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int uscheme_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return uscheme_ring_mmap(file->private_data, vma);
+}
+
+static const struct file_operations uscheme_fops = {
+	.owner		= THIS_MODULE,
+	.open		= uscheme_open,
+	.release	= uscheme_release,
+	.unlocked_ioctl	= uscheme_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= uscheme_mmap,
+};
+
+static ssize_t rings_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&uscheme_live_rings));
+}
+static DEVICE_ATTR_RO(rings);
+
+static struct attribute *uscheme_attrs[] = {
+	&dev_attr_rings.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(uscheme);
+
+static struct miscdevice uscheme_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "uscheme",
+	.fops	= &uscheme_fops,
+	.groups	= uscheme_groups,
+	/* Rings are unprivileged, like io_uring; privileged ops check per op. */
+	.mode	= 0666,
+};
+
+static int __init uscheme_init(void)
+{
+	/* The ABI's sizes and layout, as documented in uapi/uscheme.h. */
+	BUILD_BUG_ON(sizeof(struct uscheme_sqe) != 64);
+	BUILD_BUG_ON(sizeof(struct uscheme_req) != 64);
+	BUILD_BUG_ON(sizeof(struct uscheme_cqe) != 16);
+	BUILD_BUG_ON(sizeof(struct uscheme_cqe32) != 32);
+	BUILD_BUG_ON(sizeof(struct uscheme_params) != 72);
+	BUILD_BUG_ON(sizeof(struct uscheme_enter) != 48);
+	BUILD_BUG_ON(sizeof(struct uscheme_stats) != 128);
+	BUILD_BUG_ON(sizeof(struct uscheme_ring_hdr) != 128);
+	BUILD_BUG_ON(offsetof(struct uscheme_ring_hdr, cq_head) != 64);
+	BUILD_BUG_ON(offsetof(struct uscheme_sqe, user_data) != 32);
+	BUILD_BUG_ON(offsetof(struct uscheme_req, tag) != 8);
+	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
+
+	return misc_register(&uscheme_misc);
+}
+
+static void __exit uscheme_exit(void)
+{
+	misc_deregister(&uscheme_misc);
+}
+
+module_init(uscheme_init);
+module_exit(uscheme_exit);
+
+MODULE_DESCRIPTION("uscheme: Redox-style scheme IPC over submission/completion rings");
+MODULE_AUTHOR("The uscheme developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");

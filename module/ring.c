@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ring instances: setup, the shared-memory layout, completion posting with
+ * CQ reservation and overflow parking, and waiting for completions.
+ *
+ * Submission (reading SQEs) lives in submit.c; this file owns the CQ.
+ */
+#include <linux/hrtimer.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "ring.h"
+
+/* A completion waiting for CQ room (see the reservation invariant in ring.h). */
+struct uscheme_parked_cqe {
+	struct list_head node;
+	u64 user_data;
+	s32 res;
+	u32 flags;
+};
+
+/*
+ * Entries between @head and @tail, at most @entries. A larger distance
+ * (a producer that wrote garbage into its index) is clamped, and reported
+ * through @clamped, so no caller ever walks past the ring.
+ */
+u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped)
+{
+	u32 n = tail - head;
+
+	*clamped = n > entries;
+	return *clamped ? entries : n;
+}
+
+/*
+ * Free CQ slots, given the kernel's @tail, the user's @head and @reserved
+ * slots promised to work in flight or parked. A @head that makes the queue
+ * look over-full counts as full: nothing new is accepted until userspace
+ * repairs its index.
+ */
+u32 uscheme_cq_room(u32 tail, u32 head, u32 entries, u32 reserved)
+{
+	u32 pending = tail - head;
+
+	if (pending > entries)
+		pending = entries;
+	if (reserved >= entries - pending)
+		return 0;
+	return entries - pending - reserved;
+}
+
+int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries)
+{
+	u32 sq = p->sq_entries, cq = p->cq_entries;
+
+	if (p->flags & ~USCHEME_SETUP_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(p->resv, 0, sizeof(p->resv)))
+		return -EINVAL;
+	if (!sq || sq > USCHEME_MAX_SQ_ENTRIES || !is_power_of_2(sq))
+		return -EINVAL;
+	if (!cq)
+		cq = min_t(u32, 2 * sq, USCHEME_MAX_CQ_ENTRIES);
+	else if (cq < sq || cq > USCHEME_MAX_CQ_ENTRIES || !is_power_of_2(cq))
+		return -EINVAL;
+	if (p->flags & USCHEME_SETUP_SCHEME)
+		return -EOPNOTSUPP;	/* the "Schemes" issue */
+	*cq_entries = cq;
+	return 0;
+}
+
+struct uscheme_ring *uscheme_ring_alloc(void)
+{
+	struct uscheme_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
+
+	if (!ring)
+		return NULL;
+	mutex_init(&ring->submit_lock);
+	spin_lock_init(&ring->cq_lock);
+	init_waitqueue_head(&ring->cq_wait);
+	INIT_LIST_HEAD(&ring->overflow);
+	return ring;
+}
+
+/* Called when the last reference to the ring's file is gone. */
+void uscheme_ring_free(struct uscheme_ring *ring)
+{
+	struct uscheme_parked_cqe *pc, *tmp;
+
+	list_for_each_entry_safe(pc, tmp, &ring->overflow, node)
+		kfree(pc);
+	uscheme_region_free(&ring->cqes_rg);
+	uscheme_region_free(&ring->sqes_rg);
+	uscheme_region_free(&ring->hdr_rg);
+	mutex_destroy(&ring->submit_lock);
+	kfree(ring);
+}
+
+bool uscheme_ring_is_ready(struct uscheme_ring *ring)
+{
+	/* Pairs with the release in uscheme_ring_setup(). */
+	return smp_load_acquire(&ring->ready);
+}
+
+int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
+{
+	u32 cq_entries, cqe_size;
+	int ret;
+
+	mutex_lock(&ring->submit_lock);
+	ret = -EBUSY;
+	if (ring->ready)
+		goto out;
+	ret = uscheme_params_check(p, &cq_entries);
+	if (ret)
+		goto out;
+	cqe_size = (p->flags & USCHEME_SETUP_CQE32) ?
+		sizeof(struct uscheme_cqe32) : sizeof(struct uscheme_cqe);
+
+	ret = uscheme_region_alloc(&ring->hdr_rg, sizeof(struct uscheme_ring_hdr));
+	if (ret)
+		goto out;
+	ret = uscheme_region_alloc(&ring->sqes_rg,
+				   (size_t)p->sq_entries * sizeof(struct uscheme_sqe));
+	if (ret)
+		goto free_hdr;
+	ret = uscheme_region_alloc(&ring->cqes_rg, (size_t)cq_entries * cqe_size);
+	if (ret)
+		goto free_sqes;
+
+	ring->setup_flags = p->flags;
+	ring->sq_entries = p->sq_entries;
+	ring->cq_entries = cq_entries;
+	ring->cqe_size = cqe_size;
+	ring->hdr = ring->hdr_rg.vaddr;
+	ring->sqes = ring->sqes_rg.vaddr;
+	ring->cqes = ring->cqes_rg.vaddr;
+	ring->hdr->sq_mask = p->sq_entries - 1;
+	ring->hdr->sq_entries = p->sq_entries;
+	ring->hdr->cq_mask = cq_entries - 1;
+	ring->hdr->cq_entries = cq_entries;
+
+	p->cq_entries = cq_entries;
+	p->cqe_size = cqe_size;
+	p->features = USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32;
+	p->ring_size = uscheme_region_size(&ring->hdr_rg);
+	p->sqes_size = uscheme_region_size(&ring->sqes_rg);
+	p->cqes_size = uscheme_region_size(&ring->cqes_rg);
+	/* Publishes everything above to mmap and enter, which load-acquire. */
+	smp_store_release(&ring->ready, true);
+	mutex_unlock(&ring->submit_lock);
+	return 0;
+
+free_sqes:
+	uscheme_region_free(&ring->sqes_rg);
+free_hdr:
+	uscheme_region_free(&ring->hdr_rg);
+out:
+	mutex_unlock(&ring->submit_lock);
+	return ret;
+}
+
+/*
+ * The regions never change after setup and the file (so the ring) outlives
+ * this call, so no lock is needed.
+ */
+int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma)
+{
+	if (!uscheme_ring_is_ready(ring))
+		return -EBADFD;
+
+	switch (vma->vm_pgoff) {
+	case USCHEME_OFF_RING >> PAGE_SHIFT:
+		return uscheme_region_mmap(&ring->hdr_rg, vma, false);
+	case USCHEME_OFF_SQES >> PAGE_SHIFT:
+		return uscheme_region_mmap(&ring->sqes_rg, vma, false);
+	case USCHEME_OFF_CQES >> PAGE_SHIFT:
+		/* Only the kernel produces CQEs on a client ring. */
+		return uscheme_region_mmap(&ring->cqes_rg, vma, true);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Reserve up to @want CQ slots for work about to be consumed; returns how many. */
+u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want)
+{
+	unsigned long flags;
+	u32 head, room;
+
+	spin_lock_irqsave(&ring->cq_lock, flags);
+	/* Pairs with the user's release of cq_head after reading its CQEs. */
+	head = smp_load_acquire(&ring->hdr->cq_head);
+	room = uscheme_cq_room(ring->cq_tail, head, ring->cq_entries,
+			       ring->inflight + ring->nr_overflow);
+	want = min(want, room);
+	ring->inflight += want;
+	spin_unlock_irqrestore(&ring->cq_lock, flags);
+	return want;
+}
+
+/* Write one CQE if the user's head leaves a free slot. Caller holds cq_lock. */
+static bool uscheme_cq_write_locked(struct uscheme_ring *ring, u64 user_data,
+				    s32 res, u32 flags)
+{
+	struct uscheme_cqe *cqe;
+	u32 head;
+
+	/* The user has finished reading every slot before its head (release). */
+	head = smp_load_acquire(&ring->hdr->cq_head);
+	if (ring->cq_tail - head >= ring->cq_entries)
+		return false;
+	cqe = ring->cqes + (size_t)(ring->cq_tail & (ring->cq_entries - 1)) *
+		ring->cqe_size;
+	WRITE_ONCE(cqe->user_data, user_data);
+	WRITE_ONCE(cqe->res, res);
+	WRITE_ONCE(cqe->flags, flags);
+	if (ring->cqe_size == sizeof(struct uscheme_cqe32)) {
+		struct uscheme_cqe32 *big = (struct uscheme_cqe32 *)cqe;
+
+		WRITE_ONCE(big->big[0], 0);
+		WRITE_ONCE(big->big[1], 0);
+	}
+	ring->cq_tail++;
+	/* Entry contents before the tail that publishes them. */
+	smp_store_release(&ring->hdr->cq_tail, ring->cq_tail);
+	atomic64_inc(&ring->stats.completed);
+	return true;
+}
+
+/* Move parked completions into the CQ while it has room. Caller holds cq_lock. */
+static void uscheme_cq_flush_locked(struct uscheme_ring *ring)
+{
+	struct uscheme_parked_cqe *pc;
+
+	while ((pc = list_first_entry_or_null(&ring->overflow,
+					      struct uscheme_parked_cqe, node))) {
+		if (!uscheme_cq_write_locked(ring, pc->user_data, pc->res, pc->flags))
+			return;
+		list_del(&pc->node);
+		kfree(pc);
+		ring->nr_overflow--;
+	}
+	WRITE_ONCE(ring->hdr->cq_flags,
+		   READ_ONCE(ring->hdr->cq_flags) & ~USCHEME_CQ_F_OVERFLOW);
+}
+
+/*
+ * Complete one unit of work that holds a CQ reservation. Safe from any
+ * context. Order is kept: nothing overtakes a parked completion.
+ */
+void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
+		     u32 flags)
+{
+	struct uscheme_parked_cqe *pc;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->cq_lock, irqflags);
+	if (!WARN_ON_ONCE(!ring->inflight))
+		ring->inflight--;
+	uscheme_cq_flush_locked(ring);
+	if (list_empty(&ring->overflow) &&
+	    uscheme_cq_write_locked(ring, user_data, res, flags))
+		goto wake;
+
+	/* Only reachable when userspace moved cq_head backwards. */
+	atomic64_inc(&ring->stats.overflow);
+	WRITE_ONCE(ring->hdr->cq_overflow, READ_ONCE(ring->hdr->cq_overflow) + 1);
+	pc = kmalloc(sizeof(*pc), GFP_ATOMIC | __GFP_ACCOUNT);
+	if (!pc) {
+		atomic64_inc(&ring->stats.lost);
+		goto wake;
+	}
+	pc->user_data = user_data;
+	pc->res = res;
+	pc->flags = flags;
+	list_add_tail(&pc->node, &ring->overflow);
+	ring->nr_overflow++;
+	WRITE_ONCE(ring->hdr->cq_flags,
+		   READ_ONCE(ring->hdr->cq_flags) | USCHEME_CQ_F_OVERFLOW);
+wake:
+	spin_unlock_irqrestore(&ring->cq_lock, irqflags);
+	if (wq_has_sleeper(&ring->cq_wait))
+		wake_up_all(&ring->cq_wait);
+}
+
+/* CQEs ready for userspace, as its own head says, clamped to the CQ size. */
+u32 uscheme_cq_ready(struct uscheme_ring *ring)
+{
+	bool clamped;
+	u32 head;
+
+	/* Pairs with the user's release of cq_head. */
+	head = smp_load_acquire(&ring->hdr->cq_head);
+	return uscheme_ring_count(head, READ_ONCE(ring->cq_tail),
+				  ring->cq_entries, &clamped);
+}
+
+static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
+{
+	unsigned long flags;
+
+	if (!list_empty_careful(&ring->overflow)) {
+		spin_lock_irqsave(&ring->cq_lock, flags);
+		uscheme_cq_flush_locked(ring);
+		spin_unlock_irqrestore(&ring->cq_lock, flags);
+	}
+	return uscheme_cq_ready(ring) >= min_complete;
+}
+
+/*
+ * Sleep until at least @min_complete CQEs are ready. Returns 0, -ETIME when
+ * the timeout ran out first, or -EINTR when a signal arrived.
+ */
+int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
+		      bool has_timeout, s64 timeout_ns)
+{
+	int ret;
+
+	if (uscheme_wait_done(ring, min_complete))
+		return 0;
+	if (has_timeout && !timeout_ns)
+		return -ETIME;
+	atomic64_inc(&ring->stats.waits);
+	if (has_timeout)
+		ret = wait_event_interruptible_hrtimeout(ring->cq_wait,
+							 uscheme_wait_done(ring, min_complete),
+							 ns_to_ktime(timeout_ns));
+	else
+		ret = wait_event_interruptible(ring->cq_wait,
+					       uscheme_wait_done(ring, min_complete));
+	return ret == -ERESTARTSYS ? -EINTR : ret;
+}
+
+void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->submitted = atomic64_read(&ring->stats.submitted);
+	st->completed = atomic64_read(&ring->stats.completed);
+	st->rejected = atomic64_read(&ring->stats.rejected);
+	st->overflow = atomic64_read(&ring->stats.overflow);
+	st->sq_clamped = atomic64_read(&ring->stats.sq_clamped);
+	st->busy = atomic64_read(&ring->stats.busy);
+	st->waits = atomic64_read(&ring->stats.waits);
+	st->lost = atomic64_read(&ring->stats.lost);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "tests/ring_kunit.c"
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A ring instance: one open of /dev/uscheme.
+ *
+ * Lock order: submit_lock (mutex) -> cq_lock (spinlock) -> cq_wait's lock.
+ *
+ * submit_lock serializes setup, submission and anything that reads the SQ;
+ * it protects sq_head. cq_lock protects cq_tail, inflight and the overflow
+ * list, and is taken from any context that completes work (never sleeps
+ * while held). The shared header is kernel memory that userspace may change
+ * at any moment: the kernel reads the two user-written indices (sq_tail,
+ * cq_head) with acquire loads, once per pass, and never reads back what it
+ * writes itself.
+ *
+ * CQ reservation invariant (cq_lock): at submission every consumed SQE takes
+ * one CQ slot, so
+ *	pending CQEs + inflight + nr_overflow <= cq_entries
+ * holds while userspace behaves. Completions therefore always find a slot,
+ * unless userspace moved cq_head backwards; then the completion is parked on
+ * the overflow list and delivered, in order, once there is room again.
+ */
+#ifndef _USCHEME_RING_H
+#define _USCHEME_RING_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "../uapi/uscheme.h"
+#include "region.h"
+
+struct uscheme_ring_stats {
+	atomic64_t submitted;
+	atomic64_t completed;
+	atomic64_t rejected;
+	atomic64_t overflow;
+	atomic64_t sq_clamped;
+	atomic64_t busy;
+	atomic64_t waits;
+	atomic64_t lost;
+};
+
+struct uscheme_ring {
+	struct mutex submit_lock;	/* see the lock order above */
+	spinlock_t cq_lock;		/* see the lock order above */
+	wait_queue_head_t cq_wait;	/* woken when CQEs are posted */
+
+	/* Set once by setup, under submit_lock; read with acquire. */
+	bool ready;
+	u32 setup_flags;
+	u32 sq_entries;
+	u32 cq_entries;
+	u32 cqe_size;
+
+	u32 sq_head;		/* submit_lock: next SQE to consume */
+	u32 cq_tail;		/* cq_lock: next CQE slot to fill */
+	u32 inflight;		/* cq_lock: consumed SQEs not yet completed */
+	u32 nr_overflow;	/* cq_lock: entries on @overflow */
+	struct list_head overflow; /* cq_lock: parked completions, oldest first */
+
+	struct uscheme_region hdr_rg;
+	struct uscheme_region sqes_rg;
+	struct uscheme_region cqes_rg;
+	struct uscheme_ring_hdr *hdr;
+	struct uscheme_sqe *sqes;
+	void *cqes;
+
+	struct uscheme_ring_stats stats;
+};
+
+/* Ring index arithmetic (pure; exercised by KUnit). */
+u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped);
+u32 uscheme_cq_room(u32 tail, u32 head, u32 entries, u32 reserved);
+int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries);
+
+struct uscheme_ring *uscheme_ring_alloc(void);
+void uscheme_ring_free(struct uscheme_ring *ring);
+int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p);
+bool uscheme_ring_is_ready(struct uscheme_ring *ring);
+int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma);
+
+u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want);
+void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
+		     u32 flags);
+u32 uscheme_cq_ready(struct uscheme_ring *ring);
+int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
+		      bool has_timeout, s64 timeout_ns);
+void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st);
+
+#endif /* _USCHEME_RING_H */

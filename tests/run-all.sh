@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Every test of uscheme, in order:
+#   builds (module W=1 on Debian 6.1 and 6.12 headers and the debug kernel,
+#   userspace -Werror), sparse, checkpatch --strict, DKMS, the userspace suites
+#   in QEMU on Debian's stock 6.1 and 6.12 kernels, and KUnit plus the same
+#   suites on the debug kernel (KASAN, lockdep, UBSAN, kmemleak).
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+# Logs: build/test-logs/. The first run builds the debug kernel (cached in
+# /var/cache/uscheme, override with USCHEME_CACHE).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=$top/build/test-logs
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+failures=()
+t_start=$(date +%s)
+
+pass() { passed=$((passed + 1)); printf '  PASS %s\n' "$1"; }
+fail() { failed=$((failed + 1)); failures+=("$1"); printf '  FAIL %s%s\n' "$1" "${2:+ ($2)}"; }
+skip() { skipped=$((skipped + 1)); printf '  SKIP %s (%s)\n' "$1" "$2"; }
+phase() { printf '\n== %s  [%ds]\n' "$1" $(( $(date +%s) - t_start )); }
+
+# step NAME CMD...: one test, its output in build/test-logs/NAME.log
+step() {
+	local name=$1 log
+	shift
+	log=$logs/${name//[^A-Za-z0-9._-]/_}.log
+	if "$@" >"$log" 2>&1; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "log: ${log#"$top"/}"
+	tail -n 15 "$log" | sed 's/^/      | /'
+	return 1
+}
+
+summary() {
+	phase "summary"
+	if [ ${#failures[@]} -gt 0 ]; then
+		printf 'failed:\n'
+		printf '  %s\n' "${failures[@]}"
+	fi
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" = 0 ]
+	exit $?
+}
+
+# Kernel problems that fail a VM run, looked for after the module loads.
+kernel_problems() {
+	sed -n '/^USCHEME-VM: booted/,$p' "$1" | grep -E \
+		'BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Kernel panic|Oops|general protection fault|kmemleak report follows|unreferenced object|INFO: task .* blocked|Call Trace' |
+		head -n 20
+}
+
+# check_vm LABEL OUTDIR: the VM-level results of one boot.
+check_vm() {
+	local label=$1 out=$2 problems
+	if grep -q '^USCHEME-VM: insmod ok' "$out/console.log"; then
+		pass "$label: insmod"
+	else
+		fail "$label: insmod" "see ${out#"$top"/}/console.log"
+	fi
+	if grep -q '^USCHEME-VM: rmmod ok' "$out/console.log"; then
+		pass "$label: rmmod after the suites (no ring left behind)"
+	else
+		fail "$label: rmmod after the suites" "see ${out#"$top"/}/console.log"
+	fi
+	if grep -q '^USCHEME-VM: done' "$out/console.log"; then
+		pass "$label: VM ran to the end"
+	else
+		fail "$label: VM ran to the end" "hang, panic or timeout; see ${out#"$top"/}/console.log"
+	fi
+	problems=$(kernel_problems "$out/console.log")
+	if [ -z "$problems" ]; then
+		pass "$label: no kernel warnings, sanitizer or kmemleak reports"
+	else
+		fail "$label: kernel warnings or sanitizer reports" "see ${out#"$top"/}/console.log"
+		printf '%s\n' "$problems" | sed 's/^/      | /'
+	fi
+}
+
+# tap_results LABEL FILE: count each TAP result of the guest's suites.
+tap_results() {
+	local label=$1 file=$2 suite="" line n=0 plan=""
+	if [ ! -s "$file" ]; then
+		fail "$label: suites produced no output"
+		return
+	fi
+	while IFS= read -r line; do
+		case "$line" in
+		"# suite "*) suite=${line#\# suite } ;;
+		"ok "*) n=$((n + 1)); pass "$label: $suite/${line#ok * - }" ;;
+		"not ok "*) n=$((n + 1)); fail "$label: $suite/${line#not ok * - }" ;;
+		"1.."*) plan=$((${plan:-0} + ${line#1..})) ;;
+		"  "*) printf '      | %s\n' "$line" ;;
+		esac
+	done <"$file"
+	if [ -z "$plan" ] || [ "$plan" != "$n" ]; then
+		fail "$label: suites finished (planned ${plan:-?}, ran $n)"
+	fi
+}
+
+phase "dependencies (Debian packages; the first run installs them)"
+if ! step "install dependencies" bash tests/install-deps.sh; then
+	summary
+fi
+
+phase "userspace build (C11, -Wall -Wextra -Werror, static)"
+step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
+bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/uscheme")
+
+phase "module builds (W=1, warnings fail) and sparse"
+declare -A ko kdir_of
+for series in 6.1 6.12; do
+	if read -r img kdir kver < <(bash tests/stock-kernel.sh "$series" 2>>"$logs/stock-kernels.log"); then
+		kdir_of[$series]=$kdir
+		if step "module build $kver W=1" bash tests/build-module.sh "$kdir" "$top/build/module/$kver"; then
+			ko[$series]=$top/build/module/$kver/src/uscheme.ko
+			echo "$img" >"$top/build/module/$kver/kernel-image"
+		fi
+		step "sparse $kver" bash tests/sparse.sh "$kdir" "$top/build/sparse/$kver"
+	else
+		fail "stock kernel $series" "log: build/test-logs/stock-kernels.log"
+	fi
+done
+
+phase "debug kernel (linux-source-6.1 + KUnit, KASAN, lockdep, UBSAN, kmemleak; cached)"
+dbg=""
+if dbg=$(bash tests/kernel/build-debug-kernel.sh 2> >(tee "$logs/debug-kernel.log" >&2)); then
+	pass "debug kernel build"
+	step "module build debug kernel W=1" bash tests/build-module.sh "$dbg/tree" "$top/build/module/debug" &&
+		ko[debug]=$top/build/module/debug/src/uscheme.ko
+else
+	fail "debug kernel build" "log: build/test-logs/debug-kernel.log"
+	dbg=""
+fi
+
+phase "checkpatch --strict"
+if [ -n "$dbg" ]; then
+	step "checkpatch --strict module/ uapi/" perl "$dbg/tree/scripts/checkpatch.pl" --strict --no-tree \
+		--quiet -f module/*.c module/*.h module/tests/*.c uapi/uscheme.h
+else
+	fail "checkpatch" "needs the extracted kernel source of the debug kernel"
+fi
+
+phase "DKMS add/build/install on both header series"
+step "dkms" bash tests/dkms-test.sh
+
+for series in 6.1 6.12; do
+	[ -n "${ko[$series]:-}" ] || { fail "VM $series: no module built"; continue; }
+	kver=$(basename "$(dirname "$(dirname "${ko[$series]}")")")
+	phase "QEMU: Debian stock $kver, userspace suites"
+	out=$top/build/vm/$kver
+	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
+		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
+		"${bins[@]}" --timeout 900 >"$logs/vm-$kver.log" 2>&1
+	tap_results "$kver" "$out/tests.log"
+	check_vm "$kver" "$out"
+done
+
+if [ -n "${ko[debug]:-}" ]; then
+	phase "QEMU: debug kernel, KUnit and userspace suites under KASAN/lockdep/UBSAN/kmemleak"
+	out=$top/build/vm/debug
+	bash tests/qemu/run-vm.sh --kernel "$dbg/bzImage" --module "${ko[debug]}" \
+		--script tests/vm-suites.sh --out "$out" "${bins[@]}" --timeout 1800 --mem 2048 \
+		>"$logs/vm-debug.log" 2>&1
+	step "KUnit (kunit.py parse)" bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
+	sed -n 's/^.*Testing complete\. /      | KUnit: /p' "$logs/KUnit__kunit.py_parse_.log"
+	tap_results "debug" "$out/tests.log"
+	check_vm "debug" "$out"
+	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
+		pass "debug: kmemleak scan after rmmod is clean"
+	else
+		fail "debug: kmemleak scan after rmmod" "see build/vm/debug/console.log"
+	fi
+else
+	fail "QEMU debug kernel run" "no module for the debug kernel"
+fi
+
+summary

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The main job: build everything, boot Debian's stock 6.1 kernel under QEMU
+# with uscheme.ko loaded as a dev box would (insmod), create a ring, run NOP
+# round trips through it and print what happened, statistics included.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+echo ">> [1/4] dependencies (first run installs Debian packages: a few minutes)"
+bash tests/install-deps.sh
+echo ">> [2/4] userspace build"
+make -s -C userspace-drivers O="$top/build/userspace"
+read -r img kdir kver < <(bash tests/stock-kernel.sh 6.1)
+echo ">> [3/4] uscheme.ko for $kver"
+ko=$(bash tests/build-module.sh "$kdir" "$top/build/module/$kver")
+echo ">> [4/4] booting $kver in QEMU (software emulation, ~15 s)"
+out=$top/build/vm/demo
+if ! bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script tests/demo-guest.sh \
+	--out "$out" --file build/userspace/uscheme --timeout 300; then
+	echo "demo: the VM did not finish; console log: $out/console.log" >&2
+	exit 1
+fi
+echo
+grep -E '^(USCHEME-VM: (booted|insmod)|uscheme)' "$out/console.log" | sed 's/^USCHEME-VM: /vm: /'
+cat "$out/tests.log"
+grep -q '^demo: ok' "$out/tests.log"

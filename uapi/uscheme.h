@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * uscheme: Redox-style scheme IPC for Linux over submission/completion rings.
+ *
+ * This is the one ABI header, shared by the kernel module and all userspace.
+ *
+ * A ring instance
+ * ---------------
+ * Each open of /dev/uscheme is one ring instance. USCHEME_IOC_SETUP sizes it
+ * (once per open), three mmap regions map it, and USCHEME_IOC_ENTER submits
+ * entries and waits for completions:
+ *
+ *   region        mmap offset            producer -> consumer (client ring)
+ *   ring header   USCHEME_OFF_RING       indices, both directions
+ *   SQE array     USCHEME_OFF_SQES       user -> kernel, 64-byte entries
+ *   CQE array     USCHEME_OFF_CQES       kernel -> user, 16 or 32 bytes each
+ *
+ * Indices are free-running __u32 counters; an entry lives at
+ * array[index & mask]. The producer writes entries, then store-releases its
+ * tail; the consumer load-acquires the tail, reads entries, then
+ * store-releases its head. The kernel keeps private copies of its own
+ * indices, reads the user's index once per pass, clamps (tail - head) to the
+ * ring size, and copies every SQE once before it validates it. Garbage in a
+ * ring is the submitter's own problem: it yields -EINVAL completions, never a
+ * kernel crash, hang or a dead ring.
+ *
+ * A scheme ring (USCHEME_SETUP_SCHEME, "Schemes" issue) flips the data
+ * direction: the kernel produces struct uscheme_req entries in the SQE array
+ * (mapped read-only) and the daemon produces responses (struct uscheme_cqe)
+ * in the CQE array (mapped writable).
+ *
+ * Errors are negative errno values, in CQE res fields and as ioctl/mmap
+ * return values. Every reserved field must be zero (-EINVAL otherwise), and
+ * every flags field rejects unknown bits with -EINVAL.
+ */
+#ifndef _UAPI_USCHEME_H
+#define _UAPI_USCHEME_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define USCHEME_DEVICE		"/dev/uscheme"
+
+/* Ring sizes: powers of two. */
+#define USCHEME_MAX_SQ_ENTRIES	4096
+#define USCHEME_MAX_CQ_ENTRIES	8192
+
+/* USCHEME_IOC_SETUP flags (struct uscheme_params.flags). */
+#define USCHEME_SETUP_CQE32	_BITUL(0) /* 32-byte CQEs (struct uscheme_cqe32) */
+#define USCHEME_SETUP_SCHEME	_BITUL(1) /* a scheme ring ("Schemes" issue) */
+#define USCHEME_SETUP_FLAGS	(USCHEME_SETUP_CQE32 | USCHEME_SETUP_SCHEME)
+
+/*
+ * Feature bits returned by USCHEME_IOC_SETUP in struct uscheme_params.features
+ * (and by USCHEME_IOC_FEATURES): what this module implements. A feature that
+ * is absent means its ops complete with -EOPNOTSUPP.
+ */
+#define USCHEME_FEAT_NOP	_BITULL(0) /* NOP, enter with timeout, stats */
+#define USCHEME_FEAT_CQE32	_BITULL(1) /* USCHEME_SETUP_CQE32 */
+#define USCHEME_FEAT_SCHEME	_BITULL(2) /* scheme rings and client ops */
+#define USCHEME_FEAT_FILES_UPDATE _BITULL(3) /* USCHEME_OP_FILES_UPDATE */
+#define USCHEME_FEAT_DEVICE	_BITULL(4) /* kernel-served device schemes */
+
+/*
+ * mmap offsets of the three regions (page aligned). Map at most the size
+ * returned in struct uscheme_params, from the region's start; MAP_SHARED
+ * only, never PROT_EXEC.
+ */
+#define USCHEME_OFF_RING	0x00000000ULL
+#define USCHEME_OFF_SQES	0x10000000ULL
+#define USCHEME_OFF_CQES	0x20000000ULL
+
+/**
+ * struct uscheme_params - argument of USCHEME_IOC_SETUP (in/out)
+ * @sq_entries:	in: SQ entries, a power of two, 1..USCHEME_MAX_SQ_ENTRIES
+ * @cq_entries:	in: CQ entries, a power of two, @sq_entries..USCHEME_MAX_CQ_ENTRIES,
+ *		or 0 for 2 * @sq_entries (capped at the maximum)
+ *		out: the CQ size chosen
+ * @flags:	in: USCHEME_SETUP_*
+ * @cqe_size:	out: bytes per CQE (16, or 32 with USCHEME_SETUP_CQE32)
+ * @features:	out: USCHEME_FEAT_*
+ * @ring_size:	out: length to mmap at USCHEME_OFF_RING
+ * @sqes_size:	out: length to mmap at USCHEME_OFF_SQES
+ * @cqes_size:	out: length to mmap at USCHEME_OFF_CQES
+ * @resv:	must be zero
+ *
+ * Errors: -EINVAL (bad sizes, unknown flags, non-zero reserved fields),
+ * -EBUSY (this open is already set up), -EOPNOTSUPP (a flag this module does
+ * not implement yet), -ENOMEM, -EFAULT.
+ */
+struct uscheme_params {
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 flags;
+	__u32 cqe_size;
+	__u64 features;
+	__u64 ring_size;
+	__u64 sqes_size;
+	__u64 cqes_size;
+	__u64 resv[3];
+};
+
+/*
+ * The ring header, mapped read-write at USCHEME_OFF_RING. Each field is
+ * written by one side only, named in its comment; the kernel never trusts a
+ * field it writes itself (it keeps a private copy) and reads each user field
+ * with READ_ONCE, once per pass.
+ */
+struct uscheme_ring_hdr {
+	/* Submission queue: user produces, kernel consumes. */
+	__u32 sq_head;		/* kernel */
+	__u32 sq_tail;		/* user */
+	__u32 sq_mask;		/* kernel, constant */
+	__u32 sq_entries;	/* kernel, constant */
+	__u32 sq_flags;		/* kernel, none defined yet */
+	__u32 sq_clamped;	/* kernel: passes where (tail - head) exceeded the ring */
+	__u32 sq_pad[10];
+	/* Completion queue: kernel produces, user consumes. */
+	__u32 cq_head;		/* user */
+	__u32 cq_tail;		/* kernel */
+	__u32 cq_mask;		/* kernel, constant */
+	__u32 cq_entries;	/* kernel, constant */
+	__u32 cq_flags;		/* kernel: USCHEME_CQ_F_* */
+	__u32 cq_overflow;	/* kernel: completions parked because the CQ was full */
+	__u32 cq_pad[10];
+};
+
+/* cq_flags: completions are parked in the kernel; consume CQEs and enter. */
+#define USCHEME_CQ_F_OVERFLOW	_BITUL(0)
+
+/*
+ * Ops (struct uscheme_sqe.opcode). Fields an op does not name must be zero
+ * (-EINVAL otherwise). An opcode >= USCHEME_OP_LAST completes with -EINVAL.
+ * The issue named in brackets implements the op; until it lands, the op
+ * completes with -EOPNOTSUPP and its feature bit is clear.
+ *
+ * NOP		No arguments. res = 0.
+ * OPEN		[Schemes] addr = "scheme:path", NUL-terminated; len = buffer
+ *		length including the NUL, at most USCHEME_PATH_MAX; op_flags =
+ *		O_* flags. res = the new handle's fd.
+ *		Errors: -ENOENT (no such scheme), -ENAMETOOLONG, the daemon's.
+ * CLOSE	[Schemes] fd. res = 0, or the daemon's error.
+ * READ		[Schemes] fd; addr/len = buffer; off = offset, or
+ *		USCHEME_OFF_CURRENT for the file position. res = bytes read.
+ * WRITE	[Schemes] as READ. res = bytes written.
+ * FSTAT	[Schemes] fd; addr/len = stat buffer. res = 0.
+ * FSYNC	[Schemes] fd. res = 0.
+ * FTRUNCATE	[Schemes] fd; off = new length. res = 0.
+ * DUP		[Schemes] fd; addr/len = suffix (may be empty). res = new fd.
+ * CALL		[Schemes] fd; addr/len = input; addr2/len2 = output;
+ *		op_flags = scheme-defined. res = bytes of output.
+ * FILES_UPDATE	[FilesUpdate] addr/len = array of interest entries.
+ * CANCEL	[Schemes] addr = user_data of the request to cancel.
+ *		res = 0, -ENOENT (not found), -EALREADY (completing).
+ * SEND_EVENT	[FilesUpdate] scheme ring only: raise readiness on one of
+ *		the daemon's handles.
+ */
+enum uscheme_op {
+	USCHEME_OP_NOP = 0,
+	USCHEME_OP_OPEN,
+	USCHEME_OP_CLOSE,
+	USCHEME_OP_READ,
+	USCHEME_OP_WRITE,
+	USCHEME_OP_FSTAT,
+	USCHEME_OP_FSYNC,
+	USCHEME_OP_FTRUNCATE,
+	USCHEME_OP_DUP,
+	USCHEME_OP_CALL,
+	USCHEME_OP_FILES_UPDATE,
+	USCHEME_OP_CANCEL,
+	USCHEME_OP_SEND_EVENT,
+	USCHEME_OP_LAST,	/* first invalid opcode */
+};
+
+/* SQE flags (struct uscheme_sqe.flags): none defined yet; must be zero. */
+#define USCHEME_SQE_FLAGS	0
+
+/* off value for READ/WRITE: use and advance the file position. */
+#define USCHEME_OFF_CURRENT	(~0ULL)
+#define USCHEME_PATH_MAX	4096
+
+/**
+ * struct uscheme_sqe - submission queue entry, 64 bytes (client ring)
+ * @opcode:	USCHEME_OP_*; >= USCHEME_OP_LAST completes with -EINVAL
+ * @flags:	USCHEME_SQE_*; unknown bits complete with -EINVAL
+ * @ioprio:	reserved, must be zero
+ * @fd:		the handle the op acts on (ops that take one), else zero
+ * @off:	file offset (READ, WRITE, FTRUNCATE), else zero
+ * @addr:	user pointer to the op's buffer, else zero
+ * @len:	length of @addr's buffer, else zero
+ * @op_flags:	per-op flags, else zero
+ * @user_data:	returned unchanged in the CQE
+ * @addr2:	second user buffer (CALL output), else zero
+ * @len2:	length of @addr2's buffer, else zero
+ * @resv0:	must be zero
+ * @resv1:	must be zero
+ */
+struct uscheme_sqe {
+	__u8  opcode;
+	__u8  flags;
+	__u16 ioprio;
+	__s32 fd;
+	__u64 off;
+	__u64 addr;
+	__u32 len;
+	__u32 op_flags;
+	__u64 user_data;
+	__u64 addr2;
+	__u32 len2;
+	__u32 resv0;
+	__u64 resv1;
+};
+
+/**
+ * struct uscheme_req - a request the kernel produces on a scheme ring, 64 bytes
+ * (layout of the SQE array when USCHEME_SETUP_SCHEME is set)
+ * @opcode:	USCHEME_OP_* (OPEN .. CANCEL)
+ * @flags:	none defined yet
+ * @resv0:	zero
+ * @len2:	second length (CALL output capacity)
+ * @tag:	kernel-assigned; the response's user_data must echo it
+ * @id:		the daemon's handle id (its OPEN result), zero for OPEN
+ * @off:	offset argument
+ * @buf:	offset of this request's buffer in the daemon's data area
+ * @len:	length argument
+ * @op_flags:	per-op flags
+ * @pid:	the caller's thread group id, in the daemon's pid namespace
+ * @uid:	the caller's effective uid, in the daemon's user namespace
+ * @gid:	the caller's effective gid, in the daemon's user namespace
+ * @resv1:	zero
+ */
+struct uscheme_req {
+	__u8  opcode;
+	__u8  flags;
+	__u16 resv0;
+	__u32 len2;
+	__u64 tag;
+	__u64 id;
+	__u64 off;
+	__u64 buf;
+	__u32 len;
+	__u32 op_flags;
+	__u32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 resv1;
+};
+
+/**
+ * struct uscheme_cqe - completion queue entry, 16 bytes
+ * @user_data:	the SQE's user_data (client ring); the request's tag (a
+ *		daemon's response on a scheme ring)
+ * @res:	result: >= 0 on success, -errno on failure
+ * @flags:	USCHEME_CQE_F_*
+ */
+struct uscheme_cqe {
+	__u64 user_data;
+	__s32 res;
+	__u32 flags;
+};
+
+/* A 32-byte CQE (USCHEME_SETUP_CQE32): @big carries results that need more. */
+struct uscheme_cqe32 {
+	struct uscheme_cqe cqe;
+	__u64 big[2];
+};
+
+/* CQE flags. */
+#define USCHEME_CQE_F_EVENT	_BITUL(0) /* FilesUpdate readiness, res = event mask */
+#define USCHEME_CQE_F_MORE	_BITUL(1) /* a multishot registration stays armed */
+
+/**
+ * struct uscheme_enter - argument of USCHEME_IOC_ENTER (in/out)
+ * @to_submit:	in: submit up to this many SQEs (fewer if the SQ holds fewer)
+ * @min_complete: in: with USCHEME_ENTER_GETEVENTS, wait until at least this
+ *		many CQEs are ready (at most the CQ size)
+ * @flags:	in: USCHEME_ENTER_*
+ * @submitted:	out: SQEs consumed by this call (also when it fails with
+ *		-EINTR, -ETIME or -EBUSY after submitting some)
+ * @timeout_ns:	in: with USCHEME_ENTER_TIMEOUT, the longest wait, relative
+ * @ready:	out: CQEs ready when the call returned
+ * @resv0:	must be zero
+ * @resv:	must be zero
+ *
+ * Returns 0 on success. Errors: -EINVAL (bad flags, reserved fields,
+ * min_complete larger than the CQ), -EBADFD (no USCHEME_IOC_SETUP yet),
+ * -EBUSY (nothing could be submitted because the CQ has no room for the
+ * completions: reap CQEs first), -ETIME (timeout before min_complete),
+ * -EINTR (a signal arrived while waiting), -EFAULT.
+ */
+struct uscheme_enter {
+	__u32 to_submit;
+	__u32 min_complete;
+	__u32 flags;
+	__u32 submitted;
+	__s64 timeout_ns;
+	__u32 ready;
+	__u32 resv0;
+	__u64 resv[2];
+};
+
+#define USCHEME_ENTER_GETEVENTS	_BITUL(0)
+#define USCHEME_ENTER_TIMEOUT	_BITUL(1)
+#define USCHEME_ENTER_FLAGS	(USCHEME_ENTER_GETEVENTS | USCHEME_ENTER_TIMEOUT)
+
+/**
+ * struct uscheme_stats - argument of USCHEME_IOC_STATS (out): this ring's
+ * counters since setup
+ * @submitted:	SQEs consumed
+ * @completed:	CQEs posted
+ * @rejected:	SQEs that failed validation (-EINVAL completions)
+ * @overflow:	completions parked because the CQ was full when they came
+ * @sq_clamped:	passes that found (sq_tail - sq_head) larger than the SQ
+ * @busy:	enter calls refused with -EBUSY (CQ backpressure)
+ * @waits:	enter calls that slept waiting for completions
+ * @lost:	parked completions dropped because the kernel had no memory
+ *		to park them (only possible when userspace moved cq_head
+ *		backwards or the system is out of memory)
+ * @resv:	zero
+ */
+struct uscheme_stats {
+	__u64 submitted;
+	__u64 completed;
+	__u64 rejected;
+	__u64 overflow;
+	__u64 sq_clamped;
+	__u64 busy;
+	__u64 waits;
+	__u64 lost;
+	__u64 resv[8];
+};
+
+#define USCHEME_IOC_MAGIC	0xB8 /* unassigned in ioctl-number.rst */
+/* Size the ring and get the mmap layout; once per open. */
+#define USCHEME_IOC_SETUP	_IOWR(USCHEME_IOC_MAGIC, 0x00, struct uscheme_params)
+/* Submit and/or wait. */
+#define USCHEME_IOC_ENTER	_IOWR(USCHEME_IOC_MAGIC, 0x01, struct uscheme_enter)
+/* Read this ring's counters (-EBADFD before setup). */
+#define USCHEME_IOC_STATS	_IOR(USCHEME_IOC_MAGIC, 0x02, struct uscheme_stats)
+/* The module's feature bits (USCHEME_FEAT_*), without setting up a ring. */
+#define USCHEME_IOC_FEATURES	_IOR(USCHEME_IOC_MAGIC, 0x03, __u64)
+
+#endif /* _UAPI_USCHEME_H */

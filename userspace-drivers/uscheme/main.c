@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uscheme: the command-line tool.
+ *
+ *   uscheme features            module feature bits
+ *   uscheme nop [COUNT [DEPTH]] NOP round trips through a fresh ring, then
+ *                               the ring's statistics
+ *
+ * Later work adds: schemes, ls, cat, write, stat, stats, bind, bench.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../libuscheme/libuscheme.h"
+
+static const char *const feature_names[] = {
+	"nop", "cqe32", "scheme", "files_update", "device",
+};
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: uscheme features\n"
+		   "       uscheme nop [COUNT [DEPTH]]   (COUNT default 100000, DEPTH 1..%d, default 32)\n",
+		USCHEME_MAX_SQ_ENTRIES);
+	return f == stderr ? 2 : 0;
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "uscheme: %s: %s%s\n", what, strerror(-err),
+		err == -ENOENT ? " (is uscheme.ko loaded?)" : "");
+	return 1;
+}
+
+static int cmd_features(void)
+{
+	uint64_t f;
+	size_t i;
+	int err = us_features(&f);
+
+	if (err)
+		return fail(USCHEME_DEVICE, err);
+	printf("features 0x%" PRIx64 ":", f);
+	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+		if (f & (1ULL << i))
+			printf(" %s", feature_names[i]);
+	printf("\n");
+	return 0;
+}
+
+static int parse_u32(const char *s, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v == 0 || v > max)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int cmd_nop(unsigned int count, unsigned int depth)
+{
+	unsigned int sq = 1, done = 0, sent = 0;
+	struct uscheme_stats st;
+	struct timespec a, b;
+	struct us_ring r;
+	double secs;
+	int err;
+
+	while (sq < depth)
+		sq *= 2;
+	err = us_ring_init(&r, sq, 0, 0);
+	if (err)
+		return fail("ring setup", err);
+	printf("ring: %u SQ entries, %u CQ entries, %u-byte CQEs, features 0x%" PRIx64 "\n",
+	       r.sq_entries, r.cq_entries, r.cqe_size, r.features);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	while (done < count) {
+		struct uscheme_cqe *cqe;
+
+		while (sent < count && sent - done < depth) {
+			struct uscheme_sqe *sqe = us_get_sqe(&r);
+
+			if (!sqe)
+				break;
+			us_prep_nop(sqe, sent++);
+		}
+		err = us_submit_and_wait(&r, 1);
+		if (err < 0 && err != -EBUSY) {
+			us_ring_exit(&r);
+			return fail("enter", err);
+		}
+		while ((cqe = us_peek_cqe(&r))) {
+			if (cqe->res != 0 || cqe->user_data != done) {
+				fprintf(stderr, "uscheme: unexpected completion %" PRIu64 " res %d (want %u)\n",
+					(uint64_t)cqe->user_data, cqe->res, done);
+				us_ring_exit(&r);
+				return 1;
+			}
+			us_cqe_seen(&r);
+			done++;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	err = us_ring_stats(&r, &st);
+	us_ring_exit(&r);
+	if (err)
+		return fail("stats", err);
+	printf("%u NOP round trips at queue depth %u: all completed in order, %.3f s (%.0f/s)\n",
+	       done, depth, secs, secs > 0 ? done / secs : 0.0);
+	printf("stats: submitted %" PRIu64 " completed %" PRIu64 " rejected %" PRIu64
+	       " overflow %" PRIu64 " busy %" PRIu64 " waits %" PRIu64 " lost %" PRIu64 "\n",
+	       (uint64_t)st.submitted, (uint64_t)st.completed, (uint64_t)st.rejected,
+	       (uint64_t)st.overflow, (uint64_t)st.busy, (uint64_t)st.waits, (uint64_t)st.lost);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int count = 100000, depth = 32;
+
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return usage(stdout);
+	if (!strcmp(argv[1], "features") && argc == 2)
+		return cmd_features();
+	if (!strcmp(argv[1], "nop") && argc <= 4) {
+		if (argc > 2 && parse_u32(argv[2], 1UL << 31, &count)) {
+			fprintf(stderr, "uscheme: bad COUNT '%s'\n", argv[2]);
+			return 2;
+		}
+		if (argc > 3 && parse_u32(argv[3], USCHEME_MAX_SQ_ENTRIES, &depth)) {
+			fprintf(stderr, "uscheme: bad DEPTH '%s' (1..%d)\n", argv[3],
+				USCHEME_MAX_SQ_ENTRIES);
+			return 2;
+		}
+		return cmd_nop(count, depth);
+	}
+	return usage(stderr);
+}

@@ -93,10 +93,12 @@ tap_results() {
 		return
 	fi
 	while IFS= read -r line; do
+		line=${line%$'\r'}	# the serial port ends lines with CR LF
 		case "$line" in
 		"# suite "*) suite=${line#\# suite } ;;
 		"ok "*) n=$((n + 1)); pass "$label: $suite/${line#ok * - }" ;;
 		"not ok "*) n=$((n + 1)); fail "$label: $suite/${line#not ok * - }" ;;
+		"1.."*[!0-9]*) ;;
 		"1.."*) plan=$((${plan:-0} + ${line#1..})) ;;
 		"  "*) printf '      | %s\n' "$line" ;;
 		esac
@@ -104,6 +106,19 @@ tap_results() {
 	if [ -z "$plan" ] || [ "$plan" != "$n" ]; then
 		fail "$label: suites finished (planned ${plan:-?}, ran $n)"
 	fi
+}
+
+# kunit_results LOG: count each KUnit case from kunit.py parse's per-case lines.
+kunit_results() {
+	local line n=0
+	while IFS= read -r line; do
+		case "$line" in
+		*"] [PASSED] "*) n=$((n + 1)); pass "KUnit: ${line##*] }" ;;
+		*"] [SKIPPED] "*) n=$((n + 1)); skip "KUnit: ${line##*] }" "skipped by the test" ;;
+		*"] [FAILED] "* | *"] [CRASHED] "*) n=$((n + 1)); fail "KUnit: ${line##*] }" ;;
+		esac
+	done < <(grep -E '^\[[0-9:]+\] \[(PASSED|FAILED|SKIPPED|CRASHED)\] [A-Za-z0-9_]+$' "$1")
+	[ "$n" -gt 0 ] || fail "KUnit: no test case results"
 }
 
 phase "dependencies (Debian packages; the first run installs them)"
@@ -170,8 +185,9 @@ if [ -n "${ko[debug]:-}" ]; then
 	bash tests/qemu/run-vm.sh --kernel "$dbg/bzImage" --module "${ko[debug]}" \
 		--script tests/vm-suites.sh --out "$out" "${bins[@]}" --timeout 1800 --mem 2048 \
 		>"$logs/vm-debug.log" 2>&1
-	step "KUnit (kunit.py parse)" bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
-	sed -n 's/^.*Testing complete\. /      | KUnit: /p' "$logs/KUnit__kunit.py_parse_.log"
+	step "KUnit: every suite reported, kunit.py parse clean" \
+		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
+	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
 	tap_results "debug" "$out/tests.log"
 	check_vm "debug" "$out"
 	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then

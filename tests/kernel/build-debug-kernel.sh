@@ -15,6 +15,8 @@ if [ -f "$out/.done" ]; then
 	exit 0
 fi
 mkdir -p "$cache"
+# Builds for other configs or sources are stale: they take ~2 GB each.
+find "$cache" -maxdepth 1 -name 'debug-kernel-*' ! -name "debug-kernel-$key" -exec rm -rf {} +
 rm -rf "$out"
 mkdir -p "$out"
 echo ">> building the debug test kernel (linux-source $srcver) into $out" >&2

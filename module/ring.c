@@ -37,6 +37,22 @@ u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped)
 }
 
 /*
+ * CQEs ready between the user's @head and the kernel's @tail. A head ahead
+ * of the tail counts as none ready: a lockless reader may see the user
+ * consume an entry (published first) before the private tail that counts it,
+ * and a corrupt head must not make waiters return early. A head too far
+ * behind is clamped to the ring size.
+ */
+u32 uscheme_cq_pending(u32 head, u32 tail, u32 entries)
+{
+	s32 d = (s32)(tail - head);
+
+	if (d <= 0)
+		return 0;
+	return min_t(u32, d, entries);
+}
+
+/*
  * Free CQ slots, given the kernel's @tail, the user's @head and @reserved
  * slots promised to work in flight or parked. A @head that makes the queue
  * look over-full counts as full: nothing new is accepted until userspace
@@ -207,15 +223,14 @@ u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want)
 static bool uscheme_cq_write_locked(struct uscheme_ring *ring, u64 user_data,
 				    s32 res, u32 flags)
 {
+	u32 tail = ring->cq_tail, head;
 	struct uscheme_cqe *cqe;
-	u32 head;
 
 	/* The user has finished reading every slot before its head (release). */
 	head = smp_load_acquire(&ring->hdr->cq_head);
-	if (ring->cq_tail - head >= ring->cq_entries)
+	if (tail - head >= ring->cq_entries)
 		return false;
-	cqe = ring->cqes + (size_t)(ring->cq_tail & (ring->cq_entries - 1)) *
-		ring->cqe_size;
+	cqe = ring->cqes + (size_t)(tail & (ring->cq_entries - 1)) * ring->cqe_size;
 	WRITE_ONCE(cqe->user_data, user_data);
 	WRITE_ONCE(cqe->res, res);
 	WRITE_ONCE(cqe->flags, flags);
@@ -225,9 +240,14 @@ static bool uscheme_cq_write_locked(struct uscheme_ring *ring, u64 user_data,
 		WRITE_ONCE(big->big[0], 0);
 		WRITE_ONCE(big->big[1], 0);
 	}
-	ring->cq_tail++;
-	/* Entry contents before the tail that publishes them. */
-	smp_store_release(&ring->hdr->cq_tail, ring->cq_tail);
+	/* Entry contents before the tail that publishes them to userspace. */
+	smp_store_release(&ring->hdr->cq_tail, tail + 1);
+	/*
+	 * The published tail before the private copy lockless waiters read
+	 * (uscheme_cq_ready()): a waiter that counts an entry returns to a CQ
+	 * that shows it.
+	 */
+	smp_store_release(&ring->cq_tail, tail + 1);
 	atomic64_inc(&ring->stats.completed);
 	return true;
 }
@@ -291,13 +311,13 @@ wake:
 /* CQEs ready for userspace, as its own head says, clamped to the CQ size. */
 u32 uscheme_cq_ready(struct uscheme_ring *ring)
 {
-	bool clamped;
 	u32 head;
 
 	/* Pairs with the user's release of cq_head. */
 	head = smp_load_acquire(&ring->hdr->cq_head);
-	return uscheme_ring_count(head, READ_ONCE(ring->cq_tail),
-				  ring->cq_entries, &clamped);
+	/* Pairs with the second release in uscheme_cq_write_locked(). */
+	return uscheme_cq_pending(head, smp_load_acquire(&ring->cq_tail),
+				  ring->cq_entries);
 }
 
 static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)

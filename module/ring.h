@@ -56,7 +56,7 @@ struct uscheme_ring {
 	u32 cqe_size;
 
 	u32 sq_head;		/* submit_lock: next SQE to consume */
-	u32 cq_tail;		/* cq_lock: next CQE slot to fill */
+	u32 cq_tail;		/* cq_lock to write (release); lockless readers acquire */
 	u32 inflight;		/* cq_lock: consumed SQEs not yet completed */
 	u32 nr_overflow;	/* cq_lock: entries on @overflow */
 	struct list_head overflow; /* cq_lock: parked completions, oldest first */
@@ -73,6 +73,7 @@ struct uscheme_ring {
 
 /* Ring index arithmetic (pure; exercised by KUnit). */
 u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped);
+u32 uscheme_cq_pending(u32 head, u32 tail, u32 entries);
 u32 uscheme_cq_room(u32 tail, u32 head, u32 entries, u32 reserved);
 int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries);
 

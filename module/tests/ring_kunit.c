@@ -43,6 +43,19 @@ static void ring_count_clamps(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, clamped);
 }
 
+/* Readiness never counts from a head that is ahead of the tail. */
+static void cq_pending_math(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(0, 0, 8), 0U);
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(0, 5, 8), 5U);
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(U32_MAX - 1, 2, 8), 4U);
+	/* the user consumed an entry our private tail does not count yet */
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(21567, 21566, 32), 0U);
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(0, U32_MAX, 32), 0U);
+	/* a head far behind: clamped */
+	KUNIT_EXPECT_EQ(test, uscheme_cq_pending(0, 100, 8), 8U);
+}
+
 static void cq_room_math(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, uscheme_cq_room(0, 0, 8, 0), 8U);
@@ -230,6 +243,7 @@ static struct kunit_case uscheme_ring_cases[] = {
 	KUNIT_CASE(ring_count_plain),
 	KUNIT_CASE(ring_count_wraps),
 	KUNIT_CASE(ring_count_clamps),
+	KUNIT_CASE(cq_pending_math),
 	KUNIT_CASE(cq_room_math),
 	KUNIT_CASE(params_rules),
 	KUNIT_CASE(cq_reserve_and_post),

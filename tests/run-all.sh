@@ -126,9 +126,31 @@ if ! step "install dependencies" bash tests/install-deps.sh; then
 	summary
 fi
 
-phase "userspace build (C11, -Wall -Wextra -Werror, static)"
+phase "userspace builds (C11, -Wall -Wextra -Werror; static, and ASan+UBSan)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
-bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/uscheme")
+bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/reactor_test"
+      --file "$top/build/userspace/uscheme")
+# The same suites built with ASan, UBSan and LeakSanitizer (dynamic, so the
+# 6.1 VM gets the libraries too); valgrind cannot run in the test VM.
+asan_bins=()
+asan=$top/build/userspace-asan
+if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATIC= -j"$(nproc)" \
+	SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"; then
+	cp "$asan/ring_test" "$asan/ring_test-asan"
+	cp "$asan/reactor_test" "$asan/reactor_test-asan"
+	asan_bins=(--file "$asan/ring_test-asan" --file "$asan/reactor_test-asan")
+	for lib in $(ldd "$asan/ring_test" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		asan_bins+=(--rootfile "$lib")
+	done
+fi
+
+phase "host: library unit tests under valgrind (no kernel needed)"
+host=$top/build/userspace-host
+if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" STATIC= -j"$(nproc)"; then
+	valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
+		"$host/reactor_test" unit_ >"$logs/valgrind-reactor.log" 2>&1
+	tap_results "host valgrind" "$logs/valgrind-reactor.log"
+fi
 
 phase "module builds (W=1, warnings fail) and sparse"
 declare -A ko kdir_of
@@ -172,9 +194,11 @@ for series in 6.1 6.12; do
 	kver=$(basename "$(dirname "$(dirname "${ko[$series]}")")")
 	phase "QEMU: Debian stock $kver, userspace suites"
 	out=$top/build/vm/$kver
+	extra_bins=()
+	[ "$series" = 6.1 ] && extra_bins=("${asan_bins[@]}")
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
-		"${bins[@]}" --timeout 900 >"$logs/vm-$kver.log" 2>&1
+		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1
 	tap_results "$kver" "$out/tests.log"
 	check_vm "$kver" "$out"
 done

@@ -48,13 +48,19 @@ static inline long long tap_now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TAP_SUITE_SUFFIX "-asan"
+#else
+#define TAP_SUITE_SUFFIX ""
+#endif
+
 static inline int tap_run(const char *suite, const struct tap_test *t, size_t n,
 			  const char *only)
 {
 	unsigned int passed = 0, failed = 0, num = 0;
 	size_t i;
 
-	printf("TAP version 13\n# suite %s\n", suite);
+	printf("TAP version 13\n# suite %s%s\n", suite, TAP_SUITE_SUFFIX);
 	fflush(stdout);
 	for (i = 0; i < n; i++) {
 		int status = 0;
@@ -66,7 +72,8 @@ static inline int tap_run(const char *suite, const struct tap_test *t, size_t n,
 		pid = fork();
 		if (pid == 0) {
 			alarm(t[i].timeout_s ? t[i].timeout_s : 60);
-			_exit(t[i].fn() ? 1 : 0);
+			/* exit(), not _exit(): LeakSanitizer checks at exit. */
+			exit(t[i].fn() ? 1 : 0);
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 			printf("not ok %u - %s # fork/wait: %s\n", num, t[i].name,
@@ -86,7 +93,8 @@ static inline int tap_run(const char *suite, const struct tap_test *t, size_t n,
 		}
 		fflush(stdout);
 	}
-	printf("1..%u\n# %s: %u passed, %u failed\n", num, suite, passed, failed);
+	printf("1..%u\n# %s%s: %u passed, %u failed\n", num, suite, TAP_SUITE_SUFFIX,
+	       passed, failed);
 	return failed ? 1 : 0;
 }
 

@@ -8,12 +8,13 @@
 #
 # DIR/console.log gets the kernel console (ttyS0); DIR/tests.log gets what the
 # script writes to /dev/ttyS1 (test output, kept apart from kernel messages).
-# Files given with --file land in /bin of the guest. Exit status: 0 when the
+# Files given with --file land in /bin of the guest; --rootfile PATH copies PATH
+# (a shared library, say) to the same path in the guest. Exit status: 0 when the
 # guest reached the end of its script, 1 otherwise (hang, panic, timeout).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernel= module= script= out= timeout=600 mem=1024 extra=()
-files=()
+files=() rootfiles=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
 	--script) script=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--file) files+=("$2"); shift 2 ;;
+	--rootfile) rootfiles+=("$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--qemu) read -r -a extra <<<"$2"; shift 2 ;;
@@ -40,6 +42,10 @@ cp "$here/init.sh" "$root/init"
 cp "$script" "$root/test.sh"
 for f in "${files[@]}"; do
 	cp "$f" "$root/bin/"
+done
+for f in "${rootfiles[@]}"; do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
 done
 chmod +x "$root/init" "$root/test.sh"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"

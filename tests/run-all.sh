@@ -126,7 +126,7 @@ if ! step "install dependencies" bash tests/install-deps.sh; then
 	summary
 fi
 
-phase "userspace builds (C11, -Wall -Wextra -Werror; static, and ASan+UBSan)"
+phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
 bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/reactor_test"
       --file "$top/build/userspace/uscheme")
@@ -135,13 +135,23 @@ bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/react
 asan_bins=()
 asan=$top/build/userspace-asan
 if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATIC= -j"$(nproc)" \
-	SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"; then
+	XFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"; then
 	cp "$asan/ring_test" "$asan/ring_test-asan"
 	cp "$asan/reactor_test" "$asan/reactor_test-asan"
 	asan_bins=(--file "$asan/ring_test-asan" --file "$asan/reactor_test-asan")
 	for lib in $(ldd "$asan/ring_test" | grep -oE '/[^ ]+\.so[^ ]*'); do
 		asan_bins+=(--rootfile "$lib")
 	done
+fi
+
+# The same suites as 32-bit processes (the module's compat ioctl path); the
+# stock kernels run them (the debug kernel has no IA32 emulation).
+m32_bins=()
+m32=$top/build/userspace-m32
+if step "userspace build (32-bit)" make -C userspace-drivers O="$m32" XFLAGS=-m32 -j"$(nproc)"; then
+	cp "$m32/ring_test" "$m32/ring_test-m32"
+	cp "$m32/reactor_test" "$m32/reactor_test-m32"
+	m32_bins=(--file "$m32/ring_test-m32" --file "$m32/reactor_test-m32")
 fi
 
 phase "host: library unit tests under valgrind (no kernel needed)"
@@ -194,8 +204,8 @@ for series in 6.1 6.12; do
 	kver=$(basename "$(dirname "$(dirname "${ko[$series]}")")")
 	phase "QEMU: Debian stock $kver, userspace suites"
 	out=$top/build/vm/$kver
-	extra_bins=()
-	[ "$series" = 6.1 ] && extra_bins=("${asan_bins[@]}")
+	extra_bins=("${m32_bins[@]}")
+	[ "$series" = 6.1 ] && extra_bins+=("${asan_bins[@]}")
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1

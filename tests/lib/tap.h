@@ -50,6 +50,8 @@ static inline long long tap_now_ns(void)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TAP_SUITE_SUFFIX "-asan"
+#elif defined(__i386__)
+#define TAP_SUITE_SUFFIX "-m32"	/* a 32-bit process: the kernel's compat path */
 #else
 #define TAP_SUITE_SUFFIX ""
 #endif

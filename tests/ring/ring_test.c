@@ -524,7 +524,7 @@ static void *reaper(void *arg)
 
 	while (got < tt->total) {
 		struct uscheme_cqe *cqe;
-		int ret = us_wait_cqe(tt->r, &cqe, 5LL * 1000 * 1000 * 1000);
+		int ret = us_wait_cqe(tt->r, &cqe, 30LL * 1000 * 1000 * 1000);
 
 		if (ret) {
 			fprintf(stderr, "  reaper: wait %d after %u\n", ret, got);
@@ -599,25 +599,47 @@ static int t_fork(void)
 {
 	long base = live_rings();
 	struct us_ring r;
-	int status;
+	int status, go[2];
 	pid_t pid;
+	char c = 0;
 
 	CHECK(base >= 0);
+	CHECK_EQ(pipe(go), 0);
 	CHECK_EQ(us_ring_init(&r, 8, 0, 0), 0);
 	CHECK_EQ(live_rings(), base + 1);
 	CHECK(nop_round(&r, 4, 1) == 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		usleep(50 * 1000);	/* let the parent close its copy first */
+		/* Start only once the parent has dropped its copy. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
 		_exit(nop_round(&r, 8, 100) || nop_round(&r, 8, 200) ? 1 : 0);
 	}
 	us_ring_exit(&r);
 	CHECK_EQ(live_rings(), base + 1);	/* the child keeps it alive */
+	CHECK_EQ(write(go[1], &c, 1), 1);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK_EQ(live_rings(), base);
 	return 0;
+}
+
+/* Until the ring's waits counter reaches n: a waiter is inside enter. */
+static int wait_for_waiter(struct us_ring *r, uint64_t n)
+{
+	struct uscheme_stats st;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (us_ring_stats(r, &st))
+			return -1;
+		if (st.waits >= n)
+			return 0;
+		usleep(1000);
+	}
+	fprintf(stderr, "  the waiter never entered the kernel\n");
+	return -1;
 }
 
 struct waiter {
@@ -654,7 +676,7 @@ static int t_close_while_waiting(void)
 	w.r = &r;
 	t0 = tap_now_ns();
 	CHECK_EQ(pthread_create(&th, NULL, wait_thread, &w), 0);
-	usleep(50 * 1000);
+	CHECK_EQ(wait_for_waiter(&r, 1), 0);
 	CHECK_EQ(close(r.fd), 0);
 	CHECK_EQ(pthread_join(th, NULL), 0);
 	CHECK_EQ(w.ret, -ETIME);
@@ -683,7 +705,7 @@ static int t_signal_while_waiting(void)
 	CHECK_EQ(us_ring_init(&r, 4, 0, 0), 0);
 	w.r = &r;
 	CHECK_EQ(pthread_create(&th, NULL, wait_thread, &w), 0);
-	usleep(100 * 1000);
+	CHECK_EQ(wait_for_waiter(&r, 1), 0);
 	CHECK_EQ(pthread_kill(th, SIGUSR1), 0);
 	CHECK_EQ(pthread_join(th, NULL), 0);
 	CHECK_EQ(w.ret, -EINTR);

@@ -265,8 +265,10 @@ static void uscheme_cq_flush_locked(struct uscheme_ring *ring)
 		kfree(pc);
 		ring->nr_overflow--;
 	}
-	WRITE_ONCE(ring->hdr->cq_flags,
-		   READ_ONCE(ring->hdr->cq_flags) & ~USCHEME_CQ_F_OVERFLOW);
+	if (ring->cq_flags & USCHEME_CQ_F_OVERFLOW) {
+		ring->cq_flags &= ~USCHEME_CQ_F_OVERFLOW;
+		WRITE_ONCE(ring->hdr->cq_flags, ring->cq_flags);
+	}
 }
 
 /*
@@ -288,8 +290,8 @@ void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 		goto wake;
 
 	/* Only reachable when userspace moved cq_head backwards. */
-	atomic64_inc(&ring->stats.overflow);
-	WRITE_ONCE(ring->hdr->cq_overflow, READ_ONCE(ring->hdr->cq_overflow) + 1);
+	WRITE_ONCE(ring->hdr->cq_overflow,
+		   (u32)atomic64_inc_return(&ring->stats.overflow));
 	pc = kmalloc(sizeof(*pc), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!pc) {
 		atomic64_inc(&ring->stats.lost);
@@ -300,8 +302,8 @@ void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 	pc->flags = flags;
 	list_add_tail(&pc->node, &ring->overflow);
 	ring->nr_overflow++;
-	WRITE_ONCE(ring->hdr->cq_flags,
-		   READ_ONCE(ring->hdr->cq_flags) | USCHEME_CQ_F_OVERFLOW);
+	ring->cq_flags |= USCHEME_CQ_F_OVERFLOW;
+	WRITE_ONCE(ring->hdr->cq_flags, ring->cq_flags);
 wake:
 	spin_unlock_irqrestore(&ring->cq_lock, irqflags);
 	if (wq_has_sleeper(&ring->cq_wait))

@@ -59,6 +59,7 @@ struct uscheme_ring {
 	u32 cq_tail;		/* cq_lock to write (release); lockless readers acquire */
 	u32 inflight;		/* cq_lock: consumed SQEs not yet completed */
 	u32 nr_overflow;	/* cq_lock: entries on @overflow */
+	u32 cq_flags;		/* cq_lock: what hdr->cq_flags shows (USCHEME_CQ_F_*) */
 	struct list_head overflow; /* cq_lock: parked completions, oldest first */
 
 	struct uscheme_region hdr_rg;

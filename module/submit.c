@@ -84,10 +84,9 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 	/* Pairs with the user's release of sq_tail after writing its SQEs. */
 	tail = smp_load_acquire(&hdr->sq_tail);
 	avail = uscheme_ring_count(ring->sq_head, tail, ring->sq_entries, &clamped);
-	if (clamped) {
-		atomic64_inc(&ring->stats.sq_clamped);
-		WRITE_ONCE(hdr->sq_clamped, READ_ONCE(hdr->sq_clamped) + 1);
-	}
+	if (clamped)
+		WRITE_ONCE(hdr->sq_clamped,
+			   (u32)atomic64_inc_return(&ring->stats.sq_clamped));
 	want = min(to_submit, avail);
 	n = want ? uscheme_cq_reserve(ring, want) : 0;
 

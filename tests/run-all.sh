@@ -85,13 +85,19 @@ check_vm() {
 	fi
 }
 
-# tap_results LABEL FILE: count each TAP result of the guest's suites.
+# tap_results LABEL FILE [SUITE...]: count each TAP result of the guest's
+# suites; each SUITE named must have reported.
 tap_results() {
-	local label=$1 file=$2 suite="" line n=0 plan=""
+	local label=$1 file=$2 suite="" line n=0 plan="" want
+	shift 2
 	if [ ! -s "$file" ]; then
 		fail "$label: suites produced no output"
 		return
 	fi
+	for want in "$@"; do
+		tr -d '\r' <"$file" | grep -qxF "# suite $want" ||
+			fail "$label: suite $want did not run"
+	done
 	while IFS= read -r line; do
 		line=${line%$'\r'}	# the serial port ends lines with CR LF
 		case "$line" in
@@ -159,7 +165,7 @@ host=$top/build/userspace-host
 if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" STATIC= -j"$(nproc)"; then
 	valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 		"$host/reactor_test" unit_ >"$logs/valgrind-reactor.log" 2>&1
-	tap_results "host valgrind" "$logs/valgrind-reactor.log"
+	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
 fi
 
 phase "module builds (W=1, warnings fail) and sparse"
@@ -209,7 +215,10 @@ for series in 6.1 6.12; do
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1
-	tap_results "$kver" "$out/tests.log"
+	suites=(ring reactor)
+	[ ${#m32_bins[@]} -gt 0 ] && suites+=(ring-m32 reactor-m32)
+	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && suites+=(ring-asan reactor-asan)
+	tap_results "$kver" "$out/tests.log" "${suites[@]}"
 	check_vm "$kver" "$out"
 done
 
@@ -222,7 +231,7 @@ if [ -n "${ko[debug]:-}" ]; then
 	step "KUnit: every suite reported, kunit.py parse clean" \
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
-	tap_results "debug" "$out/tests.log"
+	tap_results "debug" "$out/tests.log" ring reactor
 	check_vm "debug" "$out"
 	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
 		pass "debug: kmemleak scan after rmmod is clean"

@@ -10,6 +10,7 @@
  * holds a reference on the module through the misc device's fops owner.
  */
 #include <linux/atomic.h>
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -19,16 +20,13 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "respond.h"
 #include "ring.h"
+#include "scheme.h"
 #include "submit.h"
 
 /* Ring instances alive now (readable as /sys/class/misc/uscheme/rings). */
 static atomic_t uscheme_live_rings = ATOMIC_INIT(0);
-
-static u64 uscheme_features(void)
-{
-	return USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32;
-}
 
 static int uscheme_open(struct inode *inode, struct file *file)
 {
@@ -91,17 +89,20 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	has_timeout = e.flags & USCHEME_ENTER_TIMEOUT;
 	if (has_timeout && (!getevents || e.timeout_ns < 0))
 		return -EINVAL;
-	if (getevents && e.min_complete > ring->cq_entries)
+	if (getevents && e.min_complete > uscheme_user_entries(ring))
 		return -EINVAL;
 
-	if (e.to_submit)
+	/* A scheme ring's daemon submits responses and waits for requests. */
+	if (e.to_submit && uscheme_ring_is_scheme(ring))
+		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);
+	else if (e.to_submit)
 		ret = uscheme_ring_submit(ring, e.to_submit, &submitted);
 	if (!ret && getevents)
 		ret = uscheme_ring_wait(ring, e.min_complete, has_timeout,
 					e.timeout_ns);
 
 	e.submitted = submitted;
-	e.ready = uscheme_cq_ready(ring);
+	e.ready = uscheme_user_ready(ring);
 	if (copy_to_user(uarg, &e, sizeof(e)))
 		return -EFAULT;
 	return ret;
@@ -118,6 +119,24 @@ static long uscheme_ioctl_stats(struct uscheme_ring *ring,
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static long uscheme_ioctl_register(struct uscheme_ring *ring,
+				   struct uscheme_register __user *uarg)
+{
+	struct uscheme_register reg;
+
+	if (copy_from_user(&reg, uarg, sizeof(reg)))
+		return -EFAULT;
+	if (!uscheme_ring_is_ready(ring))
+		return -EBADFD;
+	if (!uscheme_ring_is_scheme(ring) || reg.flags ||
+	    memchr_inv(reg.resv, 0, sizeof(reg.resv)) ||
+	    uscheme_scheme_name_check(reg.name, sizeof(reg.name)) < 0)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return uscheme_scheme_register(ring, reg.name);
+}
+
 static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct uscheme_ring *ring = file->private_data;
@@ -131,8 +150,10 @@ static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return uscheme_ioctl_enter(ring, uarg);
 	case USCHEME_IOC_STATS:
 		return uscheme_ioctl_stats(ring, uarg);
+	case USCHEME_IOC_REGISTER:
+		return uscheme_ioctl_register(ring, uarg);
 	case USCHEME_IOC_FEATURES:
-		features = uscheme_features();
+		features = USCHEME_FEATURES;
 		return copy_to_user(uarg, &features, sizeof(features)) ? -EFAULT : 0;
 	default:
 		return -ENOTTY;
@@ -190,6 +211,7 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(offsetof(struct uscheme_sqe, user_data) != 32);
 	BUILD_BUG_ON(offsetof(struct uscheme_req, tag) != 8);
 	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
+	BUILD_BUG_ON(sizeof(struct uscheme_register) != USCHEME_NAME_MAX + 32);
 
 	return misc_register(&uscheme_misc);
 }

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "ring.h"
+#include "scheme.h"
 
 /* A completion waiting for CQ room (see the reservation invariant in ring.h). */
 struct uscheme_parked_cqe {
@@ -83,8 +84,6 @@ int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries)
 		cq = min_t(u32, 2 * sq, USCHEME_MAX_CQ_ENTRIES);
 	else if (cq < sq || cq > USCHEME_MAX_CQ_ENTRIES || !is_power_of_2(cq))
 		return -EINVAL;
-	if (p->flags & USCHEME_SETUP_SCHEME)
-		return -EOPNOTSUPP;	/* the "Schemes" issue */
 	*cq_entries = cq;
 	return 0;
 }
@@ -107,6 +106,7 @@ void uscheme_ring_free(struct uscheme_ring *ring)
 {
 	struct uscheme_parked_cqe *pc, *tmp;
 
+	uscheme_scheme_unregister(ring);
 	list_for_each_entry_safe(pc, tmp, &ring->overflow, node)
 		kfree(pc);
 	uscheme_region_free(&ring->cqes_rg);
@@ -162,7 +162,7 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
 
 	p->cq_entries = cq_entries;
 	p->cqe_size = cqe_size;
-	p->features = USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32;
+	p->features = USCHEME_FEATURES;
 	p->ring_size = uscheme_region_size(&ring->hdr_rg);
 	p->sqes_size = uscheme_region_size(&ring->sqes_rg);
 	p->cqes_size = uscheme_region_size(&ring->cqes_rg);
@@ -189,14 +189,16 @@ int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma)
 	if (!uscheme_ring_is_ready(ring))
 		return -EBADFD;
 
+	/* Each entry array is writable only by its producer. */
 	switch (vma->vm_pgoff) {
 	case USCHEME_OFF_RING >> PAGE_SHIFT:
 		return uscheme_region_mmap(&ring->hdr_rg, vma, false);
 	case USCHEME_OFF_SQES >> PAGE_SHIFT:
-		return uscheme_region_mmap(&ring->sqes_rg, vma, false);
+		return uscheme_region_mmap(&ring->sqes_rg, vma,
+					   uscheme_ring_is_scheme(ring));
 	case USCHEME_OFF_CQES >> PAGE_SHIFT:
-		/* Only the kernel produces CQEs on a client ring. */
-		return uscheme_region_mmap(&ring->cqes_rg, vma, true);
+		return uscheme_region_mmap(&ring->cqes_rg, vma,
+					   !uscheme_ring_is_scheme(ring));
 	default:
 		return -EINVAL;
 	}
@@ -322,6 +324,31 @@ u32 uscheme_cq_ready(struct uscheme_ring *ring)
 				  ring->cq_entries);
 }
 
+bool uscheme_ring_is_scheme(const struct uscheme_ring *ring)
+{
+	return ring->setup_flags & USCHEME_SETUP_SCHEME;
+}
+
+/* Entries userspace can consume: CQEs, or requests on a scheme ring. */
+u32 uscheme_user_ready(struct uscheme_ring *ring)
+{
+	u32 head;
+
+	if (!uscheme_ring_is_scheme(ring))
+		return uscheme_cq_ready(ring);
+	/* Pairs with the daemon's release of sq_head. */
+	head = smp_load_acquire(&ring->hdr->sq_head);
+	/* Pairs with the release that will publish each routed request. */
+	return uscheme_cq_pending(head, smp_load_acquire(&ring->req_tail),
+				  ring->sq_entries);
+}
+
+/* The size of the queue userspace consumes: the most an enter may wait for. */
+u32 uscheme_user_entries(const struct uscheme_ring *ring)
+{
+	return uscheme_ring_is_scheme(ring) ? ring->sq_entries : ring->cq_entries;
+}
+
 static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 {
 	unsigned long flags;
@@ -331,11 +358,12 @@ static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 		uscheme_cq_flush_locked(ring);
 		spin_unlock_irqrestore(&ring->cq_lock, flags);
 	}
-	return uscheme_cq_ready(ring) >= min_complete;
+	return uscheme_user_ready(ring) >= min_complete;
 }
 
 /*
- * Sleep until at least @min_complete CQEs are ready. Returns 0, -ETIME when
+ * Sleep until at least @min_complete entries are ready for userspace (CQEs,
+ * or requests on a scheme ring). Returns 0, -ETIME when
  * the timeout ran out first, or -EINTR when a signal arrived.
  */
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,

@@ -32,6 +32,10 @@
 #include "../uapi/uscheme.h"
 #include "region.h"
 
+/* What this module implements (USCHEME_FEAT_*). */
+#define USCHEME_FEATURES \
+	(USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32 | USCHEME_FEAT_SCHEME_RING)
+
 struct uscheme_ring_stats {
 	atomic64_t submitted;
 	atomic64_t completed;
@@ -69,6 +73,11 @@ struct uscheme_ring {
 	struct uscheme_sqe *sqes;
 	void *cqes;
 
+	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
+	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */
+	u32 resp_head;		/* submit_lock: next daemon response to consume */
+	u32 req_tail;		/* release/acquire: requests produced (none routed yet) */
+
 	struct uscheme_ring_stats stats;
 };
 
@@ -88,6 +97,9 @@ u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want);
 void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 		     u32 flags);
 u32 uscheme_cq_ready(struct uscheme_ring *ring);
+bool uscheme_ring_is_scheme(const struct uscheme_ring *ring);
+u32 uscheme_user_ready(struct uscheme_ring *ring);
+u32 uscheme_user_entries(const struct uscheme_ring *ring);
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
 		      bool has_timeout, s64 timeout_ns);
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st);

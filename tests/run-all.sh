@@ -134,17 +134,22 @@ fi
 
 phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
-bins=(--file "$top/build/userspace/ring_test" --file "$top/build/userspace/reactor_test"
-      --file "$top/build/userspace/uscheme")
+# The guest suites (tests/vm-suites.sh runs the same list); each prints "# suite NAME".
+suites=(ring reactor scheme)
+bins=(--file "$top/build/userspace/uscheme")
+for t in "${suites[@]}"; do
+	bins+=(--file "$top/build/userspace/${t}_test")
+done
 # The same suites built with ASan, UBSan and LeakSanitizer (dynamic, so the
 # 6.1 VM gets the libraries too); valgrind cannot run in the test VM.
 asan_bins=()
 asan=$top/build/userspace-asan
 if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATIC= -j"$(nproc)" \
 	XFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"; then
-	cp "$asan/ring_test" "$asan/ring_test-asan"
-	cp "$asan/reactor_test" "$asan/reactor_test-asan"
-	asan_bins=(--file "$asan/ring_test-asan" --file "$asan/reactor_test-asan")
+	for t in "${suites[@]}"; do
+		cp "$asan/${t}_test" "$asan/${t}_test-asan"
+		asan_bins+=(--file "$asan/${t}_test-asan")
+	done
 	for lib in $(ldd "$asan/ring_test" | grep -oE '/[^ ]+\.so[^ ]*'); do
 		asan_bins+=(--rootfile "$lib")
 	done
@@ -155,9 +160,10 @@ fi
 m32_bins=()
 m32=$top/build/userspace-m32
 if step "userspace build (32-bit)" make -C userspace-drivers O="$m32" XFLAGS=-m32 -j"$(nproc)"; then
-	cp "$m32/ring_test" "$m32/ring_test-m32"
-	cp "$m32/reactor_test" "$m32/reactor_test-m32"
-	m32_bins=(--file "$m32/ring_test-m32" --file "$m32/reactor_test-m32")
+	for t in "${suites[@]}"; do
+		cp "$m32/${t}_test" "$m32/${t}_test-m32"
+		m32_bins+=(--file "$m32/${t}_test-m32")
+	done
 fi
 
 phase "host: library unit tests under valgrind (no kernel needed)"
@@ -215,10 +221,10 @@ for series in 6.1 6.12; do
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1
-	suites=(ring reactor)
-	[ ${#m32_bins[@]} -gt 0 ] && suites+=(ring-m32 reactor-m32)
-	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && suites+=(ring-asan reactor-asan)
-	tap_results "$kver" "$out/tests.log" "${suites[@]}"
+	want=("${suites[@]}")
+	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}")
+	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
+	tap_results "$kver" "$out/tests.log" "${want[@]}"
 	check_vm "$kver" "$out"
 done
 
@@ -231,7 +237,7 @@ if [ -n "${ko[debug]:-}" ]; then
 	step "KUnit: every suite reported, kunit.py parse clean" \
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
-	tap_results "debug" "$out/tests.log" ring reactor
+	tap_results "debug" "$out/tests.log" "${suites[@]}"
 	check_vm "debug" "$out"
 	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
 		pass "debug: kmemleak scan after rmmod is clean"

@@ -24,10 +24,13 @@
  * ring is the submitter's own problem: it yields -EINVAL completions, never a
  * kernel crash, hang or a dead ring.
  *
- * A scheme ring (USCHEME_SETUP_SCHEME, "Schemes" issue) flips the data
- * direction: the kernel produces struct uscheme_req entries in the SQE array
- * (mapped read-only) and the daemon produces responses (struct uscheme_cqe)
- * in the CQE array (mapped writable).
+ * A scheme ring (USCHEME_SETUP_SCHEME) flips the data direction: the kernel
+ * produces struct uscheme_req entries in the SQE array (mapped read-only) and
+ * the daemon produces responses (struct uscheme_cqe, user_data = the
+ * request's tag) in the CQE array (mapped writable). So on a scheme ring the
+ * kernel writes sq_tail and cq_head, the daemon writes sq_head and cq_tail;
+ * enter's to_submit counts responses to consume, min_complete requests to
+ * wait for. A daemon names its ring's scheme with USCHEME_IOC_REGISTER.
  *
  * Errors are negative errno values, in CQE res fields and as ioctl/mmap
  * return values. Every reserved field must be zero (-EINVAL otherwise), and
@@ -61,6 +64,7 @@
 #define USCHEME_FEAT_SCHEME	_BITULL(2) /* scheme rings and client ops */
 #define USCHEME_FEAT_FILES_UPDATE _BITULL(3) /* USCHEME_OP_FILES_UPDATE */
 #define USCHEME_FEAT_DEVICE	_BITULL(4) /* kernel-served device schemes */
+#define USCHEME_FEAT_SCHEME_RING _BITULL(5) /* USCHEME_SETUP_SCHEME, REGISTER */
 
 /*
  * mmap offsets of the three regions (page aligned). Map at most the size
@@ -103,22 +107,23 @@ struct uscheme_params {
 
 /*
  * The ring header, mapped read-write at USCHEME_OFF_RING. Each field is
- * written by one side only, named in its comment; the kernel never trusts a
+ * written by one side only, named in its comment (a scheme ring swaps the
+ * writers of the four indices); the kernel never trusts a
  * field it writes itself (it keeps a private copy) and reads each user field
  * with READ_ONCE, once per pass.
  */
 struct uscheme_ring_hdr {
 	/* Submission queue: user produces, kernel consumes. */
-	__u32 sq_head;		/* kernel */
-	__u32 sq_tail;		/* user */
+	__u32 sq_head;		/* kernel (scheme ring: user) */
+	__u32 sq_tail;		/* user (scheme ring: kernel) */
 	__u32 sq_mask;		/* kernel, constant */
 	__u32 sq_entries;	/* kernel, constant */
 	__u32 sq_flags;		/* kernel, none defined yet */
 	__u32 sq_clamped;	/* kernel: passes where (tail - head) exceeded the ring */
 	__u32 sq_pad[10];
 	/* Completion queue: kernel produces, user consumes. */
-	__u32 cq_head;		/* user */
-	__u32 cq_tail;		/* kernel */
+	__u32 cq_head;		/* user (scheme ring: kernel) */
+	__u32 cq_tail;		/* kernel (scheme ring: user) */
 	__u32 cq_mask;		/* kernel, constant */
 	__u32 cq_entries;	/* kernel, constant */
 	__u32 cq_flags;		/* kernel: USCHEME_CQ_F_* */
@@ -307,9 +312,10 @@ struct uscheme_enter {
 /**
  * struct uscheme_stats - argument of USCHEME_IOC_STATS (out): this ring's
  * counters since setup
- * @submitted:	SQEs consumed
+ * @submitted:	SQEs consumed (scheme ring: responses consumed)
  * @completed:	CQEs posted
- * @rejected:	SQEs that failed validation (-EINVAL completions)
+ * @rejected:	SQEs that failed validation (-EINVAL completions); on a
+ *		scheme ring, responses dropped (unknown, stale or duplicate tag)
  * @overflow:	completions parked because the CQ was full when they came
  * @sq_clamped:	passes that found (sq_tail - sq_head) larger than the SQ
  * @busy:	enter calls refused with -EBUSY (CQ backpressure)
@@ -331,6 +337,32 @@ struct uscheme_stats {
 	__u64 resv[8];
 };
 
+/*
+ * Scheme names: 1 to USCHEME_NAME_MAX - 1 characters from [a-z0-9._-],
+ * NUL-terminated ("ram", "usb.0000-00-02.0"). ':' separates a scheme from
+ * its path and is never part of a name.
+ */
+#define USCHEME_NAME_MAX	64
+
+/**
+ * struct uscheme_register - argument of USCHEME_IOC_REGISTER (in)
+ * @name:	the scheme name, NUL-terminated within the array
+ * @flags:	none defined yet; must be zero
+ * @resv:	must be zero
+ *
+ * Names the scheme this scheme ring serves, until the ring is closed (the
+ * name is then free for a restarted daemon). Needs CAP_SYS_ADMIN: a scheme
+ * name is a namespace every process on the system resolves.
+ * Errors: -EINVAL (bad name, flags or reserved fields; not a scheme ring),
+ * -EBADFD (no USCHEME_IOC_SETUP yet), -EPERM (no CAP_SYS_ADMIN), -EBUSY
+ * (this ring already serves a scheme), -EEXIST (the name is taken), -EFAULT.
+ */
+struct uscheme_register {
+	char name[USCHEME_NAME_MAX];
+	__u64 flags;
+	__u64 resv[3];
+};
+
 #define USCHEME_IOC_MAGIC	0xB8 /* unassigned in ioctl-number.rst */
 /* Size the ring and get the mmap layout; once per open. */
 #define USCHEME_IOC_SETUP	_IOWR(USCHEME_IOC_MAGIC, 0x00, struct uscheme_params)
@@ -340,5 +372,7 @@ struct uscheme_stats {
 #define USCHEME_IOC_STATS	_IOR(USCHEME_IOC_MAGIC, 0x02, struct uscheme_stats)
 /* The module's feature bits (USCHEME_FEAT_*), without setting up a ring. */
 #define USCHEME_IOC_FEATURES	_IOR(USCHEME_IOC_MAGIC, 0x03, __u64)
+/* Serve a scheme on this scheme ring. */
+#define USCHEME_IOC_REGISTER	_IOW(USCHEME_IOC_MAGIC, 0x04, struct uscheme_register)
 
 #endif /* _UAPI_USCHEME_H */

@@ -87,6 +87,12 @@ static inline void us_cqe_seen(struct us_ring *ring)
 }
 
 int us_ring_stats(struct us_ring *ring, struct uscheme_stats *st);
+/*
+ * Scheme rings (us_ring_init with USCHEME_SETUP_SCHEME): the kernel produces
+ * requests (struct uscheme_req) in ring->sqes, the daemon answers in
+ * ring->cqes. Name the scheme served (needs CAP_SYS_ADMIN):
+ */
+int us_register(struct us_ring *ring, const char *name);
 /* Module features without a ring (opens and closes /dev/uscheme). */
 int us_features(uint64_t *features);
 

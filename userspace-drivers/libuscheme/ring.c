@@ -30,6 +30,7 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 		    unsigned int cq_entries, unsigned int flags)
 {
 	struct uscheme_params p;
+	bool scheme;
 	int err;
 
 	memset(ring, 0, sizeof(*ring));
@@ -44,9 +45,13 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 	ring->ring_size = p.ring_size;
 	ring->sqes_size = p.sqes_size;
 	ring->cqes_size = p.cqes_size;
+	/* Each entry array is writable only by its producer. */
+	scheme = flags & USCHEME_SETUP_SCHEME;
 	ring->hdr = map(fd, p.ring_size, PROT_READ | PROT_WRITE, USCHEME_OFF_RING);
-	ring->sqes = map(fd, p.sqes_size, PROT_READ | PROT_WRITE, USCHEME_OFF_SQES);
-	ring->cqes = map(fd, p.cqes_size, PROT_READ, USCHEME_OFF_CQES);
+	ring->sqes = map(fd, p.sqes_size, PROT_READ | (scheme ? 0 : PROT_WRITE),
+			 USCHEME_OFF_SQES);
+	ring->cqes = map(fd, p.cqes_size, PROT_READ | (scheme ? PROT_WRITE : 0),
+			 USCHEME_OFF_CQES);
 	if (ring->hdr == MAP_FAILED || ring->sqes == MAP_FAILED ||
 	    ring->cqes == MAP_FAILED) {
 		err = -errno;
@@ -219,4 +224,15 @@ int us_features(uint64_t *features)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+int us_register(struct us_ring *ring, const char *name)
+{
+	struct uscheme_register reg;
+
+	memset(&reg, 0, sizeof(reg));
+	if (strlen(name) >= sizeof(reg.name))
+		return -ENAMETOOLONG;
+	strcpy(reg.name, name);
+	return ioctl(ring->fd, USCHEME_IOC_REGISTER, &reg) < 0 ? -errno : 0;
 }

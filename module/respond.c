@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's side of a scheme ring: responses (struct uscheme_cqe that the
+ * daemon produced in the CQE array) are copied out of shared memory once,
+ * then matched to their request by tag.
+ *
+ * Routing is not there yet (the "Schemes" work continues): no request is
+ * outstanding, so every response names an unknown tag and is dropped and
+ * counted, exactly as a forged, duplicate or stale response always will be.
+ */
+#include <linux/minmax.h>
+
+#include "respond.h"
+
+/* Match one private copy to its request. Returns 0, or -ENOENT if unknown. */
+static int uscheme_response_match(struct uscheme_ring *ring,
+				  const struct uscheme_cqe *resp)
+{
+	return -ENOENT;
+}
+
+/*
+ * Consume up to @max responses. Unlike SQEs, a response needs no CQ slot:
+ * it completes a request whose client reserved one at submission.
+ */
+int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
+				   u32 *consumed)
+{
+	struct uscheme_ring_hdr *hdr = ring->hdr;
+	struct uscheme_cqe resp;
+	const struct uscheme_cqe *slot;
+	u32 tail, n, i;
+	bool clamped;
+
+	mutex_lock(&ring->submit_lock);
+	/* Pairs with the daemon's release of cq_tail after writing responses. */
+	tail = smp_load_acquire(&hdr->cq_tail);
+	n = uscheme_ring_count(ring->resp_head, tail, ring->cq_entries, &clamped);
+	if (clamped)
+		WRITE_ONCE(hdr->sq_clamped,
+			   (u32)atomic64_inc_return(&ring->stats.sq_clamped));
+	n = min(n, max);
+	for (i = 0; i < n; i++) {
+		slot = ring->cqes + (size_t)(ring->resp_head & (ring->cq_entries - 1)) *
+			ring->cqe_size;
+		resp.user_data = READ_ONCE(slot->user_data);
+		resp.res = READ_ONCE(slot->res);
+		resp.flags = READ_ONCE(slot->flags);
+		ring->resp_head++;
+		if (uscheme_response_match(ring, &resp))
+			atomic64_inc(&ring->stats.rejected);
+	}
+	if (n) {
+		/* Our reads of the responses happen before the daemon reuses the slots. */
+		smp_store_release(&hdr->cq_head, ring->resp_head);
+		atomic64_add(n, &ring->stats.submitted);
+	}
+	mutex_unlock(&ring->submit_lock);
+	*consumed = n;
+	return 0;
+}

@@ -27,18 +27,13 @@ int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
 				   u32 *consumed)
 {
 	struct uscheme_ring_hdr *hdr = ring->hdr;
-	struct uscheme_cqe resp;
 	const struct uscheme_cqe *slot;
-	u32 tail, n, i;
-	bool clamped;
+	struct uscheme_cqe resp;
+	u32 n, i;
 
 	mutex_lock(&ring->submit_lock);
-	/* Pairs with the daemon's release of cq_tail after writing responses. */
-	tail = smp_load_acquire(&hdr->cq_tail);
-	n = uscheme_ring_count(ring->resp_head, tail, ring->cq_entries, &clamped);
-	if (clamped)
-		WRITE_ONCE(hdr->sq_clamped,
-			   (u32)atomic64_inc_return(&ring->stats.sq_clamped));
+	n = uscheme_ring_user_count(ring, ring->resp_head, &hdr->cq_tail,
+				    ring->cq_entries);
 	n = min(n, max);
 	for (i = 0; i < n; i++) {
 		slot = ring->cqes + (size_t)(ring->resp_head & (ring->cq_entries - 1)) *

@@ -38,6 +38,28 @@ u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped)
 }
 
 /*
+ * Entries userspace has published in a queue it produces: its tail, read
+ * once at @tail_ptr with acquire (pairing with its release after writing the
+ * entries), beyond the kernel's private @head, clamped to @entries. A clamp
+ * is counted and mirrored in the header's sq_clamped. Caller holds
+ * submit_lock, which owns @head.
+ */
+u32 uscheme_ring_user_count(struct uscheme_ring *ring, u32 head,
+			    const u32 *tail_ptr, u32 entries)
+{
+	bool clamped;
+	u32 tail, n;
+
+	/* Pairs with the user's release of its tail after writing entries. */
+	tail = smp_load_acquire(tail_ptr);
+	n = uscheme_ring_count(head, tail, entries, &clamped);
+	if (clamped)
+		WRITE_ONCE(ring->hdr->sq_clamped,
+			   (u32)atomic64_inc_return(&ring->stats.sq_clamped));
+	return n;
+}
+
+/*
  * CQEs ready between the user's @head and the kernel's @tail. A head ahead
  * of the tail counts as none ready: a lockless reader may see the user
  * consume an entry (published first) before the private tail that counts it,

@@ -75,18 +75,13 @@ static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe
 int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted)
 {
 	struct uscheme_ring_hdr *hdr = ring->hdr;
-	u32 tail, avail, want, n, i;
+	u32 avail, want, n, i;
 	struct uscheme_sqe sqe;
-	bool clamped;
 	int res;
 
 	mutex_lock(&ring->submit_lock);
-	/* Pairs with the user's release of sq_tail after writing its SQEs. */
-	tail = smp_load_acquire(&hdr->sq_tail);
-	avail = uscheme_ring_count(ring->sq_head, tail, ring->sq_entries, &clamped);
-	if (clamped)
-		WRITE_ONCE(hdr->sq_clamped,
-			   (u32)atomic64_inc_return(&ring->stats.sq_clamped));
+	avail = uscheme_ring_user_count(ring, ring->sq_head, &hdr->sq_tail,
+					ring->sq_entries);
 	want = min(to_submit, avail);
 	n = want ? uscheme_cq_reserve(ring, want) : 0;
 

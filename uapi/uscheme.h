@@ -119,7 +119,7 @@ struct uscheme_ring_hdr {
 	__u32 sq_mask;		/* kernel, constant */
 	__u32 sq_entries;	/* kernel, constant */
 	__u32 sq_flags;		/* kernel, none defined yet */
-	__u32 sq_clamped;	/* kernel: passes where (tail - head) exceeded the ring */
+	__u32 sq_clamped;	/* kernel: passes where a user tail was beyond the ring */
 	__u32 sq_pad[10];
 	/* Completion queue: kernel produces, user consumes. */
 	__u32 cq_head;		/* user (scheme ring: kernel) */
@@ -317,7 +317,8 @@ struct uscheme_enter {
  * @rejected:	SQEs that failed validation (-EINVAL completions); on a
  *		scheme ring, responses dropped (unknown, stale or duplicate tag)
  * @overflow:	completions parked because the CQ was full when they came
- * @sq_clamped:	passes that found (sq_tail - sq_head) larger than the SQ
+ * @sq_clamped:	passes that found a user-written tail (SQEs, or a scheme
+ *		ring's responses) beyond the ring, clamped
  * @busy:	enter calls refused with -EBUSY (CQ backpressure)
  * @waits:	enter calls that slept waiting for completions
  * @lost:	parked completions dropped because the kernel had no memory

@@ -165,6 +165,11 @@ static int uscheme_mmap(struct file *file, struct vm_area_struct *vma)
 	return uscheme_ring_mmap(file->private_data, vma);
 }
 
+static __poll_t uscheme_poll(struct file *file, poll_table *pt)
+{
+	return uscheme_ring_poll(file->private_data, file, pt);
+}
+
 static const struct file_operations uscheme_fops = {
 	.owner		= THIS_MODULE,
 	.open		= uscheme_open,
@@ -172,6 +177,7 @@ static const struct file_operations uscheme_fops = {
 	.unlocked_ioctl	= uscheme_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= uscheme_mmap,
+	.poll		= uscheme_poll,
 };
 
 static ssize_t rings_show(struct device *dev, struct device_attribute *attr,

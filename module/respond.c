@@ -41,7 +41,7 @@ int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
 		resp.user_data = READ_ONCE(slot->user_data);
 		resp.res = READ_ONCE(slot->res);
 		resp.flags = READ_ONCE(slot->flags);
-		ring->resp_head++;
+		WRITE_ONCE(ring->resp_head, ring->resp_head + 1);
 		if (uscheme_response_match(ring, &resp))
 			atomic64_inc(&ring->stats.rejected);
 	}
@@ -51,6 +51,8 @@ int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
 		atomic64_add(n, &ring->stats.submitted);
 	}
 	mutex_unlock(&ring->submit_lock);
+	if (n)
+		uscheme_ring_wake_producer(ring);
 	*consumed = n;
 	return 0;
 }

@@ -371,6 +371,46 @@ u32 uscheme_user_entries(const struct uscheme_ring *ring)
 	return uscheme_ring_is_scheme(ring) ? ring->sq_entries : ring->cq_entries;
 }
 
+/* Free slots in the queue userspace produces: SQEs, or a scheme ring's responses. */
+static u32 uscheme_user_room(struct uscheme_ring *ring)
+{
+	bool scheme = uscheme_ring_is_scheme(ring), clamped;
+	u32 entries = scheme ? ring->cq_entries : ring->sq_entries;
+	u32 head = scheme ? READ_ONCE(ring->resp_head) : READ_ONCE(ring->sq_head);
+	u32 tail = scheme ? READ_ONCE(ring->hdr->cq_tail) : READ_ONCE(ring->hdr->sq_tail);
+
+	return entries - uscheme_ring_count(head, tail, entries, &clamped);
+}
+
+/*
+ * poll/epoll on a ring fd: EPOLLIN while entries wait for userspace (CQEs;
+ * requests on a scheme ring), EPOLLOUT while the queue userspace produces has
+ * room (SQEs; responses on a scheme ring); EPOLLERR before setup. Both only
+ * change with a wakeup of cq_wait: posting wakes it, and so does consuming
+ * what userspace produced.
+ */
+__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
+			   poll_table *pt)
+{
+	__poll_t mask = 0;
+
+	if (!uscheme_ring_is_ready(ring))
+		return EPOLLERR;
+	poll_wait(file, &ring->cq_wait, pt);
+	if (uscheme_user_ready(ring))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (uscheme_user_room(ring))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* Userspace's queue gained room: tell pollers waiting for EPOLLOUT. */
+void uscheme_ring_wake_producer(struct uscheme_ring *ring)
+{
+	if (wq_has_sleeper(&ring->cq_wait))
+		wake_up_all(&ring->cq_wait);
+}
+
 static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 {
 	unsigned long flags;

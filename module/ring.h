@@ -25,6 +25,7 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -59,7 +60,7 @@ struct uscheme_ring {
 	u32 cq_entries;
 	u32 cqe_size;
 
-	u32 sq_head;		/* submit_lock: next SQE to consume */
+	u32 sq_head;		/* submit_lock (lockless readers: poll): next SQE to consume */
 	u32 cq_tail;		/* cq_lock to write (release); lockless readers acquire */
 	u32 inflight;		/* cq_lock: consumed SQEs not yet completed */
 	u32 nr_overflow;	/* cq_lock: entries on @overflow */
@@ -75,7 +76,7 @@ struct uscheme_ring {
 
 	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
 	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */
-	u32 resp_head;		/* submit_lock: next daemon response to consume */
+	u32 resp_head;		/* submit_lock (lockless readers: poll): next response */
 	u32 req_tail;		/* release/acquire: requests produced (none routed yet) */
 
 	struct uscheme_ring_stats stats;
@@ -105,5 +106,8 @@ u32 uscheme_user_entries(const struct uscheme_ring *ring);
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
 		      bool has_timeout, s64 timeout_ns);
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st);
+__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
+			   poll_table *pt);
+void uscheme_ring_wake_producer(struct uscheme_ring *ring);
 
 #endif /* _USCHEME_RING_H */

@@ -87,7 +87,7 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 
 	for (i = 0; i < n; i++) {
 		uscheme_sqe_copy(&sqe, &ring->sqes[ring->sq_head & (ring->sq_entries - 1)]);
-		ring->sq_head++;
+		WRITE_ONCE(ring->sq_head, ring->sq_head + 1);
 		res = uscheme_sqe_check(&sqe);
 		if (res == -EINVAL)
 			atomic64_inc(&ring->stats.rejected);
@@ -102,6 +102,8 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 		atomic64_add(n, &ring->stats.submitted);
 	}
 	mutex_unlock(&ring->submit_lock);
+	if (n)
+		uscheme_ring_wake_producer(ring);
 
 	*submitted = n;
 	if (want && !n) {

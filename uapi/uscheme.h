@@ -32,6 +32,10 @@
  * enter's to_submit counts responses to consume, min_complete requests to
  * wait for. A daemon names its ring's scheme with USCHEME_IOC_REGISTER.
  *
+ * poll/select/epoll on a ring fd: EPOLLIN while entries wait for userspace
+ * (CQEs; requests on a scheme ring), EPOLLOUT while the queue userspace
+ * produces has room (SQEs; responses), EPOLLERR before USCHEME_IOC_SETUP.
+ *
  * Errors are negative errno values, in CQE res fields and as ioctl/mmap
  * return values. Every reserved field must be zero (-EINVAL otherwise), and
  * every flags field rejects unknown bits with -EINVAL.

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -736,6 +738,81 @@ static int t_kill_while_waiting(void)
 	return 0;
 }
 
+static short poll_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	return poll(&pfd, 1, 0) < 0 ? -1 : pfd.revents;
+}
+
+/* poll: POLLIN while CQEs wait, POLLOUT while the SQ has room, POLLERR before setup. */
+static int t_poll_ring_fd(void)
+{
+	struct uscheme_params p = { .sq_entries = 4 };
+	struct us_ring r;
+	unsigned int i;
+	int fd = open_dev();
+
+	CHECK(fd >= 0);
+	CHECK_EQ(poll_now(fd), POLLERR);
+	CHECK_EQ(setup(fd, &p), 0);
+	close(fd);
+
+	CHECK_EQ(us_ring_init(&r, 4, 0, 0), 0);
+	CHECK_EQ(poll_now(r.fd), POLLOUT);
+	us_prep_nop(us_get_sqe(&r), 1);
+	CHECK_EQ(us_submit(&r), 1);
+	CHECK_EQ(poll_now(r.fd), POLLIN | POLLOUT);
+	/* four published, unsubmitted SQEs fill the SQ */
+	for (i = 0; i < 4; i++)
+		us_prep_nop(us_get_sqe(&r), 2 + i);
+	__atomic_store_n(&r.hdr->sq_tail, r.sq_tail, __ATOMIC_RELEASE);
+	r.sq_flushed = r.sq_tail;
+	CHECK_EQ(poll_now(r.fd), POLLIN);
+	CHECK_EQ(us_enter(&r, 4, 0, 0, 0, &i), 0);
+	CHECK_EQ(i, 4);
+	CHECK_EQ(poll_now(r.fd), POLLIN | POLLOUT);
+	us_cq_advance(&r, us_cq_ready(&r));
+	CHECK_EQ(poll_now(r.fd), POLLOUT);
+	us_ring_exit(&r);
+	return 0;
+}
+
+static void *submit_later(void *arg)
+{
+	struct us_ring *r = arg;
+
+	usleep(50 * 1000);
+	us_prep_nop(us_get_sqe(r), 77);
+	us_submit(r);
+	return NULL;
+}
+
+/* epoll wakes on a completion posted by another thread. */
+static int t_epoll_wakeup(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct us_ring r;
+	pthread_t th;
+	int ep;
+
+	CHECK_EQ(us_ring_init(&r, 4, 0, 0), 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	ev.data.u64 = 5;
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, r.fd, &ev), 0);
+	CHECK_EQ(epoll_wait(ep, &out, 1, 0), 0);
+	CHECK_EQ(pthread_create(&th, NULL, submit_later, &r), 0);
+	CHECK_EQ(epoll_wait(ep, &out, 1, 10 * 1000), 1);
+	CHECK_EQ(out.data.u64, 5);
+	CHECK(out.events & EPOLLIN);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	CHECK_EQ(us_peek_cqe(&r)->user_data, 77);
+	close(ep);
+	us_ring_exit(&r);
+	return 0;
+}
+
 /* The module must refuse to unload while a ring exists. */
 static int t_unload_refused(void)
 {
@@ -783,6 +860,8 @@ static const struct tap_test tests[] = {
 	{ "close_while_waiting", t_close_while_waiting, 0 },
 	{ "signal_while_waiting", t_signal_while_waiting, 0 },
 	{ "kill_while_waiting", t_kill_while_waiting, 0 },
+	{ "poll_ring_fd", t_poll_ring_fd, 0 },
+	{ "epoll_wakeup", t_epoll_wakeup, 0 },
 	{ "unload_refused_while_open", t_unload_refused, 0 },
 };
 

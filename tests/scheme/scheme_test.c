@@ -8,6 +8,7 @@
  * Usage: scheme_test [name-substring]
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -217,6 +218,28 @@ static int t_wait_for_requests(void)
 	return 0;
 }
 
+/* A scheme ring polls POLLOUT while responses fit, POLLIN once requests wait. */
+static int t_poll_scheme_ring(void)
+{
+	struct pollfd pfd;
+	struct us_ring s;
+
+	CHECK_EQ(scheme_ring(&s), 0);
+	CHECK_EQ(us_register(&s, "t-poll"), 0);
+	pfd.fd = s.fd;
+	pfd.events = POLLIN | POLLOUT;
+	CHECK_EQ(poll(&pfd, 1, 0), 1);
+	CHECK_EQ(pfd.revents, POLLOUT);	/* no requests routed yet */
+	/* a full response queue: no POLLOUT until the kernel consumes it */
+	__atomic_store_n(&s.hdr->cq_tail, s.cq_entries, __ATOMIC_RELEASE);
+	CHECK_EQ(poll(&pfd, 1, 0), 0);
+	CHECK_EQ(us_enter(&s, s.cq_entries, 0, 0, 0, NULL), 0);
+	CHECK_EQ(poll(&pfd, 1, 0), 1);
+	CHECK_EQ(pfd.revents, POLLOUT);
+	us_ring_exit(&s);
+	return 0;
+}
+
 static const struct tap_test tests[] = {
 	{ "feature_and_mapping", t_feature_and_mapping, 0 },
 	{ "register_rules", t_register_rules, 0 },
@@ -225,6 +248,7 @@ static const struct tap_test tests[] = {
 	{ "unprivileged_refused", t_unprivileged_refused, 0 },
 	{ "forged_responses_dropped", t_forged_responses_dropped, 0 },
 	{ "wait_for_requests", t_wait_for_requests, 0 },
+	{ "poll_scheme_ring", t_poll_scheme_ring, 0 },
 };
 
 int main(int argc, char **argv)

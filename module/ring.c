@@ -191,6 +191,7 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
 	/* Publishes everything above to mmap and enter, which load-acquire. */
 	smp_store_release(&ring->ready, true);
 	mutex_unlock(&ring->submit_lock);
+	uscheme_ring_wake_producer(ring);	/* pollers: EPOLLERR is now EPOLLOUT */
 	return 0;
 
 free_sqes:
@@ -394,9 +395,13 @@ __poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
 {
 	__poll_t mask = 0;
 
+	/*
+	 * Hook the wait queue (it exists from open) even before setup, so an
+	 * epoll that watched this fd early is still woken once it is set up.
+	 */
+	poll_wait(file, &ring->cq_wait, pt);
 	if (!uscheme_ring_is_ready(ring))
 		return EPOLLERR;
-	poll_wait(file, &ring->cq_wait, pt);
 	if (uscheme_user_ready(ring))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (uscheme_user_room(ring))

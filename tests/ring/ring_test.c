@@ -788,6 +788,29 @@ static void *submit_later(void *arg)
 	return NULL;
 }
 
+/* An fd watched by epoll before setup still wakes epoll afterwards. */
+static int t_epoll_before_setup(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct us_ring r;
+	pthread_t th;
+	int fd = open_dev(), ep = epoll_create1(EPOLL_CLOEXEC);
+
+	CHECK(fd >= 0 && ep >= 0);
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	CHECK_EQ(epoll_wait(ep, &out, 1, 0), 1);
+	CHECK(out.events & EPOLLERR);
+	CHECK_EQ(us_ring_init_fd(&r, fd, 4, 0, 0), 0);
+	CHECK_EQ(epoll_wait(ep, &out, 1, 0), 0);	/* set up, nothing ready */
+	CHECK_EQ(pthread_create(&th, NULL, submit_later, &r), 0);
+	CHECK_EQ(epoll_wait(ep, &out, 1, 10 * 1000), 1);
+	CHECK(out.events & EPOLLIN);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	close(ep);
+	us_ring_exit(&r);
+	return 0;
+}
+
 /* epoll wakes on a completion posted by another thread. */
 static int t_epoll_wakeup(void)
 {
@@ -862,6 +885,7 @@ static const struct tap_test tests[] = {
 	{ "kill_while_waiting", t_kill_while_waiting, 0 },
 	{ "poll_ring_fd", t_poll_ring_fd, 0 },
 	{ "epoll_wakeup", t_epoll_wakeup, 0 },
+	{ "epoll_before_setup", t_epoll_before_setup, 0 },
 	{ "unload_refused_while_open", t_unload_refused, 0 },
 };
 

@@ -3,6 +3,7 @@
 #   make run        the main job: boot Debian's stock 6.1 kernel in QEMU with
 #                   uscheme.ko loaded and run the demo (installs what it needs)
 #   make check      every test (installs what it needs; first run ~20 minutes)
+#   make bench      NOP round trips: uscheme ring vs io_uring vs a syscall (QEMU)
 #
 #   make module     build uscheme.ko for the running kernel (KDIR= to override)
 #   make userspace  build libuscheme, the uscheme tool and test programs
@@ -31,8 +32,11 @@ run:
 check:
 	bash tests/run-all.sh
 
+bench:
+	bash tests/run-bench.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module install userspace run check clean
+.PHONY: all module install userspace run check bench clean

@@ -144,7 +144,7 @@ done
 # 6.1 VM gets the libraries too); valgrind cannot run in the test VM.
 asan_bins=()
 asan=$top/build/userspace-asan
-if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATIC= -j"$(nproc)" \
+if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATIC= -j"$(nproc)" tests \
 	XFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"; then
 	for t in "${suites[@]}"; do
 		cp "$asan/${t}_test" "$asan/${t}_test-asan"
@@ -159,7 +159,7 @@ fi
 # stock kernels run them (the debug kernel has no IA32 emulation).
 m32_bins=()
 m32=$top/build/userspace-m32
-if step "userspace build (32-bit)" make -C userspace-drivers O="$m32" XFLAGS=-m32 -j"$(nproc)"; then
+if step "userspace build (32-bit)" make -C userspace-drivers O="$m32" XFLAGS=-m32 -j"$(nproc)" tests; then
 	for t in "${suites[@]}"; do
 		cp "$m32/${t}_test" "$m32/${t}_test-m32"
 		m32_bins+=(--file "$m32/${t}_test-m32")
@@ -168,7 +168,7 @@ fi
 
 phase "host: library unit tests under valgrind (no kernel needed)"
 host=$top/build/userspace-host
-if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" STATIC= -j"$(nproc)"; then
+if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" STATIC= -j"$(nproc)" tests; then
 	valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 		"$host/reactor_test" unit_ >"$logs/valgrind-reactor.log" 2>&1
 	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
@@ -221,7 +221,7 @@ for series in 6.1 6.12; do
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1
-	want=("${suites[@]}")
+	want=("${suites[@]}" tool)
 	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}")
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
@@ -237,7 +237,7 @@ if [ -n "${ko[debug]:-}" ]; then
 	step "KUnit: every suite reported, kunit.py parse clean" \
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
-	tap_results "debug" "$out/tests.log" "${suites[@]}"
+	tap_results "debug" "$out/tests.log" "${suites[@]}" tool
 	check_vm "debug" "$out"
 	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
 		pass "debug: kmemleak scan after rmmod is clean"

@@ -13,3 +13,30 @@ for suite in ring_test reactor_test scheme_test; do
 		"$suite-m32" >/dev/ttyS1 2>&1
 	fi
 done
+
+# The uscheme tool: it runs, and refuses bad input with a usage error.
+{
+	echo "# suite tool"
+	n=0
+	expect() {
+		want=$1
+		shift
+		n=$((n + 1))
+		"$@" >/tmp/tool.out 2>&1
+		got=$?
+		if [ "$got" = "$want" ]; then
+			echo "ok $n - $* (exit $got)"
+		else
+			echo "not ok $n - $* (exit $got, want $want)"
+			sed 's/^/  /' /tmp/tool.out
+		fi
+	}
+	expect 0 uscheme features
+	expect 0 uscheme nop 10000 16
+	expect 0 uscheme bench 1280
+	expect 2 uscheme nop 0
+	expect 2 uscheme nop 10 99999
+	expect 2 uscheme bench 100
+	expect 2 uscheme frobnicate
+	echo "1..$n"
+} >/dev/ttyS1 2>&1

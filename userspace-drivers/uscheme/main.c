@@ -5,6 +5,8 @@
  *   uscheme features            module feature bits
  *   uscheme nop [COUNT [DEPTH]] NOP round trips through a fresh ring, then
  *                               the ring's statistics
+ *   uscheme bench [OPS]         NOP round trips: uscheme ring vs io_uring vs a
+ *                               plain syscall, side by side (bench.c)
  *
  * Later work adds: schemes, ls, cat, write, stat, stats, bind, bench.
  */
@@ -16,6 +18,7 @@
 #include <time.h>
 
 #include "../libuscheme/libuscheme.h"
+#include "bench.h"
 
 static const char *const feature_names[] = {
 	"nop", "cqe32", "scheme", "files_update", "device",
@@ -24,7 +27,8 @@ static const char *const feature_names[] = {
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: uscheme features\n"
-		   "       uscheme nop [COUNT [DEPTH]]   (COUNT default 100000, DEPTH 1..%d, default 32)\n",
+		   "       uscheme nop [COUNT [DEPTH]]   (COUNT default 100000, DEPTH 1..%d, default 32)\n"
+		   "       uscheme bench [OPS]           (OPS per repetition, a multiple of 128; default 102400)\n",
 		USCHEME_MAX_SQ_ENTRIES);
 	return f == stderr ? 2 : 0;
 }
@@ -144,6 +148,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return cmd_nop(count, depth);
+	}
+	if (!strcmp(argv[1], "bench") && argc <= 3) {
+		unsigned int ops = 102400;
+
+		if (argc > 2 && (parse_u32(argv[2], 1UL << 30, &ops) || ops % 128)) {
+			fprintf(stderr, "uscheme: bad OPS '%s' (a multiple of 128)\n", argv[2]);
+			return 2;
+		}
+		return uscheme_bench(ops);
 	}
 	return usage(stderr);
 }

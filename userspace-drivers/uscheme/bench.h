@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef USCHEME_BENCH_H
+#define USCHEME_BENCH_H
+
+/* Print the NOP round-trip comparison table; returns an exit status. */
+int uscheme_bench(unsigned int ops);
+
+#endif /* USCHEME_BENCH_H */

@@ -244,15 +244,12 @@ u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want)
 	return want;
 }
 
-/* Write one CQE if the user's head leaves a free slot. Caller holds cq_lock. */
-static bool uscheme_cq_write_locked(struct uscheme_ring *ring, u64 user_data,
-				    s32 res, u32 flags)
+/* Fill the CQE slot at @tail if the user's @head leaves it free. Caller holds cq_lock. */
+static bool uscheme_cq_fill(struct uscheme_ring *ring, u32 tail, u32 head,
+			    u64 user_data, s32 res, u32 flags)
 {
-	u32 tail = ring->cq_tail, head;
 	struct uscheme_cqe *cqe;
 
-	/* The user has finished reading every slot before its head (release). */
-	head = smp_load_acquire(&ring->hdr->cq_head);
 	if (tail - head >= ring->cq_entries)
 		return false;
 	cqe = ring->cqes + (size_t)(tail & (ring->cq_entries - 1)) * ring->cqe_size;
@@ -265,62 +262,39 @@ static bool uscheme_cq_write_locked(struct uscheme_ring *ring, u64 user_data,
 		WRITE_ONCE(big->big[0], 0);
 		WRITE_ONCE(big->big[1], 0);
 	}
+	return true;
+}
+
+/* Publish every CQE filled before @tail. Caller holds cq_lock. */
+static void uscheme_cq_publish_locked(struct uscheme_ring *ring, u32 tail)
+{
+	u32 n = tail - ring->cq_tail;
+
+	if (!n)
+		return;
 	/* Entry contents before the tail that publishes them to userspace. */
-	smp_store_release(&ring->hdr->cq_tail, tail + 1);
+	smp_store_release(&ring->hdr->cq_tail, tail);
 	/*
 	 * The published tail before the private copy lockless waiters read
 	 * (uscheme_cq_ready()): a waiter that counts an entry returns to a CQ
 	 * that shows it.
 	 */
-	smp_store_release(&ring->cq_tail, tail + 1);
-	atomic64_inc(&ring->stats.completed);
-	return true;
+	smp_store_release(&ring->cq_tail, tail);
+	atomic64_add(n, &ring->stats.completed);
 }
 
-/* Move parked completions into the CQ while it has room. Caller holds cq_lock. */
-static void uscheme_cq_flush_locked(struct uscheme_ring *ring)
+/* Park one completion behind the CQ. Caller holds cq_lock. */
+static void uscheme_cq_park_locked(struct uscheme_ring *ring, u64 user_data,
+				   s32 res, u32 flags)
 {
 	struct uscheme_parked_cqe *pc;
 
-	while ((pc = list_first_entry_or_null(&ring->overflow,
-					      struct uscheme_parked_cqe, node))) {
-		if (!uscheme_cq_write_locked(ring, pc->user_data, pc->res, pc->flags))
-			return;
-		list_del(&pc->node);
-		kfree(pc);
-		ring->nr_overflow--;
-	}
-	if (ring->cq_flags & USCHEME_CQ_F_OVERFLOW) {
-		ring->cq_flags &= ~USCHEME_CQ_F_OVERFLOW;
-		WRITE_ONCE(ring->hdr->cq_flags, ring->cq_flags);
-	}
-}
-
-/*
- * Complete one unit of work that holds a CQ reservation. Safe from any
- * context. Order is kept: nothing overtakes a parked completion.
- */
-void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
-		     u32 flags)
-{
-	struct uscheme_parked_cqe *pc;
-	unsigned long irqflags;
-
-	spin_lock_irqsave(&ring->cq_lock, irqflags);
-	if (!WARN_ON_ONCE(!ring->inflight))
-		ring->inflight--;
-	uscheme_cq_flush_locked(ring);
-	if (list_empty(&ring->overflow) &&
-	    uscheme_cq_write_locked(ring, user_data, res, flags))
-		goto wake;
-
-	/* Only reachable when userspace moved cq_head backwards. */
 	WRITE_ONCE(ring->hdr->cq_overflow,
 		   (u32)atomic64_inc_return(&ring->stats.overflow));
 	pc = kmalloc(sizeof(*pc), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!pc) {
 		atomic64_inc(&ring->stats.lost);
-		goto wake;
+		return;
 	}
 	pc->user_data = user_data;
 	pc->res = res;
@@ -329,10 +303,77 @@ void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 	ring->nr_overflow++;
 	ring->cq_flags |= USCHEME_CQ_F_OVERFLOW;
 	WRITE_ONCE(ring->hdr->cq_flags, ring->cq_flags);
-wake:
+}
+
+/*
+ * Move parked completions into the CQ while it has room, from @tail; returns
+ * the new tail (unpublished). Caller holds cq_lock.
+ */
+static u32 uscheme_cq_flush_locked(struct uscheme_ring *ring, u32 tail, u32 head)
+{
+	struct uscheme_parked_cqe *pc;
+
+	while ((pc = list_first_entry_or_null(&ring->overflow,
+					      struct uscheme_parked_cqe, node))) {
+		if (!uscheme_cq_fill(ring, tail, head, pc->user_data, pc->res, pc->flags))
+			return tail;
+		tail++;
+		list_del(&pc->node);
+		kfree(pc);
+		ring->nr_overflow--;
+	}
+	if (ring->cq_flags & USCHEME_CQ_F_OVERFLOW) {
+		ring->cq_flags &= ~USCHEME_CQ_F_OVERFLOW;
+		WRITE_ONCE(ring->hdr->cq_flags, ring->cq_flags);
+	}
+	return tail;
+}
+
+/*
+ * Complete a batch of work that holds CQ reservations: one lock, one
+ * publication, one wakeup. Safe from any context. Order is kept: nothing
+ * overtakes a parked completion. Empties @b.
+ */
+void uscheme_cq_post_batch(struct uscheme_ring *ring, struct uscheme_cq_batch *b)
+{
+	unsigned long irqflags;
+	u32 head, tail, i;
+
+	if (!b->n)
+		return;
+	spin_lock_irqsave(&ring->cq_lock, irqflags);
+	if (!WARN_ON_ONCE(ring->inflight < b->n))
+		ring->inflight -= b->n;
+	/* The user has finished reading every slot before its head (release). */
+	head = smp_load_acquire(&ring->hdr->cq_head);
+	tail = uscheme_cq_flush_locked(ring, ring->cq_tail, head);
+	for (i = 0; i < b->n; i++) {
+		/* Parking is only reachable when userspace moved cq_head backwards. */
+		if (list_empty(&ring->overflow) &&
+		    uscheme_cq_fill(ring, tail, head, b->cqe[i].user_data,
+				    b->cqe[i].res, b->cqe[i].flags))
+			tail++;
+		else
+			uscheme_cq_park_locked(ring, b->cqe[i].user_data,
+					       b->cqe[i].res, b->cqe[i].flags);
+	}
+	uscheme_cq_publish_locked(ring, tail);
 	spin_unlock_irqrestore(&ring->cq_lock, irqflags);
+	b->n = 0;
 	if (wq_has_sleeper(&ring->cq_wait))
 		wake_up_all(&ring->cq_wait);
+}
+
+/* Complete one unit of work that holds a CQ reservation. */
+void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
+		     u32 flags)
+{
+	struct uscheme_cq_batch b = { .n = 1 };
+
+	b.cqe[0].user_data = user_data;
+	b.cqe[0].res = res;
+	b.cqe[0].flags = flags;
+	uscheme_cq_post_batch(ring, &b);
 }
 
 /* CQEs ready for userspace, as its own head says, clamped to the CQ size. */
@@ -419,10 +460,14 @@ void uscheme_ring_wake_producer(struct uscheme_ring *ring)
 static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 {
 	unsigned long flags;
+	u32 head;
 
 	if (!list_empty_careful(&ring->overflow)) {
 		spin_lock_irqsave(&ring->cq_lock, flags);
-		uscheme_cq_flush_locked(ring);
+		/* Pairs with the user's release of cq_head. */
+		head = smp_load_acquire(&ring->hdr->cq_head);
+		uscheme_cq_publish_locked(ring,
+					  uscheme_cq_flush_locked(ring, ring->cq_tail, head));
 		spin_unlock_irqrestore(&ring->cq_lock, flags);
 	}
 	return uscheme_user_ready(ring) >= min_complete;

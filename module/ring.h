@@ -96,7 +96,19 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p);
 bool uscheme_ring_is_ready(struct uscheme_ring *ring);
 int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma);
 
+/* Completions collected by a submitter, posted together. */
+#define USCHEME_CQ_BATCH 16
+struct uscheme_cq_batch {
+	u32 n;
+	struct {
+		u64 user_data;
+		s32 res;
+		u32 flags;
+	} cqe[USCHEME_CQ_BATCH];
+};
+
 u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want);
+void uscheme_cq_post_batch(struct uscheme_ring *ring, struct uscheme_cq_batch *b);
 void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 		     u32 flags);
 u32 uscheme_cq_ready(struct uscheme_ring *ring);

@@ -75,6 +75,7 @@ static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe
 int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted)
 {
 	struct uscheme_ring_hdr *hdr = ring->hdr;
+	struct uscheme_cq_batch batch;
 	u32 avail, want, n, i;
 	struct uscheme_sqe sqe;
 	int res;
@@ -85,6 +86,7 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 	want = min(to_submit, avail);
 	n = want ? uscheme_cq_reserve(ring, want) : 0;
 
+	batch.n = 0;
 	for (i = 0; i < n; i++) {
 		uscheme_sqe_copy(&sqe, &ring->sqes[ring->sq_head & (ring->sq_entries - 1)]);
 		WRITE_ONCE(ring->sq_head, ring->sq_head + 1);
@@ -93,9 +95,16 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 			atomic64_inc(&ring->stats.rejected);
 		else if (!res)
 			res = uscheme_sqe_issue(ring, &sqe);
-		if (res != -EIOCBQUEUED)
-			uscheme_cq_post(ring, sqe.user_data, res, 0);
+		if (res == -EIOCBQUEUED)
+			continue;
+		/* Inline completions go out together: one lock, one wakeup. */
+		batch.cqe[batch.n].user_data = sqe.user_data;
+		batch.cqe[batch.n].res = res;
+		batch.cqe[batch.n].flags = 0;
+		if (++batch.n == USCHEME_CQ_BATCH)
+			uscheme_cq_post_batch(ring, &batch);
 	}
+	uscheme_cq_post_batch(ring, &batch);
 	if (n) {
 		/* Our reads of the entries happen before userspace may reuse them. */
 		smp_store_release(&hdr->sq_head, ring->sq_head);

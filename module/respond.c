@@ -45,14 +45,8 @@ int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
 		if (uscheme_response_match(ring, &resp))
 			atomic64_inc(&ring->stats.rejected);
 	}
-	if (n) {
-		/* Our reads of the responses happen before the daemon reuses the slots. */
-		smp_store_release(&hdr->cq_head, ring->resp_head);
-		atomic64_add(n, &ring->stats.submitted);
-	}
+	uscheme_ring_user_consumed(ring, &hdr->cq_head, ring->resp_head, n);
 	mutex_unlock(&ring->submit_lock);
-	if (n)
-		uscheme_ring_wake_producer(ring);
 	*consumed = n;
 	return 0;
 }

@@ -60,6 +60,23 @@ u32 uscheme_ring_user_count(struct uscheme_ring *ring, u32 head,
 }
 
 /*
+ * The kernel consumed @n entries of a queue userspace produces, up to its
+ * private @head: publish that head at @head_ptr (release: our reads of the
+ * entries happen before userspace reuses the slots), count them, and wake
+ * pollers waiting for room. Caller holds submit_lock.
+ */
+void uscheme_ring_user_consumed(struct uscheme_ring *ring, u32 *head_ptr,
+				u32 head, u32 n)
+{
+	if (!n)
+		return;
+	/* Pairs with userspace's acquire of this head before reusing slots. */
+	smp_store_release(head_ptr, head);
+	atomic64_add(n, &ring->stats.submitted);
+	uscheme_ring_wake_producer(ring);
+}
+
+/*
  * CQEs ready between the user's @head and the kernel's @tail. A head ahead
  * of the tail counts as none ready: a lockless reader may see the user
  * consume an entry (published first) before the private tail that counts it,

@@ -87,6 +87,8 @@ u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped);
 u32 uscheme_cq_pending(u32 head, u32 tail, u32 entries);
 u32 uscheme_ring_user_count(struct uscheme_ring *ring, u32 head,
 			    const u32 *tail_ptr, u32 entries);
+void uscheme_ring_user_consumed(struct uscheme_ring *ring, u32 *head_ptr,
+				u32 head, u32 n);
 u32 uscheme_cq_room(u32 tail, u32 head, u32 entries, u32 reserved);
 int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries);
 

@@ -105,14 +105,8 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 			uscheme_cq_post_batch(ring, &batch);
 	}
 	uscheme_cq_post_batch(ring, &batch);
-	if (n) {
-		/* Our reads of the entries happen before userspace may reuse them. */
-		smp_store_release(&hdr->sq_head, ring->sq_head);
-		atomic64_add(n, &ring->stats.submitted);
-	}
+	uscheme_ring_user_consumed(ring, &hdr->sq_head, ring->sq_head, n);
 	mutex_unlock(&ring->submit_lock);
-	if (n)
-		uscheme_ring_wake_producer(ring);
 
 	*submitted = n;
 	if (want && !n) {

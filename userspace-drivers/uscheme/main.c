@@ -20,8 +20,9 @@
 #include "../libuscheme/libuscheme.h"
 #include "bench.h"
 
+/* Indexed by bit number (USCHEME_FEAT_*). */
 static const char *const feature_names[] = {
-	"nop", "cqe32", "scheme", "files_update", "device",
+	"nop", "cqe32", "scheme", "files_update", "device", "scheme_ring",
 };
 
 static int usage(FILE *f)
@@ -49,9 +50,14 @@ static int cmd_features(void)
 	if (err)
 		return fail(USCHEME_DEVICE, err);
 	printf("features 0x%" PRIx64 ":", f);
-	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
-		if (f & (1ULL << i))
+	for (i = 0; i < 64; i++) {
+		if (!(f & (1ULL << i)))
+			continue;
+		if (i < sizeof(feature_names) / sizeof(feature_names[0]))
 			printf(" %s", feature_names[i]);
+		else
+			printf(" bit%zu", i);	/* newer module than this tool */
+	}
 	printf("\n");
 	return 0;
 }

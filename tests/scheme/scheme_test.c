@@ -53,6 +53,18 @@ static int t_feature_and_mapping(void)
 	return 0;
 }
 
+/* libuscheme hands out no SQEs on a scheme ring: writing one would fault. */
+static int t_no_sqes_on_scheme_ring(void)
+{
+	struct us_ring s;
+
+	CHECK_EQ(scheme_ring(&s), 0);
+	CHECK(s.scheme);
+	CHECK(us_get_sqe(&s) == NULL);
+	us_ring_exit(&s);
+	return 0;
+}
+
 static int t_register_rules(void)
 {
 	static const char *const bad[] = {
@@ -242,6 +254,7 @@ static int t_poll_scheme_ring(void)
 
 static const struct tap_test tests[] = {
 	{ "feature_and_mapping", t_feature_and_mapping, 0 },
+	{ "no_sqes_on_scheme_ring", t_no_sqes_on_scheme_ring, 0 },
 	{ "register_rules", t_register_rules, 0 },
 	{ "name_freed_on_close", t_name_freed_on_close, 0 },
 	{ "name_freed_on_kill", t_name_freed_on_kill, 0 },

@@ -42,6 +42,7 @@ struct us_ring {
 	uint32_t sq_flushed;	/* local: SQEs published to the kernel */
 	size_t ring_size, sqes_size, cqes_size;
 	uint64_t features;
+	bool scheme;		/* USCHEME_SETUP_SCHEME: the kernel produces the SQ */
 };
 
 /* Open /dev/uscheme and set up a ring. cq_entries 0 means 2 * sq_entries. */
@@ -53,7 +54,10 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 /* Unmap and close. */
 void us_ring_exit(struct us_ring *ring);
 
-/* A free SQE, zeroed, or NULL when the SQ is full (submit, then retry). */
+/*
+ * A free SQE, zeroed, or NULL when the SQ is full (submit, then retry), or
+ * always on a scheme ring, whose SQ the kernel writes.
+ */
 struct uscheme_sqe *us_get_sqe(struct us_ring *ring);
 /* SQEs obtained but not yet consumed by the kernel. */
 unsigned int us_sq_pending(const struct us_ring *ring);

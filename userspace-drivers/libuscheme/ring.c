@@ -69,6 +69,7 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 	ring->cq_entries = p.cq_entries;
 	ring->cqe_size = p.cqe_size;
 	ring->features = p.features;
+	ring->scheme = scheme;
 	ring->sq_tail = ring->hdr->sq_tail;
 	ring->sq_flushed = ring->sq_tail;
 	return 0;
@@ -106,7 +107,7 @@ struct uscheme_sqe *us_get_sqe(struct us_ring *ring)
 	uint32_t head = load_acquire(&ring->hdr->sq_head);
 	struct uscheme_sqe *sqe;
 
-	if (ring->sq_tail - head >= ring->sq_entries)
+	if (ring->scheme || ring->sq_tail - head >= ring->sq_entries)
 		return NULL;
 	sqe = &ring->sqes[ring->sq_tail & (ring->sq_entries - 1)];
 	ring->sq_tail++;

@@ -14,6 +14,7 @@
  *   ring header   USCHEME_OFF_RING       indices, both directions
  *   SQE array     USCHEME_OFF_SQES       user -> kernel, 64-byte entries
  *   CQE array     USCHEME_OFF_CQES       kernel -> user, 16 or 32 bytes each
+ *   data area     USCHEME_OFF_DATA       scheme rings only: request payloads
  *
  * Indices are free-running __u32 counters; an entry lives at
  * array[index & mask]. The producer writes entries, then store-releases its
@@ -31,6 +32,48 @@
  * kernel writes sq_tail and cq_head, the daemon writes sq_head and cq_tail;
  * enter's to_submit counts responses to consume, min_complete requests to
  * wait for. A daemon names its ring's scheme with USCHEME_IOC_REGISTER.
+ *
+ * The way a client request travels
+ * ---------------------------------
+ *   1. A client submits an op on its ring (struct uscheme_sqe), or makes a
+ *      plain syscall on a handle fd (read, write, fstat, ...), or opens
+ *      with USCHEME_IOC_OPEN.
+ *   2. The kernel routes it to the scheme's daemon: it takes a tag, a chunk
+ *      of the daemon's data area (write payloads and paths are copied into
+ *      it once; read buffers are zeroed), and writes a struct uscheme_req
+ *      into the daemon's request array. When the daemon's queue or data
+ *      area is full, the request waits in the kernel (a bounded queue; the
+ *      submitter sleeps, interruptibly, beyond that bound).
+ *   3. The daemon answers with a struct uscheme_cqe: user_data = the tag,
+ *      res = the result, data (read results, stat, CALL output) left in the
+ *      request's chunk.
+ *   4. The kernel checks the answer (known tag, first answer, a legal result
+ *      for the op), copies the result data once into the client's buffer,
+ *      and completes the client's CQE or wakes its syscall. An illegal
+ *      answer is counted in the scheme ring's rejected counter and the
+ *      client gets -EIO; an unknown or repeated tag is dropped and counted.
+ *
+ * A routed op on a client ring is finished in the submitting process (like
+ * io_uring's DEFER_TASKRUN): its CQE appears when that process enters the
+ * ring (USCHEME_ENTER_GETEVENTS, or any enter), which is also where OPEN and
+ * DUP install their new fd. poll() reports EPOLLIN while such work waits.
+ *
+ * Handles are files. An OPEN result is an fd whose read, write, pread,
+ * pwrite, lseek, fstat, fsync, ftruncate, poll and close go through the same
+ * routing, blocking and interruptible (the daemon is sent a CANCEL when a
+ * signal interrupts the wait; the syscall returns -EINTR). Handles survive
+ * fork and exec (unless O_CLOEXEC) and pass over SCM_RIGHTS. The daemon is
+ * sent a CLOSE when the last reference to the handle is gone.
+ *
+ * Lifetimes. When a daemon closes its scheme ring or dies, every request
+ * waiting on it fails with -EPIPE at once, its handles answer -EPIPE from
+ * then on, and the name is free for a restarted daemon. When a client ring
+ * is closed (or its process dies), its requests are cancelled: the daemon
+ * gets a CANCEL for each one it had already received.
+ *
+ * The kernel-served scheme "sys" lists the schemes: "sys:schemes" reads as
+ * one line per scheme, "name pid requests responses rejected queued
+ * inflight\n"; "sys:" (a directory) lists "schemes\n".
  *
  * poll/select/epoll on a ring fd: EPOLLIN while entries wait for userspace
  * (CQEs; requests on a scheme ring), EPOLLOUT while the queue userspace
@@ -78,6 +121,18 @@
 #define USCHEME_OFF_RING	0x00000000ULL
 #define USCHEME_OFF_SQES	0x10000000ULL
 #define USCHEME_OFF_CQES	0x20000000ULL
+#define USCHEME_OFF_DATA	0x30000000ULL
+
+/*
+ * A scheme ring's data area: each request in flight owns a page-aligned
+ * chunk (struct uscheme_req.buf is its offset in the area). Sizes in bytes,
+ * multiples of 4096.
+ */
+#define USCHEME_DATA_DEFAULT	(8U << 20)
+#define USCHEME_DATA_MIN	(2U << 20)
+#define USCHEME_DATA_MAX	(256U << 20)
+/* The largest READ or WRITE payload and CALL buffer; READ/WRITE are shortened to it. */
+#define USCHEME_IO_MAX		(1U << 20)
 
 /**
  * struct uscheme_params - argument of USCHEME_IOC_SETUP (in/out)
@@ -91,6 +146,10 @@
  * @ring_size:	out: length to mmap at USCHEME_OFF_RING
  * @sqes_size:	out: length to mmap at USCHEME_OFF_SQES
  * @cqes_size:	out: length to mmap at USCHEME_OFF_CQES
+ * @data_size:	in: scheme rings: the data area's size, a multiple of 4096 in
+ *		USCHEME_DATA_MIN..USCHEME_DATA_MAX, or 0 for
+ *		USCHEME_DATA_DEFAULT; client rings: 0.
+ *		out: the length to mmap at USCHEME_OFF_DATA (0: no data area)
  * @resv:	must be zero
  *
  * Errors: -EINVAL (bad sizes, unknown flags, non-zero reserved fields),
@@ -106,7 +165,8 @@ struct uscheme_params {
 	__u64 ring_size;
 	__u64 sqes_size;
 	__u64 cqes_size;
-	__u64 resv[3];
+	__u64 data_size;
+	__u64 resv[2];
 };
 
 /*
@@ -139,31 +199,70 @@ struct uscheme_ring_hdr {
 #define USCHEME_CQ_F_OVERFLOW	_BITUL(0)
 
 /*
- * Ops (struct uscheme_sqe.opcode). Fields an op does not name must be zero
- * (-EINVAL otherwise). An opcode >= USCHEME_OP_LAST completes with -EINVAL.
- * The issue named in brackets implements the op; until it lands, the op
- * completes with -EOPNOTSUPP and its feature bit is clear.
+ * Ops (struct uscheme_sqe.opcode) on a client ring. Fields an op does not
+ * name must be zero (-EINVAL otherwise). An opcode >= USCHEME_OP_LAST
+ * completes with -EINVAL; an op whose feature bit is clear completes with
+ * -EOPNOTSUPP. "fd" is a handle fd (an OPEN result): any other fd gives
+ * -EBADF. Every routed op may also fail with: -EPIPE (the daemon is gone),
+ * -EIO (the daemon gave an illegal answer), -ECANCELED (cancelled), -EINTR
+ * (a signal interrupted a wait for room in the daemon's queue), -EFAULT, or
+ * any error the daemon answers with, unchanged (-4095..-1).
  *
  * NOP		No arguments. res = 0.
- * OPEN		[Schemes] addr = "scheme:path", NUL-terminated; len = buffer
- *		length including the NUL, at most USCHEME_PATH_MAX; op_flags =
- *		O_* flags. res = the new handle's fd.
- *		Errors: -ENOENT (no such scheme), -ENAMETOOLONG, the daemon's.
- * CLOSE	[Schemes] fd. res = 0, or the daemon's error.
- * READ		[Schemes] fd; addr/len = buffer; off = offset, or
- *		USCHEME_OFF_CURRENT for the file position. res = bytes read.
- * WRITE	[Schemes] as READ. res = bytes written.
- * FSTAT	[Schemes] fd; addr/len = stat buffer. res = 0.
- * FSYNC	[Schemes] fd. res = 0.
- * FTRUNCATE	[Schemes] fd; off = new length. res = 0.
- * DUP		[Schemes] fd; addr/len = suffix (may be empty). res = new fd.
- * CALL		[Schemes] fd; addr/len = input; addr2/len2 = output;
- *		op_flags = scheme-defined. res = bytes of output.
+ * OPEN		addr = "scheme:path", NUL-terminated within len bytes (len at
+ *		most USCHEME_PATH_MAX); op_flags = the OPEN flags below (Linux
+ *		O_* values). res = the new handle's fd, installed in the
+ *		submitting process. Errors: -ENOENT (no such scheme),
+ *		-EINVAL (no ':', bad name or flags), -ENAMETOOLONG, -EMFILE.
+ * CLOSE	fd. Closes the fd in the submitting process (like close(2));
+ *		the daemon gets CLOSE when the handle's last reference goes.
+ *		res = 0, -EBADF.
+ * READ		fd; addr/len = buffer; off = offset, or USCHEME_OFF_CURRENT for
+ *		the file position (which then advances). len is shortened to
+ *		USCHEME_IO_MAX. res = bytes read (0 at end of file).
+ *		-EBADF also for a handle not opened for reading.
+ * WRITE	as READ. res = bytes written. -EBADF for a handle not opened
+ *		for writing.
+ * FSTAT	fd; addr/len = a struct uscheme_stat (len >= its size). res = 0.
+ * FSYNC	fd. res = 0.
+ * FTRUNCATE	fd; off = new length. res = 0.
+ * DUP		fd; addr/len = suffix (len may be 0, at most USCHEME_PATH_MAX);
+ *		op_flags = 0 or O_CLOEXEC. res = the new handle's fd.
+ * CALL		fd; addr/len = input; addr2/len2 = output (each at most
+ *		USCHEME_IO_MAX, else -E2BIG); op_flags = scheme-defined.
+ *		res = bytes of output.
  * FILES_UPDATE	[FilesUpdate] addr/len = array of interest entries.
- * CANCEL	[Schemes] addr = user_data of the request to cancel.
- *		res = 0, -ENOENT (not found), -EALREADY (completing).
+ * CANCEL	addr = user_data of an earlier routed op of this ring. It
+ *		completes with -ECANCELED at once; a daemon that had received
+ *		it is sent a CANCEL, and its late answer is discarded (an
+ *		OPEN or DUP it completed anyway is closed for it).
+ *		res = 0, -ENOENT (no such op in flight).
  * SEND_EVENT	[FilesUpdate] scheme ring only: raise readiness on one of
  *		the daemon's handles.
+ *
+ * The same ops as a daemon sees them (struct uscheme_req on a scheme ring;
+ * "buf" is the request's chunk in the data area, "id" the daemon's handle
+ * id, the result of its OPEN or DUP answer):
+ *
+ * OPEN		buf/len = the path after "scheme:" (len bytes, then a NUL);
+ *		op_flags = O_* flags (without O_CLOEXEC). Answer: res = the
+ *		new handle's id (0..INT32_MAX) or -errno.
+ * CLOSE	id. A notification (USCHEME_REQ_F_NOREPLY): do not answer.
+ * READ		id; off; buf/len = room for the data (zeroed). Answer:
+ *		res = bytes placed at buf, 0..len.
+ * WRITE	id; off; buf/len = the data. Answer: res = bytes taken, 0..len.
+ * FSTAT	id; buf/len = a zeroed struct uscheme_stat to fill. res = 0.
+ * FSYNC	id. res = 0.
+ * FTRUNCATE	id; off = new length. res = 0.
+ * DUP		id; buf/len = suffix (len bytes, then a NUL). res = new id.
+ * CALL		id; buf/len = input; len2 = output capacity; op_flags. The
+ *		chunk holds max(len, len2) bytes; write the output at buf.
+ *		res = output bytes, 0..len2.
+ * CANCEL	off = the tag of a request this daemon received and has not
+ *		answered. A notification: do not answer it; answer the
+ *		cancelled request as usual (its answer is discarded).
+ * An answer with res >= 0 where the op allows only 0, res beyond the range
+ * above, or res < -4095 is illegal: the client gets -EIO.
  */
 enum uscheme_op {
 	USCHEME_OP_NOP = 0,
@@ -188,6 +287,43 @@ enum uscheme_op {
 /* off value for READ/WRITE: use and advance the file position. */
 #define USCHEME_OFF_CURRENT	(~0ULL)
 #define USCHEME_PATH_MAX	4096
+
+/*
+ * OPEN flags: O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
+ * O_NONBLOCK, O_CLOEXEC, with Linux's values (those of <fcntl.h> on the
+ * caller's architecture). Others give -EINVAL. Only O_ACCMODE, O_NONBLOCK
+ * and O_CLOEXEC mean something to the kernel (the handle's access mode,
+ * the fd's flags); the daemon interprets the rest.
+ */
+
+/**
+ * struct uscheme_stat - what FSTAT returns, 64 bytes
+ * @size:	bytes
+ * @blocks:	512-byte blocks allocated
+ * @atime_ns:	last access, ns since the epoch
+ * @mtime_ns:	last modification
+ * @ctime_ns:	last status change
+ * @mode:	file type and permission bits (S_IF* | 07777); a type the
+ *		kernel does not know makes the answer illegal
+ * @nlink:	links
+ * @uid:	owner, as the daemon sees it
+ * @gid:	group
+ * @blksize:	preferred I/O size, 0 for the page size
+ * @resv:	zero
+ */
+struct uscheme_stat {
+	__u64 size;
+	__u64 blocks;
+	__u64 atime_ns;
+	__u64 mtime_ns;
+	__u64 ctime_ns;
+	__u32 mode;
+	__u32 nlink;
+	__u32 uid;
+	__u32 gid;
+	__u32 blksize;
+	__u32 resv;
+};
 
 /**
  * struct uscheme_sqe - submission queue entry, 64 bytes (client ring)
@@ -225,10 +361,11 @@ struct uscheme_sqe {
  * struct uscheme_req - a request the kernel produces on a scheme ring, 64 bytes
  * (layout of the SQE array when USCHEME_SETUP_SCHEME is set)
  * @opcode:	USCHEME_OP_* (OPEN .. CANCEL)
- * @flags:	none defined yet
+ * @flags:	USCHEME_REQ_F_*
  * @resv0:	zero
  * @len2:	second length (CALL output capacity)
- * @tag:	kernel-assigned; the response's user_data must echo it
+ * @tag:	kernel-assigned; the response's user_data must echo it (0 for
+ *		notifications)
  * @id:		the daemon's handle id (its OPEN result), zero for OPEN
  * @off:	offset argument
  * @buf:	offset of this request's buffer in the daemon's data area
@@ -255,6 +392,9 @@ struct uscheme_req {
 	__u32 gid;
 	__u32 resv1;
 };
+
+/* A notification (CLOSE, CANCEL): the daemon must not answer it. */
+#define USCHEME_REQ_F_NOREPLY	_BITUL(0)
 
 /**
  * struct uscheme_cqe - completion queue entry, 16 bytes
@@ -379,5 +519,70 @@ struct uscheme_register {
 #define USCHEME_IOC_FEATURES	_IOR(USCHEME_IOC_MAGIC, 0x03, __u64)
 /* Serve a scheme on this scheme ring. */
 #define USCHEME_IOC_REGISTER	_IOW(USCHEME_IOC_MAGIC, 0x04, struct uscheme_register)
+/* Open "scheme:path" and wait for the daemon, without a ring. */
+#define USCHEME_IOC_OPEN	_IOWR(USCHEME_IOC_MAGIC, 0x05, struct uscheme_open)
+
+/**
+ * struct uscheme_open - argument of USCHEME_IOC_OPEN (in/out), on any open
+ * of /dev/uscheme (set up or not)
+ * @path:	in: pointer to "scheme:path", NUL-terminated, at most
+ *		USCHEME_PATH_MAX bytes with the NUL
+ * @flags:	in: the OPEN flags (O_* values, see above)
+ * @fd:		out: the new handle fd
+ * @resv:	must be zero
+ *
+ * Returns 0. Errors: as OPEN above, plus -EINTR (a signal; the daemon is
+ * sent a CANCEL).
+ */
+struct uscheme_open {
+	__u64 path;
+	__u32 flags;
+	__s32 fd;
+	__u64 resv[2];
+};
+
+/*
+ * Ioctls on a handle fd: the ops that have no syscall of their own.
+ */
+/**
+ * struct uscheme_dup - argument of USCHEME_HIOC_DUP (in/out)
+ * @suffix:	in: pointer to the suffix bytes (may be 0 when @len is 0)
+ * @len:	in: suffix length, at most USCHEME_PATH_MAX
+ * @flags:	in: 0 or O_CLOEXEC
+ * @fd:		out: the new handle fd
+ * @resv0:	must be zero
+ * @resv:	must be zero
+ */
+struct uscheme_dup {
+	__u64 suffix;
+	__u32 len;
+	__u32 flags;
+	__s32 fd;
+	__u32 resv0;
+	__u64 resv[2];
+};
+
+/**
+ * struct uscheme_call - argument of USCHEME_HIOC_CALL (in/out)
+ * @in:		in: pointer to the input
+ * @in_len:	in: input length, at most USCHEME_IO_MAX
+ * @op_flags:	in: scheme-defined
+ * @out:	in: pointer to the output buffer
+ * @out_len:	in: its length, at most USCHEME_IO_MAX
+ * @result:	out: bytes of output written to @out
+ * @resv:	must be zero
+ */
+struct uscheme_call {
+	__u64 in;
+	__u32 in_len;
+	__u32 op_flags;
+	__u64 out;
+	__u32 out_len;
+	__s32 result;
+	__u64 resv[2];
+};
+
+#define USCHEME_HIOC_DUP	_IOWR(USCHEME_IOC_MAGIC, 0x20, struct uscheme_dup)
+#define USCHEME_HIOC_CALL	_IOWR(USCHEME_IOC_MAGIC, 0x21, struct uscheme_call)
 
 #endif /* _UAPI_USCHEME_H */

@@ -7,6 +7,7 @@
 #ifndef _USCHEME_COMPAT_H
 #define _USCHEME_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
 
 #ifndef USCHEME_HAVE_VM_FLAGS_SET
@@ -21,5 +22,21 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 	vma->vm_flags &= ~flags;
 }
 #endif
+
+/* 6.3 passes inode operations a struct mnt_idmap, 6.1 a user namespace. */
+#ifdef USCHEME_HAVE_MNT_IDMAP
+#define USCHEME_IDMAP_ARG	struct mnt_idmap *idmap
+#else
+#define USCHEME_IDMAP_ARG	struct user_namespace *userns
+#endif
+
+/* Files made by alloc_file_pseudo() are not seekable or pread-able by default. */
+static inline void uscheme_file_seekable(struct file *file)
+{
+#ifdef FMODE_LSEEK
+	file->f_mode |= FMODE_LSEEK;
+#endif
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+}
 
 #endif /* _USCHEME_COMPAT_H */

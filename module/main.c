@@ -13,6 +13,8 @@
 #include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/device.h>
+#include <linux/file.h>
+#include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -20,6 +22,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "handle.h"
 #include "respond.h"
 #include "ring.h"
 #include "scheme.h"
@@ -137,6 +140,30 @@ static long uscheme_ioctl_register(struct uscheme_ring *ring,
 	return uscheme_scheme_register(ring, reg.name);
 }
 
+static long uscheme_ioctl_open(struct uscheme_open __user *uarg)
+{
+	struct uscheme_open o;
+	char *spec;
+	int fd;
+
+	if (copy_from_user(&o, uarg, sizeof(o)))
+		return -EFAULT;
+	if (memchr_inv(o.resv, 0, sizeof(o.resv)))
+		return -EINVAL;
+	spec = strndup_user(u64_to_user_ptr(o.path), USCHEME_PATH_MAX);
+	if (IS_ERR(spec))
+		return PTR_ERR(spec) == -EINVAL ? -ENAMETOOLONG : PTR_ERR(spec);
+	fd = uscheme_open_sync(spec, o.flags);
+	kfree(spec);
+	if (fd < 0)
+		return fd;
+	if (put_user(fd, &uarg->fd)) {
+		close_fd(fd);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct uscheme_ring *ring = file->private_data;
@@ -152,6 +179,8 @@ static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return uscheme_ioctl_stats(ring, uarg);
 	case USCHEME_IOC_REGISTER:
 		return uscheme_ioctl_register(ring, uarg);
+	case USCHEME_IOC_OPEN:
+		return uscheme_ioctl_open(uarg);
 	case USCHEME_IOC_FEATURES:
 		features = USCHEME_FEATURES;
 		return copy_to_user(uarg, &features, sizeof(features)) ? -EFAULT : 0;
@@ -204,6 +233,8 @@ static struct miscdevice uscheme_misc = {
 
 static int __init uscheme_init(void)
 {
+	int ret;
+
 	/* The ABI's sizes and layout, as documented in uapi/uscheme.h. */
 	BUILD_BUG_ON(sizeof(struct uscheme_sqe) != 64);
 	BUILD_BUG_ON(sizeof(struct uscheme_req) != 64);
@@ -218,13 +249,26 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(offsetof(struct uscheme_req, tag) != 8);
 	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
 	BUILD_BUG_ON(sizeof(struct uscheme_register) != USCHEME_NAME_MAX + 32);
+	BUILD_BUG_ON(sizeof(struct uscheme_stat) != 64);
+	BUILD_BUG_ON(sizeof(struct uscheme_open) != 32);
+	BUILD_BUG_ON(sizeof(struct uscheme_dup) != 40);
+	BUILD_BUG_ON(sizeof(struct uscheme_call) != 48);
+	BUILD_BUG_ON(USCHEME_IO_MAX > USCHEME_DATA_MIN);
+	BUILD_BUG_ON(USCHEME_SCHEME_SLOTS > U32_MAX / 2);
 
-	return misc_register(&uscheme_misc);
+	ret = uscheme_handle_fs_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&uscheme_misc);
+	if (ret)
+		uscheme_handle_fs_exit();
+	return ret;
 }
 
 static void __exit uscheme_exit(void)
 {
 	misc_deregister(&uscheme_misc);
+	uscheme_handle_fs_exit();
 }
 
 module_init(uscheme_init);

@@ -4,19 +4,25 @@
  * daemon produced in the CQE array) are copied out of shared memory once,
  * then matched to their request by tag.
  *
- * Routing is not there yet (the "Schemes" work continues): no request is
- * outstanding, so every response names an unknown tag and is dropped and
- * counted, exactly as a forged, duplicate or stale response always will be.
+ * Each one names its request by tag; the scheme's request table decides
+ * whether the answer is accepted (request.c). Anything else is dropped and
+ * counted in this ring's rejected counter.
  */
 #include <linux/minmax.h>
 
+#include "request.h"
 #include "respond.h"
 
-/* Match one private copy to its request. Returns 0, or -ENOENT if unknown. */
+/*
+ * Match one private copy to its request. Returns 0, -ENOENT (unknown tag:
+ * dropped) or -EIO (an illegal result: the client gets -EIO).
+ */
 static int uscheme_response_match(struct uscheme_ring *ring,
 				  const struct uscheme_cqe *resp)
 {
-	return -ENOENT;
+	if (!ring->scheme || resp->flags)
+		return -ENOENT;
+	return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res);
 }
 
 /*
@@ -47,6 +53,9 @@ int uscheme_ring_consume_responses(struct uscheme_ring *ring, u32 max,
 	}
 	uscheme_ring_user_consumed(ring, &hdr->cq_head, ring->resp_head, n);
 	mutex_unlock(&ring->submit_lock);
+	/* Answers freed slots and data: queued requests may go out now. */
+	if (n && ring->scheme)
+		uscheme_scheme_dispatch(ring->scheme);
 	*consumed = n;
 	return 0;
 }

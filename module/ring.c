@@ -5,6 +5,7 @@
  *
  * Submission (reading SQEs) lives in submit.c; this file owns the CQ.
  */
+#include <linux/bitmap.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
@@ -13,6 +14,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "client.h"
+#include "request.h"
 #include "ring.h"
 #include "scheme.h"
 
@@ -119,6 +122,11 @@ int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries)
 		return -EINVAL;
 	if (!sq || sq > USCHEME_MAX_SQ_ENTRIES || !is_power_of_2(sq))
 		return -EINVAL;
+	if (!(p->flags & USCHEME_SETUP_SCHEME) ? p->data_size :
+	    p->data_size && (p->data_size < USCHEME_DATA_MIN ||
+			     p->data_size > USCHEME_DATA_MAX ||
+			     !IS_ALIGNED(p->data_size, 4096)))
+		return -EINVAL;
 	if (!cq)
 		cq = min_t(u32, 2 * sq, USCHEME_MAX_CQ_ENTRIES);
 	else if (cq < sq || cq > USCHEME_MAX_CQ_ENTRIES || !is_power_of_2(cq))
@@ -133,26 +141,54 @@ struct uscheme_ring *uscheme_ring_alloc(void)
 
 	if (!ring)
 		return NULL;
+	kref_init(&ring->ref);
 	mutex_init(&ring->submit_lock);
 	spin_lock_init(&ring->cq_lock);
 	init_waitqueue_head(&ring->cq_wait);
 	INIT_LIST_HEAD(&ring->overflow);
+	spin_lock_init(&ring->req_lock);
+	INIT_LIST_HEAD(&ring->reqs);
+	INIT_LIST_HEAD(&ring->done);
 	return ring;
 }
 
-/* Called when the last reference to the ring's file is gone. */
-void uscheme_ring_free(struct uscheme_ring *ring)
+static void uscheme_ring_destroy(struct kref *ref)
 {
+	struct uscheme_ring *ring = container_of(ref, struct uscheme_ring, ref);
 	struct uscheme_parked_cqe *pc, *tmp;
 
-	uscheme_scheme_unregister(ring);
 	list_for_each_entry_safe(pc, tmp, &ring->overflow, node)
 		kfree(pc);
+	bitmap_free(ring->data_map);
+	uscheme_region_free(&ring->data_rg);
 	uscheme_region_free(&ring->cqes_rg);
 	uscheme_region_free(&ring->sqes_rg);
 	uscheme_region_free(&ring->hdr_rg);
 	mutex_destroy(&ring->submit_lock);
 	kfree(ring);
+}
+
+void uscheme_ring_get(struct uscheme_ring *ring)
+{
+	kref_get(&ring->ref);
+}
+
+/* Process context only: the last put frees the shared memory. */
+void uscheme_ring_put(struct uscheme_ring *ring)
+{
+	kref_put(&ring->ref, uscheme_ring_destroy);
+}
+
+/*
+ * The ring's file is released (closed everywhere, or its process died): a
+ * daemon's scheme goes away, a client's routed ops are cancelled. Requests
+ * may keep the memory a while longer.
+ */
+void uscheme_ring_free(struct uscheme_ring *ring)
+{
+	uscheme_scheme_unregister(ring);
+	uscheme_client_release(ring);
+	uscheme_ring_put(ring);
 }
 
 bool uscheme_ring_is_ready(struct uscheme_ring *ring)
@@ -186,6 +222,20 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
 	ret = uscheme_region_alloc(&ring->cqes_rg, (size_t)cq_entries * cqe_size);
 	if (ret)
 		goto free_sqes;
+	if (p->flags & USCHEME_SETUP_SCHEME) {
+		size_t data = p->data_size ? p->data_size : USCHEME_DATA_DEFAULT;
+
+		ret = uscheme_region_alloc(&ring->data_rg, data);
+		if (ret)
+			goto free_cqes;
+		ring->data_pages = ring->data_rg.nr_pages;
+		ring->data_map = bitmap_zalloc(ring->data_pages, GFP_KERNEL_ACCOUNT);
+		if (!ring->data_map) {
+			ret = -ENOMEM;
+			uscheme_region_free(&ring->data_rg);
+			goto free_cqes;
+		}
+	}
 
 	ring->setup_flags = p->flags;
 	ring->sq_entries = p->sq_entries;
@@ -205,12 +255,15 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
 	p->ring_size = uscheme_region_size(&ring->hdr_rg);
 	p->sqes_size = uscheme_region_size(&ring->sqes_rg);
 	p->cqes_size = uscheme_region_size(&ring->cqes_rg);
+	p->data_size = uscheme_region_size(&ring->data_rg);
 	/* Publishes everything above to mmap and enter, which load-acquire. */
 	smp_store_release(&ring->ready, true);
 	mutex_unlock(&ring->submit_lock);
 	uscheme_ring_wake_producer(ring);	/* pollers: EPOLLERR is now EPOLLOUT */
 	return 0;
 
+free_cqes:
+	uscheme_region_free(&ring->cqes_rg);
 free_sqes:
 	uscheme_region_free(&ring->sqes_rg);
 free_hdr:
@@ -239,6 +292,10 @@ int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma)
 	case USCHEME_OFF_CQES >> PAGE_SHIFT:
 		return uscheme_region_mmap(&ring->cqes_rg, vma,
 					   !uscheme_ring_is_scheme(ring));
+	case USCHEME_OFF_DATA >> PAGE_SHIFT:
+		if (!uscheme_ring_is_scheme(ring))
+			return -EINVAL;
+		return uscheme_region_mmap(&ring->data_rg, vma, false);
 	default:
 		return -EINVAL;
 	}
@@ -460,7 +517,7 @@ __poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
 	poll_wait(file, &ring->cq_wait, pt);
 	if (!uscheme_ring_is_ready(ring))
 		return EPOLLERR;
-	if (uscheme_user_ready(ring))
+	if (uscheme_user_ready(ring) || uscheme_ring_has_done(ring))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (uscheme_user_room(ring))
 		mask |= EPOLLOUT | EPOLLWRNORM;
@@ -490,29 +547,54 @@ static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 	return uscheme_user_ready(ring) >= min_complete;
 }
 
+/* Work the waiting process does itself before it looks at the queues. */
+static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
+{
+	if (uscheme_ring_is_scheme(ring)) {
+		/* The daemon may have made SQ room since it last entered. */
+		if (ring->scheme)
+			uscheme_scheme_dispatch(ring->scheme);
+	} else {
+		uscheme_ring_finish_done(ring);
+	}
+}
+
 /*
  * Sleep until at least @min_complete entries are ready for userspace (CQEs,
- * or requests on a scheme ring). Returns 0, -ETIME when
- * the timeout ran out first, or -EINTR when a signal arrived.
+ * or requests on a scheme ring), finishing this process's answered routed
+ * ops as they come. Returns 0, -ETIME when the timeout ran out first, or
+ * -EINTR when a signal arrived.
  */
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
 		      bool has_timeout, s64 timeout_ns)
 {
+	ktime_t deadline = ktime_add_ns(ktime_get(), has_timeout ? timeout_ns : 0);
+	bool counted = false;
+	s64 left;
 	int ret;
 
-	if (uscheme_wait_done(ring, min_complete))
-		return 0;
-	if (has_timeout && !timeout_ns)
-		return -ETIME;
-	atomic64_inc(&ring->stats.waits);
-	if (has_timeout)
-		ret = wait_event_interruptible_hrtimeout(ring->cq_wait,
-							 uscheme_wait_done(ring, min_complete),
-							 ns_to_ktime(timeout_ns));
-	else
-		ret = wait_event_interruptible(ring->cq_wait,
-					       uscheme_wait_done(ring, min_complete));
-	return ret == -ERESTARTSYS ? -EINTR : ret;
+	for (;;) {
+		uscheme_ring_prepare_wait(ring);
+		if (uscheme_wait_done(ring, min_complete))
+			return 0;
+		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
+		if (has_timeout && left <= 0)
+			return -ETIME;
+		if (!counted) {
+			atomic64_inc(&ring->stats.waits);
+			counted = true;
+		}
+		if (has_timeout)
+			ret = wait_event_interruptible_hrtimeout(ring->cq_wait,
+				uscheme_wait_done(ring, min_complete) ||
+				uscheme_ring_has_done(ring), ns_to_ktime(left));
+		else
+			ret = wait_event_interruptible(ring->cq_wait,
+				uscheme_wait_done(ring, min_complete) ||
+				uscheme_ring_has_done(ring));
+		if (ret == -ERESTARTSYS)
+			return -EINTR;
+	}
 }
 
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st)

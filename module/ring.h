@@ -23,6 +23,7 @@
 #define _USCHEME_RING_H
 
 #include <linux/atomic.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -35,7 +36,8 @@
 
 /* What this module implements (USCHEME_FEAT_*). */
 #define USCHEME_FEATURES \
-	(USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32 | USCHEME_FEAT_SCHEME_RING)
+	(USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32 | USCHEME_FEAT_SCHEME | \
+	 USCHEME_FEAT_SCHEME_RING)
 
 struct uscheme_ring_stats {
 	atomic64_t submitted;
@@ -49,6 +51,8 @@ struct uscheme_ring_stats {
 };
 
 struct uscheme_ring {
+	struct kref ref;		/* the file, and requests that name the ring */
+	bool dead;			/* the file is released (set under req_lock) */
 	struct mutex submit_lock;	/* see the lock order above */
 	spinlock_t cq_lock;		/* see the lock order above */
 	wait_queue_head_t cq_wait;	/* woken when CQEs are posted */
@@ -74,10 +78,22 @@ struct uscheme_ring {
 	struct uscheme_sqe *sqes;
 	void *cqes;
 
+	/*
+	 * Client rings: routed ops in flight (@reqs) and answered ops waiting
+	 * to be finished by the submitting process (@done). req_lock nests
+	 * inside a scheme's lock.
+	 */
+	spinlock_t req_lock;
+	struct list_head reqs;
+	struct list_head done;
+
 	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
 	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */
 	u32 resp_head;		/* submit_lock (lockless readers: poll): next response */
-	u32 req_tail;		/* release/acquire: requests produced (none routed yet) */
+	u32 req_tail;		/* scheme lock to write (release); readers acquire */
+	struct uscheme_region data_rg;	/* the data area */
+	unsigned long *data_map;	/* scheme lock: pages of the data area in use */
+	u32 data_pages;
 
 	struct uscheme_ring_stats stats;
 };
@@ -94,6 +110,10 @@ int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries);
 
 struct uscheme_ring *uscheme_ring_alloc(void);
 void uscheme_ring_free(struct uscheme_ring *ring);
+void uscheme_ring_get(struct uscheme_ring *ring);
+void uscheme_ring_put(struct uscheme_ring *ring);
+bool uscheme_ring_has_done(struct uscheme_ring *ring);
+void uscheme_ring_finish_done(struct uscheme_ring *ring);
 int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p);
 bool uscheme_ring_is_ready(struct uscheme_ring *ring);
 int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma);

@@ -7,10 +7,12 @@
  * for a restarted daemon. Requests will hold references on the scheme
  * (kref), so a scheme outlives its registration while work still names it.
  */
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "request.h"
 #include "scheme.h"
 
 static DEFINE_MUTEX(uscheme_schemes_lock);
@@ -42,7 +44,46 @@ static void uscheme_scheme_release(struct kref *ref)
 	struct uscheme_scheme *s = container_of(ref, struct uscheme_scheme, ref);
 
 	put_pid(s->pid);
+	kvfree(s->slots);
+	kvfree(s->gen);
+	kvfree(s->free);
 	kfree(s);
+}
+
+void uscheme_scheme_put(struct uscheme_scheme *s)
+{
+	kref_put(&s->ref, uscheme_scheme_release);
+}
+
+static struct uscheme_scheme *uscheme_scheme_alloc(struct uscheme_ring *ring,
+						   const char *name)
+{
+	struct uscheme_scheme *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	u32 i;
+
+	if (!s)
+		return NULL;
+	kref_init(&s->ref);
+	strscpy(s->name, name, sizeof(s->name));
+	s->ring = ring;
+	s->pid = get_task_pid(current, PIDTYPE_TGID);
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->queue);
+	init_waitqueue_head(&s->admit_wait);
+	s->slots = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->slots), GFP_KERNEL_ACCOUNT);
+	s->gen = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->gen), GFP_KERNEL_ACCOUNT);
+	s->free = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->free), GFP_KERNEL_ACCOUNT);
+	if (!s->slots || !s->gen || !s->free) {
+		uscheme_scheme_put(s);
+		return NULL;
+	}
+	/* Slot 0 is handed out last; tags start at generation 1, never 0. */
+	for (i = 0; i < USCHEME_SCHEME_SLOTS; i++) {
+		s->gen[i] = 1;
+		s->free[i] = USCHEME_SCHEME_SLOTS - 1 - i;
+	}
+	s->nr_free = USCHEME_SCHEME_SLOTS;
+	return s;
 }
 
 /* Caller holds uscheme_schemes_lock. */
@@ -65,13 +106,9 @@ int uscheme_scheme_register(struct uscheme_ring *ring, const char *name)
 	struct uscheme_scheme *s;
 	int ret = 0;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	s = uscheme_scheme_alloc(ring, name);
 	if (!s)
 		return -ENOMEM;
-	kref_init(&s->ref);
-	strscpy(s->name, name, sizeof(s->name));
-	s->ring = ring;
-	s->pid = get_task_pid(current, PIDTYPE_TGID);
 
 	mutex_lock(&uscheme_schemes_lock);
 	if (ring->scheme)
@@ -83,12 +120,17 @@ int uscheme_scheme_register(struct uscheme_ring *ring, const char *name)
 		ring->scheme = s;
 	}
 	mutex_unlock(&uscheme_schemes_lock);
-	if (ret)
-		kref_put(&s->ref, uscheme_scheme_release);
+	if (ret) {
+		s->ring = NULL;
+		uscheme_scheme_put(s);
+	}
 	return ret;
 }
 
-/* The ring is going away: free its name. Safe on rings that never registered. */
+/*
+ * The ring is going away: free its name, and fail every request the daemon
+ * held. Safe on rings that never registered.
+ */
 void uscheme_scheme_unregister(struct uscheme_ring *ring)
 {
 	struct uscheme_scheme *s;
@@ -97,12 +139,57 @@ void uscheme_scheme_unregister(struct uscheme_ring *ring)
 	s = ring->scheme;
 	if (s) {
 		list_del(&s->node);
-		s->ring = NULL;
 		ring->scheme = NULL;
 	}
 	mutex_unlock(&uscheme_schemes_lock);
+	if (s) {
+		uscheme_scheme_kill(s);
+		uscheme_scheme_put(s);
+	}
+}
+
+/* The scheme registered as @name, with a reference; NULL if there is none. */
+struct uscheme_scheme *uscheme_scheme_get(const char *name)
+{
+	struct uscheme_scheme *s;
+
+	mutex_lock(&uscheme_schemes_lock);
+	s = uscheme_scheme_find_locked(name);
 	if (s)
-		kref_put(&s->ref, uscheme_scheme_release);
+		kref_get(&s->ref);
+	mutex_unlock(&uscheme_schemes_lock);
+	return s;
+}
+
+/*
+ * The "sys:schemes" listing into @buf: one line per scheme, "name pid
+ * requests answers rejected queued inflight". Returns the length (lines
+ * that do not fit are left out).
+ */
+int uscheme_schemes_show(char *buf, size_t size)
+{
+	struct uscheme_scheme *s;
+	u32 queued, inflight;
+	size_t len = 0;
+	int n;
+
+	mutex_lock(&uscheme_schemes_lock);
+	list_for_each_entry(s, &uscheme_schemes, node) {
+		spin_lock(&s->lock);
+		queued = s->nr_queued;
+		inflight = USCHEME_SCHEME_SLOTS - s->nr_free;
+		spin_unlock(&s->lock);
+		n = snprintf(buf + len, size - len, "%s %d %lld %lld %lld %u %u\n",
+			     s->name, pid_vnr(s->pid),
+			     atomic64_read(&s->stats.requests),
+			     atomic64_read(&s->stats.answers),
+			     atomic64_read(&s->stats.rejected), queued, inflight);
+		if (n >= size - len)
+			break;
+		len += n;
+	}
+	mutex_unlock(&uscheme_schemes_lock);
+	return len;
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

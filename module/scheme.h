@@ -13,17 +13,50 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/pid.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "ring.h"
+
+struct uscheme_request;
+
+/* Requests a scheme holds at once (queued for its daemon or answered by it). */
+#define USCHEME_SCHEME_SLOTS	4096
+
+struct uscheme_scheme_stats {
+	atomic64_t requests;	/* admitted */
+	atomic64_t answers;	/* accepted from the daemon */
+	atomic64_t rejected;	/* answers dropped or refused */
+};
 
 struct uscheme_scheme {
 	struct kref ref;
 	struct list_head node;		/* on the registry while registered */
-	struct uscheme_ring *ring;	/* the serving ring; NULL once unregistered */
 	struct pid *pid;		/* the process that registered it */
 	char name[USCHEME_NAME_MAX];
+
+	/*
+	 * @lock protects everything below, the state of every request of this
+	 * scheme, and the serving ring's data-area bitmap. Lock order:
+	 * uscheme_schemes_lock -> server ring's submit_lock -> @lock ->
+	 * a client ring's req_lock -> any ring's cq_lock.
+	 */
+	spinlock_t lock;
+	struct uscheme_ring *ring;	/* the serving ring; NULL once dead */
+	struct list_head queue;		/* QUEUED requests and notifications, FIFO */
+	struct uscheme_request **slots;	/* tag table: slot -> request */
+	u32 *gen;			/* per-slot generation, bumped on release */
+	u32 *free;			/* stack of free slots */
+	u32 nr_free;
+	u32 nr_queued;
+	wait_queue_head_t admit_wait;	/* a slot or data chunk was freed, or death */
+
+	struct uscheme_scheme_stats stats;
 };
 
+struct uscheme_scheme *uscheme_scheme_get(const char *name);
+void uscheme_scheme_put(struct uscheme_scheme *s);
+int uscheme_schemes_show(char *buf, size_t size);
 int uscheme_scheme_name_check(const char *name, size_t size);
 int uscheme_scheme_register(struct uscheme_ring *ring, const char *name);
 void uscheme_scheme_unregister(struct uscheme_ring *ring);

@@ -5,8 +5,10 @@
  * -EIOCBQUEUED from their issue function and keep their CQ reservation until
  * they post.
  */
+#include <linux/fcntl.h>
 #include <linux/minmax.h>
 
+#include "client.h"
 #include "submit.h"
 
 /* One READ_ONCE per field: the entry may change under us while we copy. */
@@ -27,44 +29,84 @@ void uscheme_sqe_copy(struct uscheme_sqe *dst, const struct uscheme_sqe *src)
 	dst->resv1 = READ_ONCE(src->resv1);
 }
 
-/* True when every argument field is zero (ops that take no arguments). */
-static bool uscheme_sqe_args_zero(const struct uscheme_sqe *sqe)
-{
-	return !(sqe->fd | sqe->off | sqe->addr | sqe->len | sqe->op_flags |
-		 sqe->addr2 | sqe->len2);
-}
+/* Argument fields an op uses; every other one must be zero. */
+#define F_FD		BIT(0)
+#define F_OFF		BIT(1)
+#define F_BUF		BIT(2)	/* addr, len */
+#define F_FLAGS		BIT(3)	/* op_flags */
+#define F_BUF2		BIT(4)	/* addr2, len2 */
+
+static const u8 uscheme_op_fields[USCHEME_OP_LAST] = {
+	[USCHEME_OP_NOP]	= 0,
+	[USCHEME_OP_OPEN]	= F_BUF | F_FLAGS,
+	[USCHEME_OP_CLOSE]	= F_FD,
+	[USCHEME_OP_READ]	= F_FD | F_OFF | F_BUF,
+	[USCHEME_OP_WRITE]	= F_FD | F_OFF | F_BUF,
+	[USCHEME_OP_FSTAT]	= F_FD | F_BUF,
+	[USCHEME_OP_FSYNC]	= F_FD,
+	[USCHEME_OP_FTRUNCATE]	= F_FD | F_OFF,
+	[USCHEME_OP_DUP]	= F_FD | F_BUF | F_FLAGS,
+	[USCHEME_OP_CALL]	= F_FD | F_BUF | F_FLAGS | F_BUF2,
+	[USCHEME_OP_CANCEL]	= 0,	/* addr: the user_data to cancel */
+};
 
 /*
  * Validate a private copy. Returns 0 when the entry may be issued,
- * -EINVAL for a malformed entry, -EOPNOTSUPP for a well-formed op that this
- * module does not implement yet.
+ * -EINVAL for a malformed entry (and the op-specific errors of
+ * uapi/uscheme.h), -EOPNOTSUPP for a well-formed op that this module does
+ * not implement yet.
  */
 int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 {
+	u8 f;
+
 	if (sqe->opcode >= USCHEME_OP_LAST)
 		return -EINVAL;
 	if (sqe->flags & ~USCHEME_SQE_FLAGS)
 		return -EINVAL;
 	if (sqe->ioprio || sqe->resv0 || sqe->resv1)
 		return -EINVAL;
+	if (sqe->opcode == USCHEME_OP_FILES_UPDATE ||
+	    sqe->opcode == USCHEME_OP_SEND_EVENT)
+		return -EOPNOTSUPP;
+
+	f = uscheme_op_fields[sqe->opcode];
+	if ((!(f & F_FD) && sqe->fd) || (!(f & F_OFF) && sqe->off) ||
+	    (!(f & F_BUF) && sqe->len) ||
+	    (!(f & F_BUF) && sqe->opcode != USCHEME_OP_CANCEL && sqe->addr) ||
+	    (!(f & F_FLAGS) && sqe->op_flags) ||
+	    (!(f & F_BUF2) && (sqe->addr2 || sqe->len2)))
+		return -EINVAL;
+	if ((f & F_FD) && sqe->fd < 0)
+		return -EBADF;
 
 	switch (sqe->opcode) {
-	case USCHEME_OP_NOP:
-		return uscheme_sqe_args_zero(sqe) ? 0 : -EINVAL;
+	case USCHEME_OP_OPEN:
+		if (!sqe->len)
+			return -EINVAL;
+		if (sqe->len > USCHEME_PATH_MAX)
+			return -ENAMETOOLONG;
+		return 0;
+	case USCHEME_OP_FSTAT:
+		return sqe->len < sizeof(struct uscheme_stat) ? -EINVAL : 0;
+	case USCHEME_OP_DUP:
+		if (sqe->op_flags & ~O_CLOEXEC)
+			return -EINVAL;
+		return sqe->len > USCHEME_PATH_MAX ? -ENAMETOOLONG : 0;
+	case USCHEME_OP_CALL:
+		return sqe->len > USCHEME_IO_MAX || sqe->len2 > USCHEME_IO_MAX ?
+			-E2BIG : 0;
 	default:
-		return -EOPNOTSUPP;
+		return 0;
 	}
 }
 
 /* Issue a validated entry: its result, or -EIOCBQUEUED if it completes later. */
 static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
-	switch (sqe->opcode) {
-	case USCHEME_OP_NOP:
+	if (sqe->opcode == USCHEME_OP_NOP)
 		return 0;
-	default:
-		return -EOPNOTSUPP;
-	}
+	return uscheme_client_issue(ring, sqe);
 }
 
 /*
@@ -91,7 +133,7 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 		uscheme_sqe_copy(&sqe, &ring->sqes[ring->sq_head & (ring->sq_entries - 1)]);
 		WRITE_ONCE(ring->sq_head, ring->sq_head + 1);
 		res = uscheme_sqe_check(&sqe);
-		if (res == -EINVAL)
+		if (res && res != -EOPNOTSUPP)
 			atomic64_inc(&ring->stats.rejected);
 		else if (!res)
 			res = uscheme_sqe_issue(ring, &sqe);

@@ -236,7 +236,8 @@ struct uscheme_ring_hdr {
  *		completes with -ECANCELED at once; a daemon that had received
  *		it is sent a CANCEL, and its late answer is discarded (an
  *		OPEN or DUP it completed anyway is closed for it).
- *		res = 0, -ENOENT (no such op in flight).
+ *		res = 0, -ENOENT (no such op in flight), -EALREADY (it was
+ *		answered first; its own CQE comes as usual).
  * SEND_EVENT	[FilesUpdate] scheme ring only: raise readiness on one of
  *		the daemon's handles.
  *

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Client rings: routed ops submitted as SQEs. issue() turns a validated SQE
+ * into a request (or completes it at once: errors, the kernel-served sys
+ * scheme, CLOSE, CANCEL); the daemon's answer puts the request on the
+ * ring's done list; the submitting process finishes it in its next enter
+ * (copies results out, installs fds, posts the CQE with the reservation
+ * the SQE took). Closing the ring cancels what is still in flight.
+ */
+#include <linux/file.h>
+#include <linux/fdtable.h>
+#include <linux/minmax.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "client.h"
+#include "handle.h"
+
+/* Route an admitted request for @ring's process; -EIOCBQUEUED or an error. */
+static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request *r,
+			       const struct uscheme_sqe *sqe)
+{
+	int ret;
+
+	r->user_data = sqe->user_data;
+	uscheme_ring_get(ring);
+	r->client = ring;
+	mmgrab(current->mm);
+	r->mm = current->mm;
+	ret = uscheme_request_queue(r);
+	if (ret) {
+		uscheme_request_put(r);
+		return ret;
+	}
+	return -EIOCBQUEUED;
+}
+
+/* Admit @r with a zeroed chunk of @chunk bytes; on failure @r is put. */
+static int uscheme_client_admit(struct uscheme_request *r, u32 chunk)
+{
+	int ret = uscheme_request_admit(r, chunk);
+
+	if (ret) {
+		uscheme_request_put(r);
+		return ret;
+	}
+	if (r->chunk_pages)
+		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
+	return 0;
+}
+
+/* Give up an admitted request before it was queued; returns @err. */
+static int uscheme_client_abort(struct uscheme_request *r, int err)
+{
+	uscheme_request_cancel(r);
+	uscheme_request_put(r);
+	return err;
+}
+
+static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+{
+	struct uscheme_scheme *s;
+	struct uscheme_request *r;
+	const char *path;
+	char *spec;
+	size_t plen;
+	long n;
+	int ret;
+
+	ret = uscheme_open_flags_check(sqe->op_flags);
+	if (ret)
+		return ret;
+	spec = kmalloc(sqe->len, GFP_KERNEL);
+	if (!spec)
+		return -ENOMEM;
+	n = strncpy_from_user(spec, u64_to_user_ptr(sqe->addr), sqe->len);
+	if (n < 0 || n == sqe->len) {
+		ret = n < 0 ? -EFAULT : -ENAMETOOLONG;
+		goto out;
+	}
+	ret = uscheme_open_split(spec, &path);
+	if (ret)
+		goto out;
+	if (!strcmp(spec, "sys")) {
+		ret = uscheme_sys_open(path, sqe->op_flags);
+		goto out;
+	}
+	s = uscheme_scheme_get(spec);
+	ret = -ENOENT;
+	if (!s)
+		goto out;
+	plen = strlen(path);
+	r = uscheme_request_alloc(s, USCHEME_OP_OPEN);
+	uscheme_scheme_put(s);
+	ret = -ENOMEM;
+	if (!r)
+		goto out;
+	ret = uscheme_client_admit(r, plen + 1);
+	if (ret)
+		goto out;
+	memcpy(uscheme_request_chunk(r), path, plen);
+	r->req.len = plen;
+	r->req.op_flags = sqe->op_flags & ~O_CLOEXEC;
+	r->open_flags = sqe->op_flags;
+	ret = uscheme_client_send(ring, r, sqe);
+out:
+	kfree(spec);
+	return ret;
+}
+
+/* Ops on a handle fd. */
+static int uscheme_client_handle_op(struct uscheme_ring *ring,
+				    const struct uscheme_sqe *sqe)
+{
+	struct uscheme_handle *h;
+	struct uscheme_request *r;
+	struct file *file;
+	void *chunk;
+	u32 len;
+	int ret;
+
+	file = fget(sqe->fd);
+	if (!file)
+		return -EBADF;
+	h = uscheme_handle_of(file);
+	ret = -EBADF;
+	if (!h)
+		goto out_fput;
+	if ((sqe->opcode == USCHEME_OP_READ && !(file->f_mode & FMODE_READ)) ||
+	    ((sqe->opcode == USCHEME_OP_WRITE || sqe->opcode == USCHEME_OP_FTRUNCATE) &&
+	     !(file->f_mode & FMODE_WRITE)))
+		goto out_fput;
+	if (!h->scheme) {
+		/* The kernel-served sys scheme answers here and now. */
+		ret = -EINVAL;
+		if (sqe->opcode == USCHEME_OP_READ) {
+			u64 off = sqe->off == USCHEME_OFF_CURRENT ? file->f_pos : sqe->off;
+
+			ret = uscheme_sys_read(h, off, u64_to_user_ptr(sqe->addr), sqe->len);
+			if (ret > 0 && sqe->off == USCHEME_OFF_CURRENT)
+				file->f_pos += ret;
+		}
+		goto out_fput;
+	}
+
+	ret = -ENOMEM;
+	r = uscheme_request_alloc(h->scheme, sqe->opcode);
+	if (!r)
+		goto out_fput;
+	r->req.id = h->id;
+	switch (sqe->opcode) {
+	case USCHEME_OP_READ:
+	case USCHEME_OP_WRITE:
+		len = min_t(u32, sqe->len, USCHEME_IO_MAX);
+		ret = uscheme_client_admit(r, len);
+		if (ret)
+			goto out_fput;
+		r->req.len = len;
+		r->cur_pos = sqe->off == USCHEME_OFF_CURRENT;
+		r->req.off = r->cur_pos ? file->f_pos : sqe->off;
+		if (sqe->opcode == USCHEME_OP_READ) {
+			r->out_addr = sqe->addr;
+			r->out_len = len;
+		} else if (copy_from_user(uscheme_request_chunk(r),
+					  u64_to_user_ptr(sqe->addr), len)) {
+			ret = uscheme_client_abort(r, -EFAULT);
+			goto out_fput;
+		}
+		break;
+	case USCHEME_OP_FSTAT:
+		ret = uscheme_client_admit(r, sizeof(struct uscheme_stat));
+		if (ret)
+			goto out_fput;
+		r->req.len = sizeof(struct uscheme_stat);
+		r->out_addr = sqe->addr;
+		r->out_len = sizeof(struct uscheme_stat);
+		break;
+	case USCHEME_OP_DUP:
+		ret = uscheme_client_admit(r, sqe->len + 1);
+		if (ret)
+			goto out_fput;
+		if (copy_from_user(uscheme_request_chunk(r),
+				   u64_to_user_ptr(sqe->addr), sqe->len)) {
+			ret = uscheme_client_abort(r, -EFAULT);
+			goto out_fput;
+		}
+		r->req.len = sqe->len;
+		r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;
+		break;
+	case USCHEME_OP_CALL:
+		ret = uscheme_client_admit(r, max(sqe->len, sqe->len2));
+		if (ret)
+			goto out_fput;
+		chunk = uscheme_request_chunk(r);
+		if (copy_from_user(chunk, u64_to_user_ptr(sqe->addr), sqe->len)) {
+			ret = uscheme_client_abort(r, -EFAULT);
+			goto out_fput;
+		}
+		r->req.len = sqe->len;
+		r->req.len2 = sqe->len2;
+		r->req.op_flags = sqe->op_flags;
+		r->out_addr = sqe->addr2;
+		r->out_len = sqe->len2;
+		break;
+	default:	/* FSYNC, FTRUNCATE */
+		ret = uscheme_client_admit(r, 0);
+		if (ret)
+			goto out_fput;
+		r->req.off = sqe->off;
+		break;
+	}
+	r->file = file;		/* the request owns the reference now */
+	return uscheme_client_send(ring, r, sqe);
+
+out_fput:
+	fput(file);
+	return ret;
+}
+
+static int uscheme_client_close(const struct uscheme_sqe *sqe)
+{
+	struct file *file = fget(sqe->fd);
+	bool handle;
+
+	if (!file)
+		return -EBADF;
+	handle = uscheme_handle_of(file);
+	fput(file);
+	return handle ? close_fd(sqe->fd) : -EBADF;
+}
+
+/* The ring-path waiter of @r is done with it: off the ring's lists. */
+static void uscheme_client_unlink(struct uscheme_ring *ring, struct uscheme_request *r)
+{
+	spin_lock(&ring->req_lock);
+	list_del_init(&r->cnode);
+	spin_unlock(&ring->req_lock);
+}
+
+static int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+{
+	struct uscheme_request *r, *found = NULL;
+
+	spin_lock(&ring->req_lock);
+	list_for_each_entry(r, &ring->reqs, cnode) {
+		if (r->user_data == sqe->addr) {
+			kref_get(&r->ref);
+			found = r;
+			break;
+		}
+	}
+	spin_unlock(&ring->req_lock);
+	if (!found)
+		return -ENOENT;
+	if (uscheme_request_cancel(found) == -EALREADY) {
+		uscheme_request_put(found);
+		return -EALREADY;
+	}
+	/* The target completes now, with the slot its SQE reserved. */
+	uscheme_client_unlink(ring, found);
+	uscheme_cq_post(ring, found->user_data, -ECANCELED, 0);
+	uscheme_request_put(found);	/* our lookup's */
+	uscheme_request_put(found);	/* the ring's */
+	return 0;
+}
+
+/*
+ * Issue a validated client op: -EIOCBQUEUED when its CQE will come from
+ * uscheme_client_finish(), else its result now.
+ */
+int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+{
+	switch (sqe->opcode) {
+	case USCHEME_OP_OPEN:
+		return uscheme_client_open(ring, sqe);
+	case USCHEME_OP_CLOSE:
+		return uscheme_client_close(sqe);
+	case USCHEME_OP_CANCEL:
+		return uscheme_client_cancel(ring, sqe);
+	case USCHEME_OP_READ:
+	case USCHEME_OP_WRITE:
+	case USCHEME_OP_FSTAT:
+	case USCHEME_OP_FSYNC:
+	case USCHEME_OP_FTRUNCATE:
+	case USCHEME_OP_DUP:
+	case USCHEME_OP_CALL:
+		return uscheme_client_handle_op(ring, sqe);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* Finish one answered request in its submitter: its CQE's result. */
+static int uscheme_client_finish_one(struct uscheme_request *r)
+{
+	struct uscheme_stat st;
+	int res = r->res;
+
+	if (res < 0)
+		return res;
+	switch (r->req.opcode) {
+	case USCHEME_OP_READ:
+	case USCHEME_OP_CALL:
+		if (res && copy_to_user(u64_to_user_ptr(r->out_addr),
+					uscheme_request_chunk(r), res))
+			return -EFAULT;
+		fallthrough;
+	case USCHEME_OP_WRITE:
+		if (r->cur_pos)
+			r->file->f_pos = r->req.off + res;
+		return res;
+	case USCHEME_OP_FSTAT:
+		res = uscheme_stat_read(r, &st);
+		if (!res && copy_to_user(u64_to_user_ptr(r->out_addr), &st, sizeof(st)))
+			res = -EFAULT;
+		return res;
+	case USCHEME_OP_OPEN:
+	case USCHEME_OP_DUP:
+		return uscheme_handle_install(r->scheme, res, r->open_flags,
+					      r->scheme->name);
+	default:
+		return res;
+	}
+}
+
+/* The first answered request of @ring that the current process submitted. */
+static struct uscheme_request *uscheme_client_next_done(struct uscheme_ring *ring,
+							bool take)
+{
+	struct uscheme_request *r, *found = NULL;
+
+	spin_lock(&ring->req_lock);
+	list_for_each_entry(r, &ring->done, cnode) {
+		if (r->mm == current->mm) {
+			found = r;
+			if (take)
+				list_del_init(&r->cnode);
+			break;
+		}
+	}
+	spin_unlock(&ring->req_lock);
+	return found;
+}
+
+bool uscheme_ring_has_done(struct uscheme_ring *ring)
+{
+	return !list_empty_careful(&ring->done) &&
+	       uscheme_client_next_done(ring, false);
+}
+
+/* Finish every answered request of @ring that the current process submitted. */
+void uscheme_ring_finish_done(struct uscheme_ring *ring)
+{
+	struct uscheme_request *r;
+
+	if (list_empty_careful(&ring->done))
+		return;
+	while ((r = uscheme_client_next_done(ring, true))) {
+		uscheme_cq_post(ring, r->user_data, uscheme_client_finish_one(r), 0);
+		uscheme_request_put(r);
+	}
+}
+
+/*
+ * The ring's file is released: cancel every routed op still in flight
+ * (daemons that had them are sent a CANCEL), and close, for their daemons,
+ * handles that were opened but never installed.
+ */
+void uscheme_client_release(struct uscheme_ring *ring)
+{
+	struct uscheme_request *r, *tmp;
+	LIST_HEAD(left);
+
+	spin_lock(&ring->req_lock);
+	ring->dead = true;
+	list_splice_init(&ring->reqs, &left);
+	list_splice_init(&ring->done, &left);
+	spin_unlock(&ring->req_lock);
+
+	/* Answers racing with us see ring->dead and leave cnode alone. */
+	list_for_each_entry_safe(r, tmp, &left, cnode) {
+		list_del_init(&r->cnode);
+		if (uscheme_request_cancel(r) == -EALREADY && r->res >= 0 &&
+		    (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP))
+			uscheme_notify(r->scheme, USCHEME_OP_CLOSE, r->res, 0);
+		uscheme_request_put(r);
+	}
+}

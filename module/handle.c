@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Handles as Linux files. Every syscall on a handle becomes one request to
+ * the scheme's daemon, made and waited for in the caller's context: the
+ * caller sleeps interruptibly, and a signal cancels the request (the daemon
+ * is sent a CANCEL) and returns -EINTR. Data moves once each way, between
+ * the caller's buffer and the request's chunk of the daemon's data area.
+ *
+ * Each handle gets its own inode on an internal pseudo filesystem, so that
+ * fstat() (->getattr) and ftruncate() (->setattr) reach the daemon too.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "compat.h"
+#include "handle.h"
+
+#define USCHEME_FS_MAGIC	0x75736368	/* "usch" */
+#define USCHEME_SYS_TEXT_MAX	(64 * 1024)
+#define USCHEME_OPEN_FLAGS	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | \
+				 O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
+
+static struct vfsmount *uscheme_mnt;
+static const struct file_operations uscheme_handle_fops;
+static const struct inode_operations uscheme_handle_iops;
+
+static int uscheme_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, USCHEME_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type uscheme_fs_type = {
+	.name			= "uscheme",
+	.init_fs_context	= uscheme_fs_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+int uscheme_handle_fs_init(void)
+{
+	uscheme_mnt = kern_mount(&uscheme_fs_type);
+	return PTR_ERR_OR_ZERO(uscheme_mnt);
+}
+
+void uscheme_handle_fs_exit(void)
+{
+	kern_unmount(uscheme_mnt);
+}
+
+struct uscheme_handle *uscheme_handle_of(struct file *file)
+{
+	return file->f_op == &uscheme_handle_fops ? file->private_data : NULL;
+}
+
+/* Free a handle that no file owns (any more): its daemon is told. */
+static void uscheme_handle_free(struct uscheme_handle *h)
+{
+	if (h->close_note)
+		uscheme_notify_send(h->close_note, USCHEME_OP_CLOSE, h->id);
+	if (h->scheme)
+		uscheme_scheme_put(h->scheme);
+	kfree(h->text);
+	kfree(h);
+}
+
+/* A new file for @h, which it then owns. */
+static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
+					const char *name)
+{
+	struct inode *inode;
+	struct file *file;
+
+	/* Released by fput() through fops_put(); alloc_file_pseudo() takes none. */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENOENT);
+	inode = alloc_anon_inode(uscheme_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		module_put(THIS_MODULE);
+		return ERR_CAST(inode);
+	}
+	inode->i_mode = S_IFREG | 0600;
+	inode->i_op = &uscheme_handle_iops;
+	inode->i_private = h;
+	file = alloc_file_pseudo(inode, uscheme_mnt, name,
+				 oflags & (O_ACCMODE | O_NONBLOCK), &uscheme_handle_fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		module_put(THIS_MODULE);
+		return file;
+	}
+	file->private_data = h;
+	uscheme_file_seekable(file);
+	return file;
+}
+
+/* Install @h as a new fd of the current process; on failure @h is freed. */
+static int uscheme_handle_fd(struct uscheme_handle *h, u32 oflags, const char *name)
+{
+	char label[96];
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(oflags & O_CLOEXEC);
+	if (fd < 0) {
+		uscheme_handle_free(h);
+		return fd;
+	}
+	/* Only the start of a long path: this is the name lsof shows. */
+	strscpy(label, name, sizeof(label));
+	file = uscheme_handle_file(h, oflags, label);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		uscheme_handle_free(h);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+/*
+ * The daemon of @s opened handle @id for the current process: make it an
+ * fd. On failure the daemon is sent a CLOSE for @id.
+ */
+int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
+			   const char *name)
+{
+	struct uscheme_handle *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+
+	if (!h || uscheme_notify_prealloc(s, &h->close_note)) {
+		kfree(h);
+		uscheme_notify(s, USCHEME_OP_CLOSE, id, 0);
+		return -ENOMEM;
+	}
+	kref_get(&s->ref);
+	h->scheme = s;
+	h->id = id;
+	return uscheme_handle_fd(h, oflags, name);
+}
+
+int uscheme_open_flags_check(u32 flags)
+{
+	if (flags & ~USCHEME_OPEN_FLAGS)
+		return -EINVAL;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Split "scheme:path" in place: NUL-terminates the scheme name and points
+ * @path after the colon. Returns 0, or -EINVAL (no colon, bad name).
+ */
+int uscheme_open_split(char *spec, const char **path)
+{
+	char *colon = strnchr(spec, USCHEME_NAME_MAX, ':');
+
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	if (uscheme_scheme_name_check(spec, colon - spec + 1) < 0)
+		return -EINVAL;
+	*path = colon + 1;
+	return 0;
+}
+
+/*
+ * The kernel-served "sys" scheme: "sys:schemes" (the registry, a snapshot
+ * taken at open) and "sys:" (a directory listing that one entry).
+ */
+int uscheme_sys_open(const char *path, u32 flags)
+{
+	struct uscheme_handle *h;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+		return -EACCES;
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+	if (!strcmp(path, "") || !strcmp(path, "/")) {
+		h->dir = true;
+		h->text = kstrdup("schemes\n", GFP_KERNEL_ACCOUNT);
+		h->text_len = h->text ? strlen(h->text) : 0;
+	} else if (!strcmp(path, "schemes") || !strcmp(path, "/schemes")) {
+		h->text = kmalloc(USCHEME_SYS_TEXT_MAX, GFP_KERNEL_ACCOUNT);
+		if (h->text)
+			h->text_len = uscheme_schemes_show(h->text, USCHEME_SYS_TEXT_MAX);
+	} else {
+		kfree(h);
+		return -ENOENT;
+	}
+	if (!h->text) {
+		kfree(h);
+		return -ENOMEM;
+	}
+	if ((flags & O_DIRECTORY) && !h->dir) {
+		uscheme_handle_free(h);
+		return -ENOTDIR;
+	}
+	return uscheme_handle_fd(h, flags, h->dir ? "sys:" : "sys:schemes");
+}
+
+/* Copy out of a sys: handle's text at @pos; bytes copied or -EFAULT. */
+int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len)
+{
+	if (pos >= h->text_len)
+		return 0;
+	len = min_t(u64, len, h->text_len - pos);
+	return copy_to_user(buf, h->text + pos, len) ? -EFAULT : len;
+}
+
+/*
+ * A request of handle @h's scheme, admitted with a chunk of @chunk bytes
+ * (zeroed): the caller fills in the op's arguments, then calls
+ * uscheme_sync_run(). ERR_PTR on failure.
+ */
+static struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
+						  u64 id, u8 opcode, u32 chunk)
+{
+	struct uscheme_request *r = uscheme_request_alloc(s, opcode);
+	int ret;
+
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	ret = uscheme_request_admit(r, chunk);
+	if (ret) {
+		uscheme_request_put(r);
+		return ERR_PTR(ret);
+	}
+	r->req.id = id;
+	if (r->chunk_pages)
+		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
+	return r;
+}
+
+/* Send an admitted request and wait for its answer: its result. */
+static int uscheme_sync_run(struct uscheme_request *r)
+{
+	int ret = uscheme_request_queue(r);
+
+	return ret ? ret : uscheme_request_wait(r);
+}
+
+/* Give up an admitted request before it was sent; returns @err. */
+static int uscheme_sync_abort(struct uscheme_request *r, int err)
+{
+	uscheme_request_cancel(r);
+	uscheme_request_put(r);
+	return err;
+}
+
+/* Open "scheme:path" (@spec is modified) and wait for the daemon: an fd. */
+int uscheme_open_sync(char *spec, u32 flags)
+{
+	struct uscheme_scheme *s;
+	struct uscheme_request *r;
+	const char *path;
+	size_t plen;
+	int ret;
+
+	ret = uscheme_open_flags_check(flags);
+	if (!ret)
+		ret = uscheme_open_split(spec, &path);
+	if (ret)
+		return ret;
+	if (!strcmp(spec, "sys"))
+		return uscheme_sys_open(path, flags);
+	s = uscheme_scheme_get(spec);
+	if (!s)
+		return -ENOENT;
+	plen = strlen(path);
+	r = uscheme_sync_begin(s, 0, USCHEME_OP_OPEN, plen + 1);
+	if (IS_ERR(r)) {
+		uscheme_scheme_put(s);
+		return PTR_ERR(r);
+	}
+	memcpy(uscheme_request_chunk(r), path, plen);
+	r->req.len = plen;
+	r->req.op_flags = flags & ~O_CLOEXEC;
+	ret = uscheme_sync_run(r);
+	uscheme_request_put(r);
+	if (ret >= 0) {
+		path--;
+		*(char *)path = ':';	/* the file's name: "scheme:path" */
+		ret = uscheme_handle_install(s, ret, flags, spec);
+	}
+	uscheme_scheme_put(s);
+	return ret;
+}
+
+/* Copy a FSTAT answer out of @r's chunk once, and check it. */
+int uscheme_stat_read(struct uscheme_request *r, struct uscheme_stat *st)
+{
+	u32 type;
+
+	memcpy(st, uscheme_request_chunk(r), sizeof(*st));
+	type = st->mode & S_IFMT;
+	if ((st->mode & ~(S_IFMT | 07777)) ||
+	    !(type == S_IFREG || type == S_IFDIR || type == S_IFCHR ||
+	      type == S_IFBLK || type == S_IFIFO || type == S_IFLNK ||
+	      type == S_IFSOCK)) {
+		atomic64_inc(&r->scheme->stats.rejected);
+		return -EIO;
+	}
+	st->resv = 0;
+	return 0;
+}
+
+static ssize_t uscheme_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct uscheme_handle *h = iocb->ki_filp->private_data;
+	size_t len = min_t(size_t, iov_iter_count(to), USCHEME_IO_MAX);
+	struct uscheme_request *r;
+	ssize_t ret;
+
+	if (!h->scheme) {
+		if (iocb->ki_pos < 0 || iocb->ki_pos >= h->text_len)
+			return 0;
+		ret = copy_to_iter(h->text + iocb->ki_pos,
+				   min_t(size_t, len, h->text_len - iocb->ki_pos), to);
+		iocb->ki_pos += ret;
+		return ret;
+	}
+	if (!len)
+		return 0;
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return -EAGAIN;
+	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_READ, len);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	r->req.off = iocb->ki_pos;
+	r->req.len = len;
+	ret = uscheme_sync_run(r);
+	if (ret > 0) {
+		ret = copy_to_iter(uscheme_request_chunk(r), ret, to);
+		if (!ret)
+			ret = -EFAULT;
+		else
+			iocb->ki_pos += ret;
+	}
+	uscheme_request_put(r);
+	return ret;
+}
+
+static ssize_t uscheme_handle_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct uscheme_handle *h = iocb->ki_filp->private_data;
+	size_t len = min_t(size_t, iov_iter_count(from), USCHEME_IO_MAX);
+	struct uscheme_request *r;
+	ssize_t ret;
+
+	if (!h->scheme)
+		return -EBADF;
+	if (!len)
+		return 0;
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		return -EAGAIN;
+	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_WRITE, len);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	len = copy_from_iter(uscheme_request_chunk(r), len, from);
+	if (!len)
+		return uscheme_sync_abort(r, -EFAULT);
+	r->req.off = iocb->ki_pos;
+	r->req.len = len;
+	ret = uscheme_sync_run(r);
+	if (ret > 0)
+		iocb->ki_pos += ret;
+	uscheme_request_put(r);
+	return ret;
+}
+
+/* An op with no data: FSYNC, FTRUNCATE. */
+static int uscheme_handle_simple(struct uscheme_handle *h, u8 opcode, u64 off)
+{
+	struct uscheme_request *r;
+	int ret;
+
+	if (!h->scheme)
+		return -EINVAL;
+	r = uscheme_sync_begin(h->scheme, h->id, opcode, 0);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	r->req.off = off;
+	ret = uscheme_sync_run(r);
+	uscheme_request_put(r);
+	return ret;
+}
+
+static int uscheme_handle_fsync(struct file *file, loff_t start, loff_t end,
+				int datasync)
+{
+	return uscheme_handle_simple(file->private_data, USCHEME_OP_FSYNC, 0);
+}
+
+static int uscheme_handle_fstat(struct uscheme_handle *h, struct uscheme_stat *st)
+{
+	struct uscheme_request *r;
+	int ret;
+
+	if (!h->scheme) {
+		memset(st, 0, sizeof(*st));
+		st->mode = h->dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+		st->size = h->text_len;
+		st->nlink = 1;
+		return 0;
+	}
+	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_FSTAT, sizeof(*st));
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	r->req.len = sizeof(*st);
+	ret = uscheme_sync_run(r);
+	if (!ret)
+		ret = uscheme_stat_read(r, st);
+	uscheme_request_put(r);
+	return ret;
+}
+
+static struct timespec64 uscheme_ns_to_ts(u64 ns)
+{
+	return ns_to_timespec64(min_t(u64, ns, S64_MAX));
+}
+
+/* fstat(2) and stat(2) of /proc/.../fd/N: the daemon's FSTAT answer. */
+static int uscheme_handle_getattr(USCHEME_IDMAP_ARG, const struct path *path,
+				  struct kstat *stat, u32 mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct uscheme_stat st;
+	int ret;
+
+	ret = uscheme_handle_fstat(inode->i_private, &st);
+	if (ret)
+		return ret;
+	stat->result_mask = STATX_BASIC_STATS;
+	stat->dev = inode->i_sb->s_dev;
+	stat->ino = inode->i_ino;
+	stat->rdev = 0;
+	stat->mode = st.mode;
+	stat->nlink = st.nlink;
+	stat->uid = make_kuid(&init_user_ns, st.uid);
+	stat->gid = make_kgid(&init_user_ns, st.gid);
+	stat->size = st.size;
+	stat->blocks = st.blocks;
+	stat->blksize = st.blksize ? st.blksize : PAGE_SIZE;
+	stat->atime = uscheme_ns_to_ts(st.atime_ns);
+	stat->mtime = uscheme_ns_to_ts(st.mtime_ns);
+	stat->ctime = uscheme_ns_to_ts(st.ctime_ns);
+	return 0;
+}
+
+/* ftruncate(2): FTRUNCATE. Times follow the daemon; nothing else changes. */
+static int uscheme_handle_setattr(USCHEME_IDMAP_ARG, struct dentry *dentry,
+				  struct iattr *attr)
+{
+	struct uscheme_handle *h = d_inode(dentry)->i_private;
+	unsigned int ignored = ATTR_MTIME | ATTR_CTIME | ATTR_ATIME | ATTR_FILE |
+			       ATTR_OPEN | ATTR_KILL_SUID | ATTR_KILL_SGID |
+			       ATTR_KILL_PRIV;
+
+	if (attr->ia_valid & ~(ATTR_SIZE | ignored))
+		return -EPERM;
+	if (!(attr->ia_valid & ATTR_SIZE))
+		return 0;
+	return uscheme_handle_simple(h, USCHEME_OP_FTRUNCATE, attr->ia_size);
+}
+
+static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uarg)
+{
+	struct uscheme_handle *h = file->private_data;
+	struct uscheme_request *r;
+	struct uscheme_dup d;
+	int ret;
+
+	if (copy_from_user(&d, uarg, sizeof(d)))
+		return -EFAULT;
+	if ((d.flags & ~O_CLOEXEC) || d.resv0 || memchr_inv(d.resv, 0, sizeof(d.resv)))
+		return -EINVAL;
+	if (d.len > USCHEME_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (!h->scheme)
+		return -EOPNOTSUPP;
+	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_DUP, d.len + 1);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(d.suffix), d.len))
+		return uscheme_sync_abort(r, -EFAULT);
+	r->req.len = d.len;
+	ret = uscheme_sync_run(r);
+	uscheme_request_put(r);
+	if (ret < 0)
+		return ret;
+	ret = uscheme_handle_install(h->scheme, ret,
+				     (file->f_flags & O_ACCMODE) | d.flags,
+				     h->scheme->name);
+	if (ret < 0)
+		return ret;
+	if (put_user(ret, &uarg->fd)) {
+		close_fd(ret);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long uscheme_handle_call(struct file *file, struct uscheme_call __user *uarg)
+{
+	struct uscheme_handle *h = file->private_data;
+	struct uscheme_request *r;
+	struct uscheme_call c;
+	int ret;
+
+	if (copy_from_user(&c, uarg, sizeof(c)))
+		return -EFAULT;
+	if (memchr_inv(c.resv, 0, sizeof(c.resv)))
+		return -EINVAL;
+	if (c.in_len > USCHEME_IO_MAX || c.out_len > USCHEME_IO_MAX)
+		return -E2BIG;
+	if (!h->scheme)
+		return -EOPNOTSUPP;
+	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_CALL,
+			       max(c.in_len, c.out_len));
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(c.in), c.in_len))
+		return uscheme_sync_abort(r, -EFAULT);
+	r->req.len = c.in_len;
+	r->req.len2 = c.out_len;
+	r->req.op_flags = c.op_flags;
+	ret = uscheme_sync_run(r);
+	if (ret > 0 && copy_to_user(u64_to_user_ptr(c.out), uscheme_request_chunk(r), ret))
+		ret = -EFAULT;
+	uscheme_request_put(r);
+	if (ret < 0)
+		return ret;
+	return put_user(ret, &uarg->result) ? -EFAULT : 0;
+}
+
+long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case USCHEME_HIOC_DUP:
+		return uscheme_handle_dup(file, (void __user *)arg);
+	case USCHEME_HIOC_CALL:
+		return uscheme_handle_call(file, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* Until FilesUpdate gives daemons a way to signal readiness: always ready. */
+static __poll_t uscheme_handle_poll(struct file *file, poll_table *pt)
+{
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+}
+
+static int uscheme_handle_release(struct inode *inode, struct file *file)
+{
+	uscheme_handle_free(file->private_data);
+	return 0;
+}
+
+static const struct file_operations uscheme_handle_fops = {
+	.owner		= THIS_MODULE,
+	.read_iter	= uscheme_handle_read_iter,
+	.write_iter	= uscheme_handle_write_iter,
+	.llseek		= no_seek_end_llseek,
+	.fsync		= uscheme_handle_fsync,
+	.poll		= uscheme_handle_poll,
+	.unlocked_ioctl	= uscheme_handle_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= uscheme_handle_release,
+};
+
+static const struct inode_operations uscheme_handle_iops = {
+	.getattr	= uscheme_handle_getattr,
+	.setattr	= uscheme_handle_setattr,
+};

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Handles: what an OPEN returns. Each handle is a Linux file (its own inode
+ * on uscheme's internal pseudo filesystem) whose read, write, fstat, fsync,
+ * ftruncate and ioctls become requests to the scheme's daemon. Handles of
+ * the kernel-served "sys" scheme hold a text snapshot instead.
+ */
+#ifndef _USCHEME_HANDLE_H
+#define _USCHEME_HANDLE_H
+
+#include <linux/fs.h>
+
+#include "request.h"
+
+struct uscheme_handle {
+	struct uscheme_scheme *scheme;	/* reference held; NULL for sys: */
+	u64 id;				/* the daemon's id for it */
+	struct uscheme_request *close_note; /* the CLOSE sent on release */
+	char *text;			/* sys: the snapshot read */
+	size_t text_len;
+	bool dir;			/* sys: a directory */
+};
+
+int uscheme_handle_fs_init(void);
+void uscheme_handle_fs_exit(void);
+struct uscheme_handle *uscheme_handle_of(struct file *file);
+int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
+			   const char *name);
+int uscheme_open_flags_check(u32 flags);
+int uscheme_open_split(char *spec, const char **path);
+int uscheme_sys_open(const char *path, u32 flags);
+int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
+int uscheme_open_sync(char *spec, u32 flags);
+int uscheme_stat_read(struct uscheme_request *r, struct uscheme_stat *st);
+long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+#endif /* _USCHEME_HANDLE_H */

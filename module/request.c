@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Routing: a client op becomes a request, is admitted (a tag, and a chunk of
+ * the serving ring's data area), waits on the scheme's queue, is written
+ * into the daemon's SQ (dispatch), and comes back as an answer that is
+ * checked before its waiter sees it. Also: cancellation, notifications and
+ * the death of a daemon. The state machine is in request.h.
+ *
+ * References on a request: one for its waiter (the syscall that made it, or
+ * the client ring's lists), one for the tag table while it holds a slot.
+ * Puts happen outside every spinlock: the last one may free rings.
+ */
+#include <linux/bitmap.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "request.h"
+
+static void uscheme_request_release(struct kref *ref)
+{
+	struct uscheme_request *r = container_of(ref, struct uscheme_request, ref);
+	struct uscheme_scheme *s = r->scheme;
+
+	if (r->chunk_pages) {
+		spin_lock(&s->lock);
+		bitmap_clear(r->server->data_map, r->req.buf >> PAGE_SHIFT,
+			     r->chunk_pages);
+		spin_unlock(&s->lock);
+		wake_up_all(&s->admit_wait);
+	}
+	if (r->server)
+		uscheme_ring_put(r->server);
+	if (r->client)
+		uscheme_ring_put(r->client);
+	if (r->file)
+		fput(r->file);
+	if (r->mm)
+		mmdrop(r->mm);
+	uscheme_scheme_put(s);
+	kfree(r);
+}
+
+void uscheme_request_put(struct uscheme_request *r)
+{
+	kref_put(&r->ref, uscheme_request_release);
+}
+
+/* A new request of @opcode for scheme @s (a reference is taken on @s). */
+struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcode)
+{
+	struct uscheme_request *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+
+	if (!r)
+		return NULL;
+	kref_init(&r->ref);
+	INIT_LIST_HEAD(&r->qnode);
+	INIT_LIST_HEAD(&r->cnode);
+	init_waitqueue_head(&r->wait);
+	kref_get(&s->ref);
+	r->scheme = s;
+	r->req.opcode = opcode;
+	r->req.pid = task_tgid_vnr(current);
+	r->req.uid = from_kuid_munged(current_user_ns(), current_euid());
+	r->req.gid = from_kgid_munged(current_user_ns(), current_egid());
+	r->state = USCHEME_REQ_NEW;
+	return r;
+}
+
+/*
+ * Give @r's slot back. Caller holds the scheme lock and owes the table's
+ * reference on @r a put once it has dropped the lock.
+ */
+static void uscheme_slot_release_locked(struct uscheme_scheme *s,
+					struct uscheme_request *r)
+{
+	s->slots[r->slot] = NULL;
+	s->gen[r->slot]++;
+	if (!s->gen[r->slot])	/* generation 0 would allow tag 0 */
+		s->gen[r->slot] = 1;
+	s->free[s->nr_free++] = r->slot;
+}
+
+/* Mark @r answered with @res. Caller holds the scheme lock. */
+static void uscheme_request_answered_locked(struct uscheme_request *r, s32 res)
+{
+	r->res = res;
+	/* @res before the state a lockless waiter reads. */
+	smp_store_release(&r->state, USCHEME_REQ_ANSWERED);
+}
+
+/*
+ * Hand an answered, not abandoned request to its waiter: the client ring's
+ * done list (unless that ring is closing: its release then finds the request
+ * answered), or the sleeping syscall. Caller holds the scheme lock.
+ */
+static void uscheme_request_deliver_locked(struct uscheme_request *r)
+{
+	struct uscheme_ring *client = r->client;
+
+	if (!client) {
+		wake_up(&r->wait);
+		return;
+	}
+	spin_lock(&client->req_lock);
+	if (!client->dead)
+		list_move_tail(&r->cnode, &client->done);
+	spin_unlock(&client->req_lock);
+	wake_up_all(&client->cq_wait);
+}
+
+/*
+ * One admission attempt, under the scheme lock: a slot, and @pages pages of
+ * the data area. Returns 0 (admitted), -EAGAIN (no room now), -EPIPE (the
+ * daemon is gone), -E2BIG (can never fit).
+ */
+static int uscheme_try_admit(struct uscheme_request *r, u32 pages)
+{
+	struct uscheme_scheme *s = r->scheme;
+	struct uscheme_ring *ring;
+	unsigned long start = 0;
+	int ret = 0;
+	u32 slot;
+
+	spin_lock(&s->lock);
+	ring = s->ring;
+	if (!ring) {
+		ret = -EPIPE;
+	} else if (pages > ring->data_pages) {
+		ret = -E2BIG;
+	} else if (!s->nr_free) {
+		ret = -EAGAIN;
+	} else if (pages) {
+		start = bitmap_find_next_zero_area(ring->data_map, ring->data_pages,
+						   0, pages, 0);
+		if (start >= ring->data_pages)
+			ret = -EAGAIN;
+	}
+	if (ret) {
+		spin_unlock(&s->lock);
+		return ret;
+	}
+	if (pages) {
+		bitmap_set(ring->data_map, start, pages);
+		r->req.buf = (u64)start << PAGE_SHIFT;
+		r->chunk_pages = pages;
+		uscheme_ring_get(ring);
+		r->server = ring;
+	}
+	slot = s->free[--s->nr_free];
+	s->slots[slot] = r;
+	r->slot = slot;
+	r->req.tag = (u64)s->gen[slot] << 32 | slot;
+	kref_get(&r->ref);	/* the table's */
+	spin_unlock(&s->lock);
+	atomic64_inc(&s->stats.requests);
+	return 0;
+}
+
+/*
+ * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
+ * the scheme has no slot or data room. Returns 0, -EPIPE, -E2BIG or -EINTR.
+ */
+int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
+{
+	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
+	int ret;
+
+	if (wait_event_interruptible(r->scheme->admit_wait,
+				     (ret = uscheme_try_admit(r, pages)) != -EAGAIN))
+		return -EINTR;
+	return ret;
+}
+
+/* The kernel's view of @r's data chunk (valid once admitted with one). */
+void *uscheme_request_chunk(struct uscheme_request *r)
+{
+	return r->server->data_rg.vaddr + r->req.buf;
+}
+
+/*
+ * Write queued requests into the daemon's SQ while it has room. The daemon
+ * owns sq_head: a value that makes the SQ look over-full counts as full.
+ * Caller holds the scheme lock.
+ */
+static void uscheme_dispatch_locked(struct uscheme_scheme *s)
+{
+	struct uscheme_ring *ring = s->ring;
+	struct uscheme_request *r;
+	struct uscheme_req *reqs;
+	u32 head, tail, used, room;
+
+	if (!ring || list_empty(&s->queue))
+		return;
+	reqs = (struct uscheme_req *)ring->sqes;
+	/* Pairs with the daemon's release of sq_head after reading requests. */
+	head = smp_load_acquire(&ring->hdr->sq_head);
+	tail = ring->req_tail;
+	used = tail - head;
+	if (used >= ring->sq_entries)
+		return;
+	room = ring->sq_entries - used;
+	while (room && (r = list_first_entry_or_null(&s->queue,
+						     struct uscheme_request, qnode))) {
+		list_del_init(&r->qnode);
+		s->nr_queued--;
+		memcpy(&reqs[tail & (ring->sq_entries - 1)], &r->req, sizeof(r->req));
+		tail++;
+		room--;
+		if (r->notify)
+			kfree(r);	/* notifications hold no references */
+		else
+			r->state = USCHEME_REQ_DISPATCHED;
+	}
+	/* Entries before the tail that publishes them. */
+	smp_store_release(&ring->hdr->sq_tail, tail);
+	smp_store_release(&ring->req_tail, tail);
+	wake_up_all(&ring->cq_wait);
+}
+
+void uscheme_scheme_dispatch(struct uscheme_scheme *s)
+{
+	spin_lock(&s->lock);
+	uscheme_dispatch_locked(s);
+	spin_unlock(&s->lock);
+}
+
+/*
+ * Queue an admitted request for its daemon; a ring-path request also goes
+ * on its client's list. Returns 0, or the error the request was already
+ * answered with (its daemon died after admission).
+ */
+int uscheme_request_queue(struct uscheme_request *r)
+{
+	struct uscheme_scheme *s = r->scheme;
+	int ret = 0;
+
+	spin_lock(&s->lock);
+	if (r->state != USCHEME_REQ_NEW) {
+		ret = r->res;
+	} else {
+		r->state = USCHEME_REQ_QUEUED;
+		list_add_tail(&r->qnode, &s->queue);
+		s->nr_queued++;
+		if (r->client) {
+			spin_lock(&r->client->req_lock);
+			list_add_tail(&r->cnode, &r->client->reqs);
+			spin_unlock(&r->client->req_lock);
+		}
+		uscheme_dispatch_locked(s);
+	}
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/*
+ * Cancel @r for its waiter, who keeps its reference. A QUEUED request is
+ * answered -ECANCELED; a DISPATCHED one is abandoned and its daemon sent a
+ * CANCEL (its answer, when it comes, is dropped). Returns 0, or -EALREADY
+ * when @r was answered first (its result stands).
+ */
+int uscheme_request_cancel(struct uscheme_request *r)
+{
+	struct uscheme_scheme *s = r->scheme;
+	struct uscheme_request *note;
+	bool put_table = false;
+	int ret = 0;
+
+	note = kzalloc(sizeof(*note), GFP_KERNEL_ACCOUNT);
+	spin_lock(&s->lock);
+	switch (r->state) {
+	case USCHEME_REQ_NEW:		/* admitted, never queued */
+		if (s->slots[r->slot] != r)
+			break;
+		uscheme_slot_release_locked(s, r);
+		uscheme_request_answered_locked(r, -ECANCELED);
+		put_table = true;
+		break;
+	case USCHEME_REQ_QUEUED:
+		list_del_init(&r->qnode);
+		s->nr_queued--;
+		uscheme_slot_release_locked(s, r);
+		uscheme_request_answered_locked(r, -ECANCELED);
+		put_table = true;
+		break;
+	case USCHEME_REQ_DISPATCHED:
+		r->abandoned = true;
+		if (note && s->ring) {
+			INIT_LIST_HEAD(&note->qnode);
+			note->notify = true;
+			note->req.opcode = USCHEME_OP_CANCEL;
+			note->req.flags = USCHEME_REQ_F_NOREPLY;
+			note->req.off = r->req.tag;
+			list_add_tail(&note->qnode, &s->queue);
+			s->nr_queued++;
+			note = NULL;
+			uscheme_dispatch_locked(s);
+		}
+		break;
+	default:
+		ret = -EALREADY;
+		break;
+	}
+	spin_unlock(&s->lock);
+	kfree(note);
+	if (put_table) {
+		wake_up_all(&s->admit_wait);
+		uscheme_request_put(r);
+	}
+	return ret;
+}
+
+/*
+ * Sleep until @r is answered. Returns its result, or -EINTR when a signal
+ * came first (the request is then cancelled; see uscheme_request_cancel()).
+ */
+int uscheme_request_wait(struct uscheme_request *r)
+{
+	/* Pairs with the release in uscheme_request_answered_locked(). */
+	if (!wait_event_interruptible(r->wait, smp_load_acquire(&r->state) ==
+				      USCHEME_REQ_ANSWERED))
+		return r->res;
+	if (uscheme_request_cancel(r) == -EALREADY)
+		return r->res;
+	return -EINTR;
+}
+
+/* A notification for @s's daemon, allocated now so that sending cannot fail. */
+int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **out)
+{
+	struct uscheme_request *n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+
+	if (!n)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&n->qnode);
+	n->notify = true;
+	n->scheme = s;		/* no reference: see uscheme_notify_send() */
+	*out = n;
+	return 0;
+}
+
+/*
+ * Send a preallocated notification (consumed): queued for the daemon if it
+ * lives, else freed. The caller holds a reference on the scheme.
+ */
+void uscheme_notify_send(struct uscheme_request *n, u8 opcode, u64 id)
+{
+	struct uscheme_scheme *s = n->scheme;
+
+	n->req.opcode = opcode;
+	n->req.flags = USCHEME_REQ_F_NOREPLY;
+	n->req.id = id;
+	spin_lock(&s->lock);
+	if (s->ring) {
+		list_add_tail(&n->qnode, &s->queue);
+		s->nr_queued++;
+		uscheme_dispatch_locked(s);
+		n = NULL;
+	}
+	spin_unlock(&s->lock);
+	kfree(n);
+}
+
+/* Allocate and send a notification; lost (counted as rejected) without memory. */
+int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off)
+{
+	struct uscheme_request *n;
+
+	if (uscheme_notify_prealloc(s, &n)) {
+		atomic64_inc(&s->stats.rejected);
+		return -ENOMEM;
+	}
+	n->req.off = off;
+	uscheme_notify_send(n, opcode, id);
+	return 0;
+}
+
+/*
+ * Is @res an answer the daemon may give to @req? Errors pass unchanged if
+ * they are errnos; successes must fit the op (see uapi/uscheme.h).
+ */
+int uscheme_answer_check(const struct uscheme_req *req, s32 res)
+{
+	if (res < 0)
+		return res >= -MAX_ERRNO ? 0 : -EIO;
+	switch (req->opcode) {
+	case USCHEME_OP_OPEN:
+	case USCHEME_OP_DUP:
+		return 0;
+	case USCHEME_OP_READ:
+	case USCHEME_OP_WRITE:
+		return (u32)res <= req->len ? 0 : -EIO;
+	case USCHEME_OP_CALL:
+		return (u32)res <= req->len2 ? 0 : -EIO;
+	default:
+		return res == 0 ? 0 : -EIO;
+	}
+}
+
+/*
+ * The daemon of @s answered @tag with @res. Returns 0 when accepted (an
+ * illegal result is accepted as -EIO for the client, and -EIO returned so
+ * the caller counts it), -ENOENT for an unknown, stale or repeated tag.
+ */
+int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
+{
+	u32 slot = lower_32_bits(tag), gen = upper_32_bits(tag);
+	struct uscheme_request *r;
+	bool orphan;
+	int ret;
+
+	spin_lock(&s->lock);
+	r = slot < USCHEME_SCHEME_SLOTS && s->gen[slot] == gen ? s->slots[slot] : NULL;
+	if (!r || r->state != USCHEME_REQ_DISPATCHED) {
+		spin_unlock(&s->lock);
+		atomic64_inc(&s->stats.rejected);
+		return -ENOENT;
+	}
+	ret = uscheme_answer_check(&r->req, res);
+	if (ret) {
+		res = ret;
+		atomic64_inc(&s->stats.rejected);
+	} else {
+		atomic64_inc(&s->stats.answers);
+	}
+	uscheme_slot_release_locked(s, r);
+	uscheme_request_answered_locked(r, res);
+	orphan = r->abandoned;
+	if (!orphan)
+		uscheme_request_deliver_locked(r);
+	spin_unlock(&s->lock);
+	wake_up_all(&s->admit_wait);
+
+	/* A handle opened for a waiter that left: close it for the daemon. */
+	if (orphan && res >= 0 &&
+	    (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP))
+		uscheme_notify(s, USCHEME_OP_CLOSE, res, 0);
+	uscheme_request_put(r);	/* the table's */
+	return ret;
+}
+
+/*
+ * The daemon of @s is gone (its ring is being released): refuse new work,
+ * answer every request it holds with -EPIPE, drop queued notifications.
+ */
+void uscheme_scheme_kill(struct uscheme_scheme *s)
+{
+	struct uscheme_request *r, *tmp;
+	LIST_HEAD(puts);
+	u32 slot;
+
+	spin_lock(&s->lock);
+	s->ring = NULL;
+	list_for_each_entry_safe(r, tmp, &s->queue, qnode) {
+		list_del_init(&r->qnode);
+		if (r->notify)
+			kfree(r);
+	}
+	s->nr_queued = 0;
+	for (slot = 0; slot < USCHEME_SCHEME_SLOTS; slot++) {
+		r = s->slots[slot];
+		if (!r)
+			continue;
+		uscheme_slot_release_locked(s, r);
+		uscheme_request_answered_locked(r, -EPIPE);
+		if (!r->abandoned)
+			uscheme_request_deliver_locked(r);
+		list_add_tail(&r->qnode, &puts);
+	}
+	spin_unlock(&s->lock);
+	wake_up_all(&s->admit_wait);
+	list_for_each_entry_safe(r, tmp, &puts, qnode) {
+		list_del_init(&r->qnode);
+		uscheme_request_put(r);
+	}
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "tests/request_kunit.c"
+#endif

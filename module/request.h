@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Requests: one client op on its way to a scheme daemon and back.
+ *
+ * State machine (every transition under the scheme's lock):
+ *
+ *   admitted --queue--> QUEUED --dispatch--> DISPATCHED --answer--> ANSWERED
+ *                          |                     |   \
+ *                          +--cancel/death-------+    +--cancel--> (abandoned,
+ *                          v                             still DISPATCHED)
+ *                       ANSWERED (-ECANCELED / -EPIPE)
+ *
+ * A QUEUED or DISPATCHED request holds a slot of the scheme's tag table; its
+ * tag is (generation << 32 | slot), so a stale or forged tag never matches.
+ * An abandoned request has no waiter any more: the daemon's answer (or its
+ * death) frees it. A request in the ANSWERED state belongs to its waiter
+ * alone: a syscall sleeping on @wait, or the client ring whose ->done list
+ * it sits on.
+ *
+ * Notifications (CLOSE of a released handle, CANCEL) are requests with the
+ * NOREPLY flag and no slot; they are freed once written to the daemon's SQ.
+ */
+#ifndef _USCHEME_REQUEST_H
+#define _USCHEME_REQUEST_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/wait.h>
+
+#include "ring.h"
+#include "scheme.h"
+
+enum uscheme_request_state {
+	USCHEME_REQ_NEW,	/* not yet admitted */
+	USCHEME_REQ_QUEUED,	/* on scheme->queue, holds a slot */
+	USCHEME_REQ_DISPATCHED,	/* in the daemon's SQ, or taken by it */
+	USCHEME_REQ_ANSWERED,	/* @res is final; the slot is free */
+};
+
+struct uscheme_request {
+	struct kref ref;
+	struct list_head qnode;		/* scheme->queue while QUEUED */
+	struct list_head cnode;		/* client->reqs, then client->done */
+	struct uscheme_scheme *scheme;	/* reference held */
+	struct uscheme_ring *server;	/* reference held while a chunk is owned */
+	struct uscheme_req req;		/* what the daemon receives */
+	u32 chunk_pages;		/* data chunk at req.buf, 0 = none */
+	u32 slot;
+	u8 state;			/* enum uscheme_request_state */
+	bool abandoned;			/* the waiter is gone: drop the answer */
+	bool notify;			/* NOREPLY notification */
+	s32 res;			/* ANSWERED: the checked result */
+
+	/* Ring path: the client ring (reference held) and its op. */
+	struct uscheme_ring *client;
+	u64 user_data;
+	struct mm_struct *mm;		/* the submitter's (mmgrab'd) */
+	u64 out_addr;			/* user buffer for READ, FSTAT, CALL */
+	u32 out_len;
+	u32 open_flags;			/* OPEN/DUP: O_* for the new file */
+	struct file *file;		/* the handle file acted on (ref), or NULL */
+	bool cur_pos;			/* READ/WRITE at the file position */
+
+	/* Syscall path: the sleeping caller. */
+	wait_queue_head_t wait;
+};
+
+struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcode);
+void uscheme_request_put(struct uscheme_request *r);
+int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes);
+void *uscheme_request_chunk(struct uscheme_request *r);
+int uscheme_request_queue(struct uscheme_request *r);
+int uscheme_request_wait(struct uscheme_request *r);
+int uscheme_request_cancel(struct uscheme_request *r);
+int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off);
+int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **out);
+void uscheme_notify_send(struct uscheme_request *r, u8 opcode, u64 id);
+
+int uscheme_answer_check(const struct uscheme_req *req, s32 res);
+int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res);
+void uscheme_scheme_dispatch(struct uscheme_scheme *s);
+void uscheme_scheme_kill(struct uscheme_scheme *s);
+
+#endif /* _USCHEME_REQUEST_H */

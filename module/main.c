@@ -254,7 +254,6 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(sizeof(struct uscheme_dup) != 40);
 	BUILD_BUG_ON(sizeof(struct uscheme_call) != 48);
 	BUILD_BUG_ON(USCHEME_IO_MAX > USCHEME_DATA_MIN);
-	BUILD_BUG_ON(USCHEME_SCHEME_SLOTS > U32_MAX / 2);
 
 	ret = uscheme_handle_fs_init();
 	if (ret)

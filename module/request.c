@@ -163,13 +163,19 @@ static int uscheme_try_admit(struct uscheme_request *r, u32 pages)
  * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
  * the scheme has no slot or data room. Returns 0, -EPIPE, -E2BIG or -EINTR.
  */
+static bool uscheme_admit_step(struct uscheme_request *r, u32 pages, int *ret)
+{
+	*ret = uscheme_try_admit(r, pages);
+	return *ret != -EAGAIN;
+}
+
 int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 {
 	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
 	int ret;
 
 	if (wait_event_interruptible(r->scheme->admit_wait,
-				     (ret = uscheme_try_admit(r, pages)) != -EAGAIN))
+				     uscheme_admit_step(r, pages, &ret)))
 		return -EINTR;
 	return ret;
 }
@@ -214,8 +220,9 @@ static void uscheme_dispatch_locked(struct uscheme_scheme *s)
 		else
 			r->state = USCHEME_REQ_DISPATCHED;
 	}
-	/* Entries before the tail that publishes them. */
+	/* Entries before the tail that publishes them to the daemon. */
 	smp_store_release(&ring->hdr->sq_tail, tail);
+	/* The shared tail before the private one that waiters count with. */
 	smp_store_release(&ring->req_tail, tail);
 	wake_up_all(&ring->cq_wait);
 }

@@ -547,6 +547,12 @@ static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 	return uscheme_user_ready(ring) >= min_complete;
 }
 
+/* A waiter has something to do: entries to return, or routed ops to finish. */
+static bool uscheme_wait_woken(struct uscheme_ring *ring, u32 min_complete)
+{
+	return uscheme_wait_done(ring, min_complete) || uscheme_ring_has_done(ring);
+}
+
 /* Work the waiting process does itself before it looks at the queues. */
 static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 {
@@ -560,12 +566,12 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 }
 
 /*
- * Sleep until at least @min_complete entries are ready for userspace (CQEs,
+ * Sleep until at least @min entries are ready for userspace (CQEs,
  * or requests on a scheme ring), finishing this process's answered routed
  * ops as they come. Returns 0, -ETIME when the timeout ran out first, or
  * -EINTR when a signal arrived.
  */
-int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
+int uscheme_ring_wait(struct uscheme_ring *ring, u32 min,
 		      bool has_timeout, s64 timeout_ns)
 {
 	ktime_t deadline = ktime_add_ns(ktime_get(), has_timeout ? timeout_ns : 0);
@@ -575,7 +581,7 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
 
 	for (;;) {
 		uscheme_ring_prepare_wait(ring);
-		if (uscheme_wait_done(ring, min_complete))
+		if (uscheme_wait_done(ring, min))
 			return 0;
 		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
 		if (has_timeout && left <= 0)
@@ -586,12 +592,11 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
 		}
 		if (has_timeout)
 			ret = wait_event_interruptible_hrtimeout(ring->cq_wait,
-				uscheme_wait_done(ring, min_complete) ||
-				uscheme_ring_has_done(ring), ns_to_ktime(left));
+								 uscheme_wait_woken(ring, min),
+								 ns_to_ktime(left));
 		else
 			ret = wait_event_interruptible(ring->cq_wait,
-				uscheme_wait_done(ring, min_complete) ||
-				uscheme_ring_has_done(ring));
+						       uscheme_wait_woken(ring, min));
 		if (ret == -ERESTARTSYS)
 			return -EINTR;
 	}

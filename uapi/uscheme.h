@@ -128,11 +128,11 @@
  * chunk (struct uscheme_req.buf is its offset in the area). Sizes in bytes,
  * multiples of 4096.
  */
-#define USCHEME_DATA_DEFAULT	(8U << 20)
-#define USCHEME_DATA_MIN	(2U << 20)
-#define USCHEME_DATA_MAX	(256U << 20)
+#define USCHEME_DATA_DEFAULT	0x800000U
+#define USCHEME_DATA_MIN	0x200000U
+#define USCHEME_DATA_MAX	0x10000000U
 /* The largest READ or WRITE payload and CALL buffer; READ/WRITE are shortened to it. */
-#define USCHEME_IO_MAX		(1U << 20)
+#define USCHEME_IO_MAX		0x100000U
 
 /**
  * struct uscheme_params - argument of USCHEME_IOC_SETUP (in/out)

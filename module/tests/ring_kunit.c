@@ -105,10 +105,21 @@ static void params_rules(struct kunit *test)
 	p.flags = 1U << 31;
 	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
 	p.flags = 0;
-	p.resv[2] = 1;
+	p.resv[1] = 1;
 	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
-	p.resv[2] = 0;
+	p.resv[1] = 0;
+	/* A data area only for scheme rings, within limits, 4 KiB aligned. */
+	p.data_size = USCHEME_DATA_MIN;
+	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
 	p.flags = USCHEME_SETUP_SCHEME;
+	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), 0);
+	p.data_size = USCHEME_DATA_MIN - 4096;
+	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
+	p.data_size = USCHEME_DATA_MAX + 4096;
+	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
+	p.data_size = USCHEME_DATA_MIN + 100;
+	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), -EINVAL);
+	p.data_size = 0;
 	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), 0);
 	p.flags = USCHEME_SETUP_CQE32;
 	KUNIT_EXPECT_EQ(test, uscheme_params_check(&p, &cq), 0);

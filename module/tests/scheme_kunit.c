@@ -59,7 +59,7 @@ static void scheme_registry(struct kunit *test)
 	uscheme_ring_free(b);
 }
 
-/* Until requests are routed, every response is unknown: dropped and counted. */
+/* With no scheme registered, every response is unknown: dropped and counted. */
 static void scheme_responses_unknown(struct kunit *test)
 {
 	struct uscheme_ring *ring = scheme_ring(test);

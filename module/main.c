@@ -95,6 +95,9 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	if (getevents && e.min_complete > uscheme_user_entries(ring))
 		return -EINVAL;
 
+	/* Routed ops of this process that were answered complete here. */
+	if (!uscheme_ring_is_scheme(ring))
+		uscheme_ring_finish_done(ring);
 	/* A scheme ring's daemon submits responses and waits for requests. */
 	if (e.to_submit && uscheme_ring_is_scheme(ring))
 		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);

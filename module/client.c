@@ -153,17 +153,22 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 	case USCHEME_OP_READ:
 	case USCHEME_OP_WRITE:
 		len = min_t(u32, sqe->len, USCHEME_IO_MAX);
+		if (sqe->opcode == USCHEME_OP_READ) {
+			ret = uscheme_ubuf_pin(&r->out, sqe->addr, len);
+			if (ret) {
+				uscheme_request_put(r);
+				goto out_fput;
+			}
+		}
 		ret = uscheme_client_admit(r, len);
 		if (ret)
 			goto out_fput;
 		r->req.len = len;
 		r->cur_pos = sqe->off == USCHEME_OFF_CURRENT;
 		r->req.off = r->cur_pos ? file->f_pos : sqe->off;
-		if (sqe->opcode == USCHEME_OP_READ) {
-			r->out_addr = sqe->addr;
-			r->out_len = len;
-		} else if (copy_from_user(uscheme_request_chunk(r),
-					  u64_to_user_ptr(sqe->addr), len)) {
+		if (sqe->opcode == USCHEME_OP_WRITE &&
+		    copy_from_user(uscheme_request_chunk(r),
+				   u64_to_user_ptr(sqe->addr), len)) {
 			ret = uscheme_client_abort(r, -EFAULT);
 			goto out_fput;
 		}
@@ -174,7 +179,6 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 			goto out_fput;
 		r->req.len = sizeof(struct uscheme_stat);
 		r->out_addr = sqe->addr;
-		r->out_len = sizeof(struct uscheme_stat);
 		break;
 	case USCHEME_OP_DUP:
 		ret = uscheme_client_admit(r, sqe->len + 1);
@@ -189,6 +193,11 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;
 		break;
 	case USCHEME_OP_CALL:
+		ret = uscheme_ubuf_pin(&r->out, sqe->addr2, sqe->len2);
+		if (ret) {
+			uscheme_request_put(r);
+			goto out_fput;
+		}
 		ret = uscheme_client_admit(r, max(sqe->len, sqe->len2));
 		if (ret)
 			goto out_fput;
@@ -200,8 +209,6 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		r->req.len = sqe->len;
 		r->req.len2 = sqe->len2;
 		r->req.op_flags = sqe->op_flags;
-		r->out_addr = sqe->addr2;
-		r->out_len = sqe->len2;
 		break;
 	default:	/* FSYNC, FTRUNCATE */
 		ret = uscheme_client_admit(r, 0);
@@ -291,30 +298,26 @@ int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sq
 	}
 }
 
-/* Finish one answered request in its submitter: its CQE's result. */
+/*
+ * Finish one answered request in its submitter: its CQE's result. READ and
+ * CALL results are in the pinned buffer already (copied at the answer).
+ */
 static int uscheme_client_finish_one(struct uscheme_request *r)
 {
-	struct uscheme_stat st;
 	int res = r->res;
 
 	if (res < 0)
 		return res;
 	switch (r->req.opcode) {
 	case USCHEME_OP_READ:
-	case USCHEME_OP_CALL:
-		if (res && copy_to_user(u64_to_user_ptr(r->out_addr),
-					uscheme_request_chunk(r), res))
-			return -EFAULT;
-		fallthrough;
 	case USCHEME_OP_WRITE:
 		if (r->cur_pos)
 			r->file->f_pos = r->req.off + res;
 		return res;
 	case USCHEME_OP_FSTAT:
-		res = uscheme_stat_read(r, &st);
-		if (!res && copy_to_user(u64_to_user_ptr(r->out_addr), &st, sizeof(st)))
-			res = -EFAULT;
-		return res;
+		if (copy_to_user(u64_to_user_ptr(r->out_addr), &r->stat, sizeof(r->stat)))
+			return -EFAULT;
+		return 0;
 	case USCHEME_OP_OPEN:
 	case USCHEME_OP_DUP:
 		return uscheme_handle_install(r->scheme, res, r->open_flags,

@@ -295,24 +295,6 @@ int uscheme_open_sync(char *spec, u32 flags)
 	return ret;
 }
 
-/* Copy a FSTAT answer out of @r's chunk once, and check it. */
-int uscheme_stat_read(struct uscheme_request *r, struct uscheme_stat *st)
-{
-	u32 type;
-
-	memcpy(st, uscheme_request_chunk(r), sizeof(*st));
-	type = st->mode & S_IFMT;
-	if ((st->mode & ~(S_IFMT | 07777)) ||
-	    !(type == S_IFREG || type == S_IFDIR || type == S_IFCHR ||
-	      type == S_IFBLK || type == S_IFIFO || type == S_IFLNK ||
-	      type == S_IFSOCK)) {
-		atomic64_inc(&r->scheme->stats.rejected);
-		return -EIO;
-	}
-	st->resv = 0;
-	return 0;
-}
-
 static ssize_t uscheme_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct uscheme_handle *h = iocb->ki_filp->private_data;
@@ -418,7 +400,7 @@ static int uscheme_handle_fstat(struct uscheme_handle *h, struct uscheme_stat *s
 	r->req.len = sizeof(*st);
 	ret = uscheme_sync_run(r);
 	if (!ret)
-		ret = uscheme_stat_read(r, st);
+		*st = r->stat;	/* checked when the answer came */
 	uscheme_request_put(r);
 	return ret;
 }

@@ -31,7 +31,6 @@ int uscheme_open_split(char *spec, const char **path);
 int uscheme_sys_open(const char *path, u32 flags);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
 int uscheme_open_sync(char *spec, u32 flags);
-int uscheme_stat_read(struct uscheme_request *r, struct uscheme_stat *st);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* _USCHEME_HANDLE_H */

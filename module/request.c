@@ -13,26 +13,90 @@
 #include <linux/bitmap.h>
 #include <linux/err.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "request.h"
 
+/*
+ * Pin the user buffer [@addr, @addr + @len) for writing. Short-term pins,
+ * like O_DIRECT's: released when the request is, at the latest when the
+ * daemon answers and the submitter finishes it.
+ */
+int uscheme_ubuf_pin(struct uscheme_ubuf *ub, u64 addr, u32 len)
+{
+	u32 nr = DIV_ROUND_UP(offset_in_page(addr) + (u64)len, PAGE_SIZE);
+	int got;
+
+	if (!len)
+		return 0;
+	ub->pages = kvmalloc_array(nr, sizeof(*ub->pages), GFP_KERNEL_ACCOUNT);
+	if (!ub->pages)
+		return -ENOMEM;
+	got = pin_user_pages_fast(addr & PAGE_MASK, nr, FOLL_WRITE, ub->pages);
+	if (got != nr) {
+		if (got > 0)
+			unpin_user_pages(ub->pages, got);
+		kvfree(ub->pages);
+		ub->pages = NULL;
+		return got < 0 ? got : -EFAULT;
+	}
+	ub->nr_pages = nr;
+	ub->offset = offset_in_page(addr);
+	return 0;
+}
+
+/* Copy @len bytes (within the pinned length) from @src into the buffer. */
+void uscheme_ubuf_copy(struct uscheme_ubuf *ub, const void *src, u32 len)
+{
+	u32 off = ub->offset, i, n;
+
+	for (i = 0; len && i < ub->nr_pages; i++) {
+		n = min_t(u32, len, PAGE_SIZE - off);
+		memcpy_to_page(ub->pages[i], off, src, n);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+void uscheme_ubuf_release(struct uscheme_ubuf *ub)
+{
+	if (!ub->pages)
+		return;
+	unpin_user_pages_dirty_lock(ub->pages, ub->nr_pages, true);
+	kvfree(ub->pages);
+	ub->pages = NULL;
+}
+
+/* Give @r's data chunk back to the serving ring now (it was copied out). */
+static void uscheme_request_drop_chunk(struct uscheme_request *r)
+{
+	struct uscheme_scheme *s = r->scheme;
+	struct uscheme_ring *server = r->server;
+
+	if (!server)
+		return;
+	spin_lock(&s->lock);
+	if (r->chunk_pages)
+		bitmap_clear(server->data_map, r->req.buf >> PAGE_SHIFT, r->chunk_pages);
+	r->chunk_pages = 0;
+	r->server = NULL;
+	spin_unlock(&s->lock);
+	wake_up_all(&s->admit_wait);
+	uscheme_ring_put(server);
+}
+
 static void uscheme_request_release(struct kref *ref)
 {
 	struct uscheme_request *r = container_of(ref, struct uscheme_request, ref);
 	struct uscheme_scheme *s = r->scheme;
 
-	if (r->chunk_pages) {
-		spin_lock(&s->lock);
-		bitmap_clear(r->server->data_map, r->req.buf >> PAGE_SHIFT,
-			     r->chunk_pages);
-		spin_unlock(&s->lock);
-		wake_up_all(&s->admit_wait);
-	}
-	if (r->server)
-		uscheme_ring_put(r->server);
+	uscheme_request_drop_chunk(r);
+	uscheme_ubuf_release(&r->out);
 	if (r->client)
 		uscheme_ring_put(r->client);
 	if (r->file)
@@ -92,11 +156,35 @@ static void uscheme_request_answered_locked(struct uscheme_request *r, s32 res)
 }
 
 /*
+ * Copy a FSTAT answer out of @r's chunk once, and check it: -EIO for a
+ * file type or mode bits the kernel does not know. Caller holds the scheme
+ * lock (the chunk is the daemon's to change; only this copy counts).
+ */
+static int uscheme_stat_take(struct uscheme_request *r)
+{
+	struct uscheme_stat *st = &r->stat;
+	u32 type;
+
+	memcpy(st, uscheme_request_chunk(r), sizeof(*st));
+	st->resv = 0;
+	type = st->mode & S_IFMT;
+	if (st->mode & ~(S_IFMT | 07777))
+		return -EIO;
+	switch (type) {
+	case S_IFREG: case S_IFDIR: case S_IFCHR: case S_IFBLK:
+	case S_IFIFO: case S_IFLNK: case S_IFSOCK:
+		return 0;
+	default:
+		return -EIO;
+	}
+}
+
+/*
  * Hand an answered, not abandoned request to its waiter: the client ring's
  * done list (unless that ring is closing: its release then finds the request
- * answered), or the sleeping syscall. Caller holds the scheme lock.
+ * answered), or the sleeping syscall.
  */
-static void uscheme_request_deliver_locked(struct uscheme_request *r)
+static void uscheme_request_deliver(struct uscheme_request *r)
 {
 	struct uscheme_ring *client = r->client;
 
@@ -426,6 +514,8 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
 		return -ENOENT;
 	}
 	ret = uscheme_answer_check(&r->req, res);
+	if (!ret && res == 0 && r->req.opcode == USCHEME_OP_FSTAT)
+		ret = uscheme_stat_take(r);
 	if (ret) {
 		res = ret;
 		atomic64_inc(&s->stats.rejected);
@@ -435,10 +525,22 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
 	uscheme_slot_release_locked(s, r);
 	uscheme_request_answered_locked(r, res);
 	orphan = r->abandoned;
-	if (!orphan)
-		uscheme_request_deliver_locked(r);
 	spin_unlock(&s->lock);
 	wake_up_all(&s->admit_wait);
+
+	if (!orphan && r->client) {
+		/*
+		 * Ring path: results go straight to the pinned buffer, and the
+		 * chunk goes back to the daemon now, not when the submitter
+		 * gets round to its CQE. Nobody else touches @r's output
+		 * until it is on the client's done list.
+		 */
+		if (res > 0 && r->out.pages)
+			uscheme_ubuf_copy(&r->out, uscheme_request_chunk(r), res);
+		uscheme_request_drop_chunk(r);
+	}
+	if (!orphan)
+		uscheme_request_deliver(r);
 
 	/* A handle opened for a waiter that left: close it for the daemon. */
 	if (orphan && res >= 0 &&
@@ -473,7 +575,7 @@ void uscheme_scheme_kill(struct uscheme_scheme *s)
 		uscheme_slot_release_locked(s, r);
 		uscheme_request_answered_locked(r, -EPIPE);
 		if (!r->abandoned)
-			uscheme_request_deliver_locked(r);
+			uscheme_request_deliver(r);
 		list_add_tail(&r->qnode, &puts);
 	}
 	spin_unlock(&s->lock);

@@ -25,10 +25,22 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/wait.h>
 
 #include "ring.h"
 #include "scheme.h"
+
+/* A user buffer pinned at submission, so results can be copied from any process. */
+struct uscheme_ubuf {
+	struct page **pages;
+	u32 nr_pages;
+	u32 offset;		/* of the buffer in its first page */
+};
+
+int uscheme_ubuf_pin(struct uscheme_ubuf *ub, u64 addr, u32 len);
+void uscheme_ubuf_copy(struct uscheme_ubuf *ub, const void *src, u32 len);
+void uscheme_ubuf_release(struct uscheme_ubuf *ub);
 
 enum uscheme_request_state {
 	USCHEME_REQ_NEW,	/* not yet admitted */
@@ -55,11 +67,13 @@ struct uscheme_request {
 	struct uscheme_ring *client;
 	u64 user_data;
 	struct mm_struct *mm;		/* the submitter's (mmgrab'd) */
-	u64 out_addr;			/* user buffer for READ, FSTAT, CALL */
-	u32 out_len;
+	u64 out_addr;			/* user buffer for FSTAT */
 	u32 open_flags;			/* OPEN/DUP: O_* for the new file */
 	struct file *file;		/* the handle file acted on (ref), or NULL */
 	bool cur_pos;			/* READ/WRITE at the file position */
+
+	struct uscheme_stat stat;	/* FSTAT: the checked answer */
+	struct uscheme_ubuf out;	/* ring READ/CALL: pinned output pages */
 
 	/* Syscall path: the sleeping caller. */
 	wait_queue_head_t wait;

@@ -237,6 +237,19 @@ static int uscheme_client_close(const struct uscheme_sqe *sqe)
 	return handle ? close_fd(sqe->fd) : -EBADF;
 }
 
+/*
+ * @r was abandoned: it will never be finished, so its handle file need not
+ * wait for the daemon's answer (the daemon's CLOSE comes when the last fd
+ * goes, as for a syscall). The caller holds a reference on @r.
+ */
+static void uscheme_client_drop_file(struct uscheme_request *r)
+{
+	if (r->file) {
+		fput(r->file);
+		r->file = NULL;
+	}
+}
+
 /* The ring-path waiter of @r is done with it: off the ring's lists. */
 static void uscheme_client_unlink(struct uscheme_ring *ring, struct uscheme_request *r)
 {
@@ -265,6 +278,7 @@ static int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme
 		return -EALREADY;
 	}
 	/* The target completes now, with the slot its SQE reserved. */
+	uscheme_client_drop_file(found);
 	uscheme_client_unlink(ring, found);
 	uscheme_cq_post(ring, found->user_data, -ECANCELED, 0);
 	uscheme_request_put(found);	/* our lookup's */
@@ -384,8 +398,10 @@ void uscheme_client_release(struct uscheme_ring *ring)
 	/* Answers racing with us see ring->dead and leave cnode alone. */
 	list_for_each_entry_safe(r, tmp, &left, cnode) {
 		list_del_init(&r->cnode);
-		if (uscheme_request_cancel(r) == -EALREADY && r->res >= 0 &&
-		    (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP))
+		if (uscheme_request_cancel(r) != -EALREADY)
+			uscheme_client_drop_file(r);
+		else if (r->res >= 0 && (r->req.opcode == USCHEME_OP_OPEN ||
+					 r->req.opcode == USCHEME_OP_DUP))
 			uscheme_notify(r->scheme, USCHEME_OP_CLOSE, r->res, 0);
 		uscheme_request_put(r);
 	}

@@ -45,11 +45,14 @@
  *      area is full, the request waits in the kernel (a bounded queue; the
  *      submitter sleeps, interruptibly, beyond that bound).
  *   3. The daemon answers with a struct uscheme_cqe: user_data = the tag,
- *      res = the result, data (read results, stat, CALL output) left in the
- *      request's chunk.
+ *      res = the result, flags = 0 (an answer with flags set is dropped as
+ *      unknown), data (read results, stat, CALL output) left in the
+ *      request's chunk. The chunk is the daemon's until it answers.
  *   4. The kernel checks the answer (known tag, first answer, a legal result
- *      for the op), copies the result data once into the client's buffer,
- *      and completes the client's CQE or wakes its syscall. An illegal
+ *      for the op), copies the result data once into the client's buffer
+ *      (for a ring op: into its pages, pinned at submission, right away, so
+ *      the chunk is free again at once), and completes the client's CQE or
+ *      wakes its syscall. An illegal
  *      answer is counted in the scheme ring's rejected counter and the
  *      client gets -EIO; an unknown or repeated tag is dropped and counted.
  *
@@ -58,12 +61,25 @@
  * ring (USCHEME_ENTER_GETEVENTS, or any enter), which is also where OPEN and
  * DUP install their new fd. poll() reports EPOLLIN while such work waits.
  *
+ * Limits (backpressure, never unbounded kernel memory): a client ring has
+ * at most its CQ size of ops in flight (each SQE reserves a CQE); a scheme
+ * holds at most 4096 requests between admission and answer, and its data
+ * area bounds the bytes in flight; beyond either, submitters sleep
+ * interruptibly until the daemon answers something. Everything is charged
+ * to the allocating process's memory cgroup.
+ *
  * Handles are files. An OPEN result is an fd whose read, write, pread,
- * pwrite, lseek, fstat, fsync, ftruncate, poll and close go through the same
- * routing, blocking and interruptible (the daemon is sent a CANCEL when a
- * signal interrupts the wait; the syscall returns -EINTR). Handles survive
- * fork and exec (unless O_CLOEXEC) and pass over SCM_RIGHTS. The daemon is
- * sent a CLOSE when the last reference to the handle is gone.
+ * pwrite, fstat, fsync, ftruncate and close go through the same routing,
+ * blocking and interruptible (the daemon is sent a CANCEL when a signal
+ * interrupts the wait; the syscall returns -EINTR). lseek moves the file
+ * position (SEEK_SET, SEEK_CUR; SEEK_END gives -EINVAL); poll reports a
+ * handle readable and writable at all times until FilesUpdate lets daemons
+ * signal readiness. A read or write moves at most USCHEME_IO_MAX bytes
+ * (a short count, as for a pipe). Handles survive fork and exec (unless
+ * O_CLOEXEC) and pass over SCM_RIGHTS; io_uring's READ and WRITE work on
+ * them. The daemon is sent a CLOSE when the last reference to the handle
+ * is gone. fstat's st_uid/st_gid are the daemon's values, taken as ids of
+ * the initial user namespace.
  *
  * Lifetimes. When a daemon closes its scheme ring or dies, every request
  * waiting on it fails with -EPIPE at once, its handles answer -EPIPE from

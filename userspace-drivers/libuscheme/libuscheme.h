@@ -43,6 +43,8 @@ struct us_ring {
 	size_t ring_size, sqes_size, cqes_size;
 	uint64_t features;
 	bool scheme;		/* USCHEME_SETUP_SCHEME: the kernel produces the SQ */
+	void *data;		/* scheme rings: the data area (NULL if none) */
+	size_t data_size;	/* its length, as the kernel returned it */
 };
 
 /* Open /dev/uscheme and set up a ring. cq_entries 0 means 2 * sq_entries. */
@@ -51,7 +53,26 @@ int us_ring_init(struct us_ring *ring, unsigned int sq_entries,
 /* Set up and map a ring on an already open /dev/uscheme descriptor. */
 int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 		    unsigned int cq_entries, unsigned int flags);
-/* Unmap and close. */
+/*
+ * Either of the above with a data area size. fd: an open /dev/uscheme (left
+ * open on failure), or -1 to open one here. On a scheme ring, data_size is
+ * the area's size (a multiple of 4096 in USCHEME_DATA_MIN..USCHEME_DATA_MAX,
+ * or 0 for USCHEME_DATA_DEFAULT); the area the kernel returns is mapped
+ * read-write at ring->data (ring->data_size bytes). Client rings: 0.
+ * us_ring_init and us_ring_init_fd pass 0.
+ */
+int us_ring_init_data(struct us_ring *ring, int fd, unsigned int sq_entries,
+		      unsigned int cq_entries, unsigned int flags,
+		      size_t data_size);
+/*
+ * A daemon's scheme ring in one call: open /dev/uscheme, set up a scheme
+ * ring (USCHEME_SETUP_SCHEME, CQ twice the SQ), map it and its data area,
+ * and register name (needs CAP_SYS_ADMIN). Returns 0 or -errno; nothing is
+ * left open on failure. The daemon framework (daemon.h) builds on this.
+ */
+int us_scheme_init(struct us_ring *ring, const char *name,
+		   unsigned int sq_entries, size_t data_size);
+/* Unmap (the data area too) and close. */
 void us_ring_exit(struct us_ring *ring);
 
 /*
@@ -62,6 +83,37 @@ struct uscheme_sqe *us_get_sqe(struct us_ring *ring);
 /* SQEs obtained but not yet consumed by the kernel. */
 unsigned int us_sq_pending(const struct us_ring *ring);
 void us_prep_nop(struct uscheme_sqe *sqe, uint64_t user_data);
+
+/*
+ * Routed ops (USCHEME_FEAT_SCHEME), one helper per op of uapi/uscheme.h:
+ * each fills the whole SQE (other fields zero) and takes user_data last.
+ * "fd" is a handle fd (an OPEN result); buffers must stay valid until the
+ * op's CQE arrives. off for read/write: a file offset, or
+ * USCHEME_OFF_CURRENT for the file position.
+ */
+/* path "scheme:path", NUL-terminated; flags O_*. res = the new fd. */
+void us_prep_open(struct uscheme_sqe *sqe, const char *path, int flags,
+		  uint64_t user_data);
+void us_prep_read(struct uscheme_sqe *sqe, int fd, void *buf, uint32_t len,
+		  uint64_t off, uint64_t user_data);
+void us_prep_write(struct uscheme_sqe *sqe, int fd, const void *buf,
+		   uint32_t len, uint64_t off, uint64_t user_data);
+void us_prep_fstat(struct uscheme_sqe *sqe, int fd, struct uscheme_stat *st,
+		   uint64_t user_data);
+void us_prep_fsync(struct uscheme_sqe *sqe, int fd, uint64_t user_data);
+void us_prep_ftruncate(struct uscheme_sqe *sqe, int fd, uint64_t length,
+		       uint64_t user_data);
+/* suffix may be NULL or "" (same resource, a new handle); flags 0 or O_CLOEXEC. */
+void us_prep_dup(struct uscheme_sqe *sqe, int fd, const char *suffix, int flags,
+		 uint64_t user_data);
+/* res = bytes of output written to out. */
+void us_prep_call(struct uscheme_sqe *sqe, int fd, const void *in,
+		  uint32_t in_len, void *out, uint32_t out_len,
+		  uint32_t op_flags, uint64_t user_data);
+void us_prep_close(struct uscheme_sqe *sqe, int fd, uint64_t user_data);
+/* Cancel the routed op of this ring whose user_data is target. */
+void us_prep_cancel(struct uscheme_sqe *sqe, uint64_t target,
+		    uint64_t user_data);
 
 /*
  * The enter call, as the kernel sees it: submit up to to_submit published
@@ -99,5 +151,25 @@ int us_ring_stats(struct us_ring *ring, struct uscheme_stats *st);
 int us_register(struct us_ring *ring, const char *name);
 /* Module features without a ring (opens and closes /dev/uscheme). */
 int us_features(uint64_t *features);
+
+/*
+ * Blocking calls for simple tools, without a ring. Each returns its result
+ * (>= 0) or -errno, and leaves errno alone. A handle fd also takes plain
+ * read(2), write(2), pread(2), lseek(2), fstat(2), fsync(2), ftruncate(2),
+ * poll(2) and close(2).
+ *
+ * us_open: open "scheme:path" (flags O_*: O_ACCMODE, O_CREAT, O_EXCL,
+ * O_TRUNC, O_APPEND, O_DIRECTORY, O_NONBLOCK, O_CLOEXEC). Returns the
+ * handle fd. -ENOENT means either "no such scheme" or the daemon's "no such
+ * path": us_scheme_exists tells them apart.
+ */
+int us_open(const char *path, int flags);
+/* A new handle from fd and a suffix (NULL or "" for the same resource). */
+int us_dup(int fd, const char *suffix, int flags);
+/* A scheme-specific control message. Returns the bytes of output. */
+int us_call(int fd, const void *in, size_t in_len, void *out, size_t out_len,
+	    uint32_t op_flags);
+/* Is a scheme of this name served now (per sys:schemes)? 1, 0 or -errno. */
+int us_scheme_exists(const char *name);
 
 #endif /* LIBUSCHEME_H */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -26,25 +27,41 @@ static void *map(int fd, size_t len, int prot, uint64_t off)
 	return mmap(NULL, len, prot, MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
 }
 
-int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
-		    unsigned int cq_entries, unsigned int flags)
+static void unmap_all(struct us_ring *ring)
+{
+	if (ring->hdr && ring->hdr != MAP_FAILED)
+		munmap(ring->hdr, ring->ring_size);
+	if (ring->sqes && (void *)ring->sqes != MAP_FAILED)
+		munmap(ring->sqes, ring->sqes_size);
+	if (ring->cqes && ring->cqes != MAP_FAILED)
+		munmap(ring->cqes, ring->cqes_size);
+	if (ring->data && ring->data != MAP_FAILED)
+		munmap(ring->data, ring->data_size);
+}
+
+static int ring_setup(struct us_ring *ring, int fd, unsigned int sq_entries,
+		      unsigned int cq_entries, unsigned int flags, size_t data_size)
 {
 	struct uscheme_params p;
 	bool scheme;
 	int err;
 
 	memset(ring, 0, sizeof(*ring));
+	ring->fd = -1;
 	memset(&p, 0, sizeof(p));
 	p.sq_entries = sq_entries;
 	p.cq_entries = cq_entries;
 	p.flags = flags;
+	p.data_size = data_size;
 	if (ioctl(fd, USCHEME_IOC_SETUP, &p) < 0)
 		return -errno;
+	if (p.data_size > SIZE_MAX / 2)
+		return -EOVERFLOW;
 
-	ring->fd = fd;
 	ring->ring_size = p.ring_size;
 	ring->sqes_size = p.sqes_size;
 	ring->cqes_size = p.cqes_size;
+	ring->data_size = (size_t)p.data_size;
 	/* Each entry array is writable only by its producer. */
 	scheme = flags & USCHEME_SETUP_SCHEME;
 	ring->hdr = map(fd, p.ring_size, PROT_READ | PROT_WRITE, USCHEME_OFF_RING);
@@ -52,19 +69,19 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 			 USCHEME_OFF_SQES);
 	ring->cqes = map(fd, p.cqes_size, PROT_READ | (scheme ? PROT_WRITE : 0),
 			 USCHEME_OFF_CQES);
-	if (ring->hdr == MAP_FAILED || ring->sqes == MAP_FAILED ||
-	    ring->cqes == MAP_FAILED) {
+	/* The data area: both sides write it; not prefaulted (it may be large). */
+	if (ring->data_size)
+		ring->data = mmap(NULL, ring->data_size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, fd, (off_t)USCHEME_OFF_DATA);
+	if (ring->hdr == MAP_FAILED || (void *)ring->sqes == MAP_FAILED ||
+	    ring->cqes == MAP_FAILED || ring->data == MAP_FAILED) {
 		err = -errno;
-		if (ring->hdr != MAP_FAILED)
-			munmap(ring->hdr, p.ring_size);
-		if (ring->sqes != MAP_FAILED)
-			munmap(ring->sqes, p.sqes_size);
-		if (ring->cqes != MAP_FAILED)
-			munmap(ring->cqes, p.cqes_size);
+		unmap_all(ring);
 		memset(ring, 0, sizeof(*ring));
 		ring->fd = -1;
 		return err;
 	}
+	ring->fd = fd;
 	ring->sq_entries = p.sq_entries;
 	ring->cq_entries = p.cq_entries;
 	ring->cqe_size = p.cqe_size;
@@ -75,27 +92,57 @@ int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
 	return 0;
 }
 
+int us_ring_init_data(struct us_ring *ring, int fd, unsigned int sq_entries,
+		      unsigned int cq_entries, unsigned int flags, size_t data_size)
+{
+	int own = -1, err;
+
+	if (fd < 0) {
+		own = fd = open(USCHEME_DEVICE, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			memset(ring, 0, sizeof(*ring));
+			ring->fd = -1;
+			return err;
+		}
+	}
+	err = ring_setup(ring, fd, sq_entries, cq_entries, flags, data_size);
+	if (err && own >= 0)
+		close(own);
+	return err;
+}
+
+int us_ring_init_fd(struct us_ring *ring, int fd, unsigned int sq_entries,
+		    unsigned int cq_entries, unsigned int flags)
+{
+	if (fd < 0)
+		return -EBADF;
+	return ring_setup(ring, fd, sq_entries, cq_entries, flags, 0);
+}
+
 int us_ring_init(struct us_ring *ring, unsigned int sq_entries,
 		 unsigned int cq_entries, unsigned int flags)
 {
-	int fd = open(USCHEME_DEVICE, O_RDWR | O_CLOEXEC);
-	int err;
+	return us_ring_init_data(ring, -1, sq_entries, cq_entries, flags, 0);
+}
 
-	if (fd < 0)
-		return -errno;
-	err = us_ring_init_fd(ring, fd, sq_entries, cq_entries, flags);
+int us_scheme_init(struct us_ring *ring, const char *name,
+		   unsigned int sq_entries, size_t data_size)
+{
+	int err = us_ring_init_data(ring, -1, sq_entries, 0,
+				    USCHEME_SETUP_SCHEME, data_size);
+
 	if (err)
-		close(fd);
+		return err;
+	err = us_register(ring, name);
+	if (err)
+		us_ring_exit(ring);
 	return err;
 }
 
 void us_ring_exit(struct us_ring *ring)
 {
-	if (ring->hdr) {
-		munmap(ring->hdr, ring->ring_size);
-		munmap(ring->sqes, ring->sqes_size);
-		munmap(ring->cqes, ring->cqes_size);
-	}
+	unmap_all(ring);
 	if (ring->fd >= 0)
 		close(ring->fd);
 	memset(ring, 0, sizeof(*ring));

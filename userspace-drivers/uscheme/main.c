@@ -7,8 +7,16 @@
  *                               the ring's statistics
  *   uscheme bench [OPS]         NOP round trips: uscheme ring vs io_uring vs a
  *                               plain syscall, side by side (bench.c)
+ *   uscheme schemes             the schemes served (sys:schemes), as a table
+ *   uscheme stats [NAME]        each scheme's counters, explained
+ *   uscheme ls SCHEME:PATH      a directory's entries
+ *   uscheme cat SCHEME:PATH     a file's bytes to stdout
+ *   uscheme write SCHEME:PATH   stdin into a file (created or truncated)
+ *   uscheme stat SCHEME:PATH    what fstat(2) says about a handle
+ *   (files.c)
  *
- * Later work adds: schemes, ls, cat, write, stat, stats, bind, bench.
+ * Exit status: 0 done, 1 failed (the message says why: "no such scheme",
+ * "no such file or directory", "permission denied", ...), 2 usage error.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +27,7 @@
 
 #include "../libuscheme/libuscheme.h"
 #include "bench.h"
+#include "files.h"
 
 /* Indexed by bit number (USCHEME_FEAT_*). */
 static const char *const feature_names[] = {
@@ -29,7 +38,14 @@ static int usage(FILE *f)
 {
 	fprintf(f, "usage: uscheme features\n"
 		   "       uscheme nop [COUNT [DEPTH]]   (COUNT default 100000, DEPTH 1..%d, default 32)\n"
-		   "       uscheme bench [OPS]           (OPS per repetition, a multiple of 128; default 102400)\n",
+		   "       uscheme bench [OPS]           (OPS per repetition, a multiple of 128; default 102400)\n"
+		   "       uscheme schemes               the schemes served, as a table\n"
+		   "       uscheme stats [NAME]          per-scheme counters (requests, responses, rejected, ...)\n"
+		   "       uscheme ls SCHEME:PATH        list a directory\n"
+		   "       uscheme cat SCHEME:PATH       copy a file to stdout\n"
+		   "       uscheme write SCHEME:PATH     copy stdin into a file (created, truncated)\n"
+		   "       uscheme stat SCHEME:PATH      show what fstat(2) returns for it\n"
+		   "exit status: 0 done, 1 failed, 2 usage error\n",
 		USCHEME_MAX_SQ_ENTRIES);
 	return f == stderr ? 2 : 0;
 }
@@ -163,6 +179,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return uscheme_bench(ops);
+	}
+	if (!strcmp(argv[1], "schemes") && argc == 2)
+		return cmd_schemes();
+	if (!strcmp(argv[1], "stats") && argc <= 3)
+		return cmd_stats(argc == 3 ? argv[2] : NULL);
+	if (argc == 3) {
+		if (!strcmp(argv[1], "ls"))
+			return cmd_ls(argv[2]);
+		if (!strcmp(argv[1], "cat"))
+			return cmd_cat(argv[2]);
+		if (!strcmp(argv[1], "write"))
+			return cmd_write(argv[2]);
+		if (!strcmp(argv[1], "stat"))
+			return cmd_stat(argv[2]);
 	}
 	return usage(stderr);
 }

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libuscheme's daemon framework: take requests from a scheme ring, call
+ * the handler of each op, answer by tag, number the handles.
+ *
+ * A ring pass (us_daemon_run_once):
+ *   1. take the requests the kernel published (acquire sq_tail), each copied
+ *      once out of the read-only request array, and dispatch them;
+ *   2. publish our sq_head (release): the slots are the kernel's again;
+ *   3. answers were written at our cq_tail as they came (release store of
+ *      cq_tail after each entry); one enter hands them all to the kernel
+ *      (to_submit) and, when nothing was waiting, waits for the next
+ *      request (GETEVENTS, min_complete 1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#define DEFAULT_SQ_ENTRIES	256
+#define DEFAULT_MAX_HANDLES	(1U << 20)
+
+/* ---- the handle table ---- */
+
+int us_handle_new(struct us_daemon *d, void *state)
+{
+	struct us_handle_slot *s;
+	uint32_t idx;
+
+	if (!d->free_head) {
+		uint64_t want = d->nhandles ? (uint64_t)d->nhandles * 2 : 16;
+		struct us_handle_slot *n;
+		uint32_t i;
+
+		if (d->nhandles >= d->max_handles)
+			return -ENFILE;
+		if (want > d->max_handles)
+			want = d->max_handles;
+		n = realloc(d->handles, (size_t)want * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (i = d->nhandles; i < want; i++) {
+			n[i].state = NULL;
+			n[i].used = 0;
+			n[i].next_free = i + 1 < want ? i + 2 : 0;
+		}
+		d->free_head = d->nhandles + 1;
+		d->handles = n;
+		d->nhandles = (uint32_t)want;
+	}
+	idx = d->free_head - 1;
+	s = &d->handles[idx];
+	d->free_head = s->next_free;
+	s->next_free = 0;
+	s->state = state;
+	s->used = 1;
+	d->handles_used++;
+	return (int)idx;
+}
+
+int us_handle_get(const struct us_daemon *d, uint64_t id, void **state)
+{
+	if (id >= d->nhandles || !d->handles[id].used)
+		return -EBADF;
+	*state = d->handles[id].state;
+	return 0;
+}
+
+int us_handle_free(struct us_daemon *d, uint64_t id, void **state)
+{
+	struct us_handle_slot *s;
+
+	if (id >= d->nhandles || !d->handles[id].used)
+		return -EBADF;
+	s = &d->handles[id];
+	*state = s->state;
+	s->state = NULL;
+	s->used = 0;
+	s->next_free = d->free_head;	/* LIFO: the id just freed is reused first */
+	d->free_head = (uint32_t)id + 1;
+	d->handles_used--;
+	return 0;
+}
+
+uint32_t us_handle_count(const struct us_daemon *d)
+{
+	return d->handles_used;
+}
+
+/* A new id for state, or (after releasing state) the error. */
+static int handle_for(struct us_daemon *d, void *state)
+{
+	int id = us_handle_new(d, state);
+
+	if (id < 0 && d->ops->close)
+		d->ops->close(d, state);
+	return id;
+}
+
+/* ---- answers ---- */
+
+static uint32_t answers_unsent(const struct us_daemon *d)
+{
+	return d->resp_tail - load_acquire(&d->ring.hdr->cq_head);
+}
+
+int us_daemon_flush(struct us_daemon *d)
+{
+	struct uscheme_enter e;
+	uint32_t n;
+
+	while ((n = answers_unsent(d))) {
+		memset(&e, 0, sizeof(e));
+		e.to_submit = n;
+		d->stats.passes++;
+		if (ioctl(d->ring.fd, USCHEME_IOC_ENTER, &e) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!e.submitted)
+			break;	/* the kernel took none: retry on the next pass */
+	}
+	return 0;
+}
+
+int us_reply(struct us_daemon *d, uint64_t tag, int32_t res)
+{
+	struct uscheme_cqe *cqe;
+	int err;
+
+	/* The answer array is full: hand the kernel what it holds first. */
+	while (answers_unsent(d) >= d->ring.cq_entries) {
+		err = us_daemon_flush(d);
+		if (err)
+			return err;
+		if (answers_unsent(d) >= d->ring.cq_entries)
+			return -EBUSY;
+	}
+	cqe = (struct uscheme_cqe *)((char *)d->ring.cqes +
+		(size_t)(d->resp_tail & (d->ring.cq_entries - 1)) * d->ring.cqe_size);
+	if (d->ring.cqe_size > sizeof(*cqe))
+		memset(cqe, 0, d->ring.cqe_size);
+	cqe->user_data = tag;
+	cqe->res = res;
+	cqe->flags = 0;
+	d->resp_tail++;
+	store_release(&d->ring.hdr->cq_tail, d->resp_tail);
+	d->stats.replies++;
+	return 0;
+}
+
+int us_reply_handle(struct us_daemon *d, uint64_t tag, int err, void *state)
+{
+	return us_reply(d, tag, err < 0 ? err : handle_for(d, state));
+}
+
+/* ---- dispatch ---- */
+
+void *us_req_buf(struct us_daemon *d, const struct uscheme_req *req)
+{
+	uint64_t need;
+
+	switch (req->opcode) {
+	case USCHEME_OP_OPEN:
+	case USCHEME_OP_DUP:
+		need = (uint64_t)req->len + 1;	/* the bytes, then a NUL */
+		break;
+	case USCHEME_OP_CALL:
+		need = req->len > req->len2 ? req->len : req->len2;
+		break;
+	case USCHEME_OP_READ:
+	case USCHEME_OP_WRITE:
+	case USCHEME_OP_FSTAT:
+		need = req->len;
+		break;
+	default:
+		need = 0;
+		break;
+	}
+	if (!d->ring.data || req->buf > d->ring.data_size ||
+	    need > d->ring.data_size - req->buf)
+		return NULL;
+	return (char *)d->ring.data + req->buf;
+}
+
+/* OPEN's path or DUP's suffix: len bytes then a NUL, no NUL inside. */
+static const char *req_string(struct us_daemon *d, const struct uscheme_req *req)
+{
+	const char *s;
+
+	if (!req->len)
+		return "";
+	s = us_req_buf(d, req);
+	if (!s || s[req->len] != '\0' || memchr(s, '\0', req->len))
+		return NULL;
+	return s;
+}
+
+static int corrupt(struct us_daemon *d)
+{
+	d->stats.bad++;
+	return -EIO;
+}
+
+static void notification(struct us_daemon *d, const struct uscheme_req *req)
+{
+	void *state;
+
+	d->stats.notifications++;
+	switch (req->opcode) {
+	case USCHEME_OP_CLOSE:
+		if (us_handle_free(d, req->id, &state)) {
+			d->stats.bad++;
+			break;
+		}
+		if (d->ops->close)
+			d->ops->close(d, state);
+		break;
+	case USCHEME_OP_CANCEL:
+		if (d->ops->cancel)
+			d->ops->cancel(d, req->off);
+		break;
+	default:
+		d->stats.unknown++;	/* nothing to answer, nothing to do */
+		break;
+	}
+}
+
+/* The result of one request that wants an answer (or US_DEFER). */
+static int handle(struct us_daemon *d, const struct uscheme_req *req)
+{
+	const struct us_scheme_ops *ops = d->ops;
+	void *state = NULL, *new_state = NULL, *buf;
+	const char *str;
+	int r;
+
+	if (req->opcode == USCHEME_OP_OPEN) {
+		if (!ops->open)
+			return -ENOSYS;
+		str = req_string(d, req);
+		if (!str)
+			return corrupt(d);
+		r = ops->open(d, req, str, &new_state);
+		return r < 0 ? r : handle_for(d, new_state);
+	}
+	if (req->opcode == USCHEME_OP_CLOSE) {	/* not a notification: answer it */
+		notification(d, req);
+		return 0;
+	}
+	if (req->opcode == USCHEME_OP_CANCEL) {
+		notification(d, req);
+		return 0;
+	}
+	if (req->opcode < USCHEME_OP_READ || req->opcode > USCHEME_OP_CALL) {
+		d->stats.unknown++;
+		return -ENOSYS;
+	}
+
+	/* The rest act on a handle. */
+	if (us_handle_get(d, req->id, &state)) {
+		d->stats.bad++;
+		return -EBADF;
+	}
+	buf = us_req_buf(d, req);
+	switch (req->opcode) {
+	case USCHEME_OP_READ:
+		if (!ops->read)
+			return -ENOSYS;
+		return buf ? ops->read(d, req, state, buf, req->len, req->off) : corrupt(d);
+	case USCHEME_OP_WRITE:
+		if (!ops->write)
+			return -ENOSYS;
+		return buf ? ops->write(d, req, state, buf, req->len, req->off) : corrupt(d);
+	case USCHEME_OP_FSTAT:
+		if (!ops->fstat)
+			return -ENOSYS;
+		if (!buf || req->len < sizeof(struct uscheme_stat) || req->buf % 8)
+			return corrupt(d);
+		return ops->fstat(d, req, state, buf);
+	case USCHEME_OP_FSYNC:
+		return ops->fsync ? ops->fsync(d, req, state) : -ENOSYS;
+	case USCHEME_OP_FTRUNCATE:
+		return ops->ftruncate ? ops->ftruncate(d, req, state, req->off) : -ENOSYS;
+	case USCHEME_OP_DUP:
+		if (!ops->dup)
+			return -ENOSYS;
+		str = req_string(d, req);
+		if (!str)
+			return corrupt(d);
+		r = ops->dup(d, req, state, str, &new_state);
+		return r < 0 ? r : handle_for(d, new_state);
+	case USCHEME_OP_CALL:
+		if (!ops->call)
+			return -ENOSYS;
+		return buf ? ops->call(d, req, state, buf, req->len, req->len2) : corrupt(d);
+	}
+	return -ENOSYS;
+}
+
+void us_daemon_dispatch(struct us_daemon *d, const struct uscheme_req *req)
+{
+	int res;
+
+	d->stats.requests++;
+	if (req->flags & USCHEME_REQ_F_NOREPLY) {
+		notification(d, req);
+		return;
+	}
+	res = handle(d, req);
+	if (res == US_DEFER) {
+		d->stats.deferred++;
+		return;
+	}
+	us_reply(d, req->tag, res);
+}
+
+/* ---- the loop ---- */
+
+/* Dispatch every request the kernel has published; returns how many. */
+static int take_requests(struct us_daemon *d)
+{
+	const struct uscheme_req *reqs = (const struct uscheme_req *)d->ring.sqes;
+	uint32_t mask = d->ring.sq_entries - 1, n, i;
+	struct uscheme_req req;
+
+	n = load_acquire(&d->ring.hdr->sq_tail) - d->req_head;
+	if (n > d->ring.sq_entries)
+		n = d->ring.sq_entries;	/* never beyond the ring */
+	for (i = 0; i < n; i++) {
+		memcpy(&req, &reqs[d->req_head & mask], sizeof(req));
+		d->req_head++;
+		us_daemon_dispatch(d, &req);
+	}
+	if (n)
+		store_release(&d->ring.hdr->sq_head, d->req_head);
+	return (int)n;
+}
+
+static uint32_t requests_ready(const struct us_daemon *d)
+{
+	return load_acquire(&d->ring.hdr->sq_tail) - d->req_head;
+}
+
+/*
+ * One pass. us_daemon_run keeps serving after work (keep_on): when the
+ * queue is empty after dispatching, the answers go out with the enter that
+ * waits for the next request, one syscall per request at queue depth 1.
+ */
+static int pass(struct us_daemon *d, int64_t timeout_ns, bool keep_on)
+{
+	uint32_t flags = USCHEME_ENTER_GETEVENTS;
+	int n = take_requests(d), m, err;
+
+	if (us_daemon_stopped(d) || (n && (!keep_on || requests_ready(d)))) {
+		err = us_daemon_flush(d);
+		return err ? err : n;
+	}
+	/*
+	 * Send the answers and wait, in one enter. us_daemon_stop clears
+	 * enter.flags: whether it runs before the check below or between the
+	 * check and the ioctl, this enter does not wait (and a stop that comes
+	 * later interrupts the wait with its signal).
+	 */
+	if (timeout_ns >= 0)
+		flags |= USCHEME_ENTER_TIMEOUT;
+	d->enter.to_submit = answers_unsent(d);
+	d->enter.min_complete = 1;
+	d->enter.timeout_ns = timeout_ns >= 0 ? timeout_ns : 0;
+	d->enter.submitted = 0;
+	__atomic_store_n(&d->enter.flags, flags, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (us_daemon_stopped(d))
+		__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
+	d->stats.passes++;
+	if (ioctl(d->ring.fd, USCHEME_IOC_ENTER, &d->enter) < 0)
+		return n ? n : -errno;	/* -EINTR, -ETIME; the answers went out */
+	m = take_requests(d);
+	if (m && !keep_on) {
+		err = us_daemon_flush(d);
+		if (err)
+			return err;
+	}
+	return n + m;
+}
+
+int us_daemon_run_once(struct us_daemon *d, int64_t timeout_ns)
+{
+	return pass(d, timeout_ns, false);
+}
+
+int us_daemon_run(struct us_daemon *d)
+{
+	int r, err = 0;
+
+	while (!us_daemon_stopped(d)) {
+		r = pass(d, -1, true);
+		if (r < 0 && r != -EINTR && r != -ETIME) {
+			err = r;
+			break;
+		}
+	}
+	r = us_daemon_flush(d);
+	return err ? err : r;
+}
+
+void us_daemon_stop(struct us_daemon *d)
+{
+	__atomic_store_n(&d->stop, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
+}
+
+int us_daemon_stopped(const struct us_daemon *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_SEQ_CST);
+}
+
+static struct us_daemon *signal_daemon;
+static volatile sig_atomic_t signal_got;
+
+static void on_signal(int sig)
+{
+	signal_got = sig;
+	if (signal_daemon)
+		us_daemon_stop(signal_daemon);
+}
+
+int us_daemon_handle_signals(struct us_daemon *d)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a wait returns -EINTR */
+	signal_daemon = d;
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+int us_daemon_signal(void)
+{
+	return signal_got;
+}
+
+/* ---- setup ---- */
+
+int us_daemon_init(struct us_daemon *d, const char *name,
+		   const struct us_scheme_ops *ops, void *ctx,
+		   const struct us_daemon_config *config)
+{
+	unsigned int sq = DEFAULT_SQ_ENTRIES;
+	size_t data_size = 0;
+	int fd, err;
+
+	memset(d, 0, sizeof(*d));
+	d->ring.fd = -1;
+	d->ops = ops;
+	d->ctx = ctx;
+	d->max_handles = DEFAULT_MAX_HANDLES;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	if (config) {
+		if (config->sq_entries)
+			sq = config->sq_entries;
+		data_size = config->data_size;
+		if (config->max_handles)
+			d->max_handles = config->max_handles;
+	}
+	if (d->max_handles > INT32_MAX)
+		d->max_handles = INT32_MAX;	/* ids are answers: non-negative s32 */
+	d->failed = "register scheme";
+	if (strlen(name) >= USCHEME_NAME_MAX)
+		return -EINVAL;
+
+	d->failed = "open " USCHEME_DEVICE " for scheme";
+	fd = open(USCHEME_DEVICE, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d->failed = "set up a scheme ring for";
+	err = us_ring_init_data(&d->ring, fd, sq, 0, USCHEME_SETUP_SCHEME, data_size);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (!d->ring.data) {
+		d->failed = "map a data area for scheme";
+		us_ring_exit(&d->ring);
+		return -EOPNOTSUPP;
+	}
+	d->failed = "register scheme";
+	err = us_register(&d->ring, d->name);
+	if (err) {
+		us_ring_exit(&d->ring);
+		return err;
+	}
+	d->req_head = d->ring.hdr->sq_head;
+	d->resp_tail = d->ring.hdr->cq_tail;
+	d->failed = NULL;
+	return 0;
+}
+
+void us_daemon_exit(struct us_daemon *d)
+{
+	void *state;
+	uint32_t i;
+
+	us_ring_exit(&d->ring);
+	for (i = 0; i < d->nhandles; i++)
+		if (!us_handle_free(d, i, &state) && d->ops && d->ops->close)
+			d->ops->close(d, state);
+	free(d->handles);
+	d->handles = NULL;
+	d->nhandles = d->handles_used = d->free_head = 0;
+}
+
+static const char *why(const struct us_daemon *d, int err)
+{
+	int reg = d->failed && !strncmp(d->failed, "register", 8);
+
+	switch (err) {
+	case -EEXIST:
+		return reg ? "name taken (EEXIST)" : NULL;
+	case -EPERM:
+		return reg ? "needs CAP_SYS_ADMIN (EPERM)" : NULL;
+	case -EINVAL:
+		return reg ? "invalid name: 1 to 63 characters from [a-z0-9._-] (EINVAL)" : NULL;
+	case -ENOENT:
+		return reg ? NULL : "no " USCHEME_DEVICE ": is uscheme.ko loaded? (ENOENT)";
+	case -EACCES:
+		return reg ? NULL : "permission denied on " USCHEME_DEVICE " (EACCES)";
+	case -EOPNOTSUPP:
+		return "this uscheme.ko serves no schemes: an older module? (EOPNOTSUPP)";
+	}
+	return NULL;
+}
+
+void us_daemon_perror(const char *prog, const struct us_daemon *d, int err)
+{
+	const char *w = why(d, err);
+	const char *ename = strerrorname_np(-err);
+
+	if (w)
+		fprintf(stderr, "%s: cannot %s %s: %s\n", prog,
+			d->failed ? d->failed : "serve scheme", d->name, w);
+	else
+		fprintf(stderr, "%s: cannot %s %s: %s (%s)\n", prog,
+			d->failed ? d->failed : "serve scheme", d->name,
+			strerror(-err), ename ? ename : "?");
+}

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon framework (libuscheme/daemon.c) without a kernel: a fake
+ * scheme ring in anonymous memory, requests handed to us_daemon_dispatch,
+ * answers read back from the response array. Covers handle numbering and
+ * reuse, notifications, deferral, bounds checks, -ENOSYS and -EBADF.
+ *
+ * Usage: daemon_test [name-substring]
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "../../tests/lib/tap.h"
+#include "../libuscheme/daemon.h"
+
+#define DATA	(1 << 20)
+#define CQ	64
+
+struct calls {
+	int opens, reads, closes, cancels, defer;
+	uint64_t cancelled, deferred_tag;
+	void *last_closed;
+};
+
+static void *anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* What us_daemon_init would give, without a kernel (fd -1: never entered). */
+static int fake_init(struct us_daemon *d, const struct us_scheme_ops *ops, void *ctx)
+{
+	memset(d, 0, sizeof(*d));
+	d->ring.fd = -1;
+	d->ring.scheme = true;
+	d->ring.sq_entries = 16;
+	d->ring.cq_entries = CQ;
+	d->ring.cqe_size = sizeof(struct uscheme_cqe);
+	d->ring.ring_size = sizeof(struct uscheme_ring_hdr);
+	d->ring.sqes_size = 16 * sizeof(struct uscheme_req);
+	d->ring.cqes_size = CQ * sizeof(struct uscheme_cqe);
+	d->ring.data_size = DATA;
+	d->ring.hdr = anon(d->ring.ring_size);
+	d->ring.sqes = anon(d->ring.sqes_size);
+	d->ring.cqes = anon(d->ring.cqes_size);
+	d->ring.data = anon(DATA);
+	d->ops = ops;
+	d->ctx = ctx;
+	d->max_handles = 4;
+	return d->ring.hdr && d->ring.sqes && d->ring.cqes && d->ring.data ? 0 : -1;
+}
+
+/* The next answer, consumed as the kernel would; NULL if none. */
+static struct uscheme_cqe *answer(struct us_daemon *d)
+{
+	struct uscheme_ring_hdr *h = d->ring.hdr;
+	struct uscheme_cqe *c;
+
+	if (h->cq_head == __atomic_load_n(&h->cq_tail, __ATOMIC_ACQUIRE))
+		return NULL;
+	c = (struct uscheme_cqe *)d->ring.cqes + (h->cq_head & (CQ - 1));
+	h->cq_head++;
+	return c;
+}
+
+static struct calls *calls_of(struct us_daemon *d)
+{
+	return d->ctx;
+}
+
+static int t_open(struct us_daemon *d, const struct uscheme_req *req,
+		  const char *path, void **state)
+{
+	(void)req;
+	calls_of(d)->opens++;
+	if (!strcmp(path, "missing"))
+		return -ENOENT;
+	if (!strcmp(path, "later")) {
+		calls_of(d)->deferred_tag = req->tag;
+		return US_DEFER;
+	}
+	*state = strdup(path);
+	return *state ? 0 : -ENOMEM;
+}
+
+static int t_read(struct us_daemon *d, const struct uscheme_req *req,
+		  void *state, void *buf, size_t len, uint64_t off)
+{
+	const char *s = state;
+	size_t n = strlen(s);
+
+	calls_of(d)->reads++;
+	if (calls_of(d)->defer) {
+		calls_of(d)->deferred_tag = req->tag;
+		return US_DEFER;
+	}
+	if (off >= n)
+		return 0;
+	if (len > n - off)
+		len = n - off;
+	memcpy(buf, s + off, len);
+	return (int)len;
+}
+
+static int t_fstat(struct us_daemon *d, const struct uscheme_req *req,
+		   void *state, struct uscheme_stat *st)
+{
+	(void)d;
+	(void)req;
+	st->mode = S_IFREG | 0600;
+	st->size = strlen(state);
+	return 0;
+}
+
+static int t_dup(struct us_daemon *d, const struct uscheme_req *req,
+		 void *state, const char *suffix, void **new_state)
+{
+	char *s;
+
+	(void)d;
+	(void)req;
+	s = malloc(strlen(state) + strlen(suffix) + 1);
+	if (!s)
+		return -ENOMEM;
+	strcpy(s, state);
+	strcat(s, suffix);
+	*new_state = s;
+	return 0;
+}
+
+static int t_call(struct us_daemon *d, const struct uscheme_req *req,
+		  void *state, void *buf, size_t in_len, size_t out_len)
+{
+	char *b = buf;
+	size_t i;
+
+	(void)d;
+	(void)req;
+	(void)state;
+	for (i = 0; i < in_len && i < out_len; i++)	/* upper-case it in place */
+		if (b[i] >= 'a' && b[i] <= 'z')
+			b[i] = (char)(b[i] - 'a' + 'A');
+	return (int)i;
+}
+
+static void t_close(struct us_daemon *d, void *state)
+{
+	calls_of(d)->closes++;
+	calls_of(d)->last_closed = state;
+	free(state);
+}
+
+static void t_cancel(struct us_daemon *d, uint64_t tag)
+{
+	calls_of(d)->cancels++;
+	calls_of(d)->cancelled = tag;
+}
+
+static const struct us_scheme_ops test_ops = {
+	.open = t_open, .read = t_read, .fstat = t_fstat, .dup = t_dup,
+	.call = t_call, .close = t_close, .cancel = t_cancel,
+};
+
+static uint64_t next_tag = 100;
+static uint64_t next_buf;
+
+/* A request whose buffer (if any) gets the next free chunk of the data area. */
+static struct uscheme_req mkreq(uint8_t op, uint64_t id, uint32_t len)
+{
+	struct uscheme_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.opcode = op;
+	r.tag = next_tag++;
+	r.id = id;
+	r.len = len;
+	r.buf = next_buf;
+	next_buf = (next_buf + len + 4096) & ~4095ULL;
+	if (next_buf >= DATA)
+		next_buf = 0;
+	return r;
+}
+
+/* OPEN path as the kernel writes it: len bytes, then a NUL. */
+static int open_req(struct us_daemon *d, const char *path, struct uscheme_cqe **c)
+{
+	struct uscheme_req r = mkreq(USCHEME_OP_OPEN, 0, (uint32_t)strlen(path));
+
+	memcpy((char *)d->ring.data + r.buf, path, strlen(path) + 1);
+	us_daemon_dispatch(d, &r);
+	*c = answer(d);
+	if (!*c || (*c)->user_data != r.tag)
+		return -1;
+	return 0;
+}
+
+static int t_handles(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_cqe *c;
+	struct uscheme_req r;
+	struct us_daemon d;
+	void *st;
+	int i;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(open_req(&d, "file", &c), 0);
+		CHECK_EQ(c->res, i);	/* ids 0, 1, 2 */
+	}
+	CHECK_EQ(us_handle_count(&d), 3);
+	CHECK_EQ(open_req(&d, "missing", &c), 0);
+	CHECK_EQ(c->res, -ENOENT);
+	CHECK_EQ(us_handle_count(&d), 3);
+
+	/* CLOSE is a notification: no answer; the id is reused. */
+	r = mkreq(USCHEME_OP_CLOSE, 1, 0);
+	r.tag = 0;
+	r.flags = USCHEME_REQ_F_NOREPLY;
+	us_daemon_dispatch(&d, &r);
+	CHECK(answer(&d) == NULL);
+	CHECK_EQ(calls.closes, 1);
+	CHECK_EQ(us_handle_get(&d, 1, &st), -EBADF);
+	CHECK_EQ(open_req(&d, "again", &c), 0);
+	CHECK_EQ(c->res, 1);
+	CHECK_EQ(us_handle_get(&d, 1, &st), 0);
+	CHECK(!strcmp(st, "again"));
+
+	/* A repeated CLOSE of a freed id is ignored (and counted). */
+	r = mkreq(USCHEME_OP_CLOSE, 3, 0);
+	r.flags = USCHEME_REQ_F_NOREPLY;
+	us_daemon_dispatch(&d, &r);
+	CHECK(answer(&d) == NULL);
+	CHECK_EQ(d.stats.bad, 1);
+
+	/* The table is full at max_handles: -ENFILE, the state is released. */
+	CHECK_EQ(open_req(&d, "four", &c), 0);
+	CHECK_EQ(c->res, 3);
+	calls.closes = 0;
+	CHECK_EQ(open_req(&d, "five", &c), 0);
+	CHECK_EQ(c->res, -ENFILE);
+	CHECK_EQ(calls.closes, 1);
+
+	/* Exit closes whatever is still open. */
+	calls.closes = 0;
+	us_daemon_exit(&d);
+	CHECK_EQ(calls.closes, 4);
+	return 0;
+}
+
+static int t_ops(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_stat *st;
+	struct uscheme_cqe *c;
+	struct uscheme_req r;
+	struct us_daemon d;
+	char *buf;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	CHECK_EQ(open_req(&d, "abcdef", &c), 0);
+	CHECK_EQ(c->res, 0);
+
+	r = mkreq(USCHEME_OP_READ, 0, 4);
+	r.off = 1;
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->user_data == r.tag);
+	CHECK_EQ(c->res, 4);
+	CHECK(!memcmp((char *)d.ring.data + r.buf, "bcde", 4));
+
+	r = mkreq(USCHEME_OP_FSTAT, 0, sizeof(*st));
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == 0);
+	st = (struct uscheme_stat *)((char *)d.ring.data + r.buf);
+	CHECK_EQ(st->mode, S_IFREG | 0600);
+	CHECK_EQ(st->size, 6);
+
+	r = mkreq(USCHEME_OP_DUP, 0, 2);
+	memcpy((char *)d.ring.data + r.buf, "gh", 3);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == 1);
+	r = mkreq(USCHEME_OP_DUP, 1, 0);	/* an empty suffix, no buffer read */
+	r.buf = DATA * 4ULL;
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == 2);
+	{
+		void *s;
+
+		CHECK_EQ(us_handle_get(&d, 2, &s), 0);
+		CHECK(!strcmp(s, "abcdefgh"));
+	}
+
+	r = mkreq(USCHEME_OP_CALL, 0, 5);
+	r.len2 = 3;
+	memcpy((char *)d.ring.data + r.buf, "hello", 5);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == 3);
+	CHECK(!memcmp((char *)d.ring.data + r.buf, "HEL", 3));
+
+	/* No handler, unknown opcode, unknown id. */
+	r = mkreq(USCHEME_OP_WRITE, 0, 1);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -ENOSYS);
+	r = mkreq(USCHEME_OP_FSYNC, 0, 0);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -ENOSYS);
+	r = mkreq(USCHEME_OP_LAST + 7, 0, 0);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -ENOSYS);
+	r = mkreq(USCHEME_OP_READ, 99, 4);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EBADF);
+	r = mkreq(USCHEME_OP_READ, 1ULL << 40, 4);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EBADF);
+
+	/* Buffers outside the data area: -EIO, the handler is not called. */
+	calls.reads = 0;
+	r = mkreq(USCHEME_OP_READ, 0, 4096);
+	r.buf = DATA - 100;
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	r.buf = UINT64_MAX - 10;
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	CHECK_EQ(calls.reads, 0);
+	r = mkreq(USCHEME_OP_FSTAT, 0, 8);	/* too small for a stat */
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	/* An OPEN path without its NUL, or with one inside. */
+	r = mkreq(USCHEME_OP_OPEN, 0, 3);
+	buf = (char *)d.ring.data + r.buf;
+	memcpy(buf, "abcd", 4);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	memcpy(buf, "a\0c\0", 4);
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	r.len = DATA;
+	r.buf = 0;
+	us_daemon_dispatch(&d, &r);
+	c = answer(&d);
+	CHECK(c && c->res == -EIO);
+	CHECK_EQ(calls.opens, 1);
+	CHECK(d.stats.bad >= 7);
+	us_daemon_exit(&d);
+	return 0;
+}
+
+static int t_defer_cancel(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_cqe *c;
+	struct uscheme_req r;
+	struct us_daemon d;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	CHECK_EQ(open_req(&d, "xyz", &c), 0);
+	calls.defer = 1;
+	r = mkreq(USCHEME_OP_READ, 0, 8);
+	us_daemon_dispatch(&d, &r);
+	CHECK(answer(&d) == NULL);
+	CHECK_EQ(calls.deferred_tag, r.tag);
+	CHECK_EQ(d.stats.deferred, 1);
+
+	/* The client gives up: a CANCEL notification names the tag (in off). */
+	{
+		struct uscheme_req n = mkreq(USCHEME_OP_CANCEL, 0, 0);
+
+		n.tag = 0;
+		n.off = r.tag;
+		n.flags = USCHEME_REQ_F_NOREPLY;
+		us_daemon_dispatch(&d, &n);
+		CHECK(answer(&d) == NULL);
+		CHECK_EQ(calls.cancels, 1);
+		CHECK_EQ(calls.cancelled, r.tag);
+	}
+	/* The deferred request is still answered (the kernel discards it). */
+	memcpy((char *)d.ring.data + r.buf, "late", 4);
+	CHECK_EQ(us_reply(&d, r.tag, 4), 0);
+	c = answer(&d);
+	CHECK(c && c->user_data == r.tag && c->res == 4);
+
+	/* A deferred OPEN, answered with a handle. */
+	CHECK_EQ(open_req(&d, "later", &c), -1);	/* no answer yet */
+	CHECK_EQ(us_reply_handle(&d, calls.deferred_tag, 0, strdup("later")), 0);
+	c = answer(&d);
+	CHECK(c && c->user_data == calls.deferred_tag && c->res == 1);
+	CHECK_EQ(open_req(&d, "later", &c), -1);
+	CHECK_EQ(us_reply_handle(&d, calls.deferred_tag, -EAGAIN, NULL), 0);
+	c = answer(&d);
+	CHECK(c && c->res == -EAGAIN);
+	us_daemon_exit(&d);
+	return 0;
+}
+
+/* Answers fill the response array in order and wrap around it. */
+static int t_many_answers(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_cqe *c;
+	struct uscheme_req r;
+	struct us_daemon d;
+	int i, j;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	CHECK_EQ(open_req(&d, "x", &c), 0);
+	for (j = 0; j < 5; j++) {
+		uint64_t first = next_tag;
+
+		for (i = 0; i < CQ; i++) {	/* exactly a full array: no enter */
+			r = mkreq(USCHEME_OP_FSTAT, 0, sizeof(struct uscheme_stat));
+			us_daemon_dispatch(&d, &r);
+		}
+		for (i = 0; i < CQ; i++) {
+			c = answer(&d);
+			CHECK(c && c->user_data == first + (uint64_t)i && c->res == 0);
+		}
+		CHECK(answer(&d) == NULL);
+	}
+	us_daemon_exit(&d);
+	return 0;
+}
+
+static int t_stop(void)
+{
+	struct calls calls = { 0 };
+	struct us_daemon d;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	d.enter.flags = USCHEME_ENTER_GETEVENTS;
+	CHECK(!us_daemon_stopped(&d));
+	us_daemon_stop(&d);
+	CHECK(us_daemon_stopped(&d));
+	CHECK_EQ(d.enter.flags, 0);	/* an enter about to start will not wait */
+	us_daemon_exit(&d);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "unit_handles", t_handles, 0 },
+		{ "unit_ops", t_ops, 0 },
+		{ "unit_defer_cancel", t_defer_cancel, 0 },
+		{ "unit_many_answers", t_many_answers, 0 },
+		{ "unit_stop", t_stop, 0 },
+	};
+
+	return tap_run("daemon", tests, sizeof(tests) / sizeof(tests[0]),
+		       argc > 1 ? argv[1] : NULL);
+}

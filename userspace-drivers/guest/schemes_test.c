@@ -2,7 +2,8 @@
 /*
  * The example daemons and libuscheme's client calls on a loaded uscheme.ko
  * (guest only): ram: files and directories, the ring prep helpers, null:,
- * zero:, echo:, ENOSPC, an unprivileged daemon refused, many handles.
+ * zero:, echo:, ENOSPC, an unprivileged daemon refused, many handles, a
+ * daemon of its own that defers answers and hears CANCEL, 1 MiB requests.
  * schemes-suite.sh starts the daemons this expects.
  *
  * It expects ramd serving ram: and small: (--max-bytes 64K), and nulld.
@@ -306,6 +307,145 @@ static int t_perf(void)
 	return 0;
 }
 
+/*
+ * A daemon of our own, with the framework: READ at offset 0 is deferred
+ * and answered ~100 ms later from the daemon's loop (us_daemon_run_once
+ * with a timeout); READ at offset 1 is never answered until the client
+ * gives up (CANCEL), which the daemon reports on a pipe.
+ */
+struct deferd {
+	uint64_t tag;
+	void *buf;
+	long long due;		/* 0: nothing deferred */
+	uint64_t cancel_tag;
+	int report;		/* pipe to the test */
+};
+
+static int dd_open(struct us_daemon *d, const struct uscheme_req *req,
+		   const char *path, void **state)
+{
+	(void)d;
+	(void)req;
+	(void)path;
+	*state = NULL;
+	return 0;
+}
+
+static int dd_read(struct us_daemon *d, const struct uscheme_req *req,
+		   void *state, void *buf, size_t len, uint64_t off)
+{
+	struct deferd *x = d->ctx;
+
+	(void)state;
+	if (len < 4)
+		return -EINVAL;
+	x->tag = req->tag;
+	x->buf = buf;
+	x->due = off == 0 ? tap_now_ns() + 100000000LL : -1;
+	return US_DEFER;
+}
+
+static void dd_cancel(struct us_daemon *d, uint64_t tag)
+{
+	struct deferd *x = d->ctx;
+
+	if (x->due && tag == x->tag) {
+		us_reply(d, tag, -ECANCELED);	/* answered anyway; discarded */
+		x->due = 0;
+		if (write(x->report, "c", 1) != 1)
+			_exit(3);
+	}
+}
+
+static const struct us_scheme_ops deferd_ops = {
+	.open = dd_open, .read = dd_read, .cancel = dd_cancel,
+};
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int t_defer_cancel_live(void)
+{
+	int ready[2], report[2], fd, status;
+	struct sigaction sa;
+	char c, buf[16];
+	pid_t pid;
+
+	CHECK_EQ(pipe(ready), 0);
+	CHECK_EQ(pipe(report), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct deferd x = { .report = report[1] };
+		struct us_daemon d;
+
+		if (us_daemon_init(&d, "deferd", &deferd_ops, &x, NULL) ||
+		    us_daemon_handle_signals(&d) || write(ready[1], "r", 1) != 1)
+			_exit(2);
+		while (!us_daemon_stopped(&d)) {
+			int r = us_daemon_run_once(&d, 20000000);
+
+			if (r < 0 && r != -ETIME && r != -EINTR)
+				_exit(4);
+			if (x.due > 0 && tap_now_ns() >= x.due) {
+				memcpy(x.buf, "late", 4);
+				us_reply(&d, x.tag, 4);
+				x.due = 0;
+				us_daemon_flush(&d);
+			}
+		}
+		us_daemon_exit(&d);
+		_exit(d.stats.deferred == 2 ? 0 : 5);
+	}
+	CHECK_EQ(read(ready[0], &c, 1), 1);
+	fd = us_open("deferd:x", O_RDONLY);
+	CHECK(fd >= 0);
+	/* Deferred, answered later. */
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(pread(fd, buf, sizeof(buf), 0), 4);
+	CHECK(!memcmp(buf, "late", 4));
+	/* Never answered: a signal interrupts the client, the daemon hears CANCEL. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	alarm(1);
+	CHECK_EQ(pread(fd, buf, sizeof(buf), 1), -1);
+	CHECK_EQ(errno, EINTR);
+	CHECK_EQ(read(report[0], &c, 1), 1);
+	CHECK_EQ(c, 'c');
+	close(fd);
+	CHECK_EQ(kill(pid, SIGTERM), 0);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(us_scheme_exists("deferd"), 0);
+	return 0;
+}
+
+/* The largest requests: 1 MiB each way (longer ones are shortened). */
+static int t_big_io(void)
+{
+	size_t len = USCHEME_IO_MAX + 4096, i;
+	char *a = malloc(len), *b = malloc(len + 4096);
+	int fd = us_open("ram:/smoke-big", O_RDWR | O_CREAT | O_TRUNC);
+
+	CHECK(a && b && fd >= 0);
+	for (i = 0; i < len; i++)
+		a[i] = (char)(i * 7 + i / 4096);
+	CHECK_EQ(pwrite(fd, a, len, 0), USCHEME_IO_MAX);
+	CHECK_EQ(pwrite(fd, a + USCHEME_IO_MAX, 4096, USCHEME_IO_MAX), 4096);
+	memset(b, 0, len);
+	CHECK_EQ(pread(fd, b, len, 0), USCHEME_IO_MAX);
+	CHECK_EQ(pread(fd, b + USCHEME_IO_MAX, 8192, USCHEME_IO_MAX), 4096);	/* then end of file */
+	CHECK(!memcmp(a, b, len));
+	close(fd);
+	free(a);
+	free(b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tap_test tests[] = {
@@ -316,6 +456,8 @@ int main(int argc, char **argv)
 		{ "enospc", t_enospc, 0 },
 		{ "unprivileged_daemon", t_unprivileged_daemon, 0 },
 		{ "many_handles", t_many_handles, 0 },
+		{ "defer_cancel_live", t_defer_cancel_live, 0 },
+		{ "big_io", t_big_io, 0 },
 		{ "perf", t_perf, 0 },
 	};
 

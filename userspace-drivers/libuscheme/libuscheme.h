@@ -14,8 +14,14 @@
  *   us_cqe_seen(&ring);				// give the slot back
  *   us_ring_exit(&ring);
  *
- * Every function returns 0 or a negative errno; none sets errno for you to
- * read. The SQ side (us_get_sqe .. us_submit) and the CQ side (us_peek_cqe,
+ * Scheme ops go the same way: us_prep_open(sqe, "ram:/notes", O_RDONLY, 1)
+ * completes with the new handle fd in cqe->res, then us_prep_read(sqe, fd,
+ * buf, len, off, 2) and so on. Simple tools skip the ring: us_open() gives
+ * a handle fd that plain read(2), write(2), fstat(2), close(2) work on.
+ * Serving a scheme (a daemon) is daemon.h.
+ *
+ * Every function returns 0 (or a count, or an fd) or a negative errno; none
+ * sets errno for you to read. The SQ side (us_get_sqe .. us_submit) and the CQ side (us_peek_cqe,
  * us_cqe_seen) are each single-threaded: two threads may share a ring if
  * each side is used by one thread at a time (or under the caller's lock).
  *

@@ -325,7 +325,8 @@ static int uscheme_client_finish_one(struct uscheme_request *r)
 	switch (r->req.opcode) {
 	case USCHEME_OP_READ:
 	case USCHEME_OP_WRITE:
-		if (r->cur_pos)
+		if (r->cur_pos && !(r->req.opcode == USCHEME_OP_WRITE &&
+				    (r->file->f_flags & O_APPEND)))
 			r->file->f_pos = r->req.off + res;
 		return res;
 	case USCHEME_OP_FSTAT:

@@ -353,7 +353,8 @@ static ssize_t uscheme_handle_write_iter(struct kiocb *iocb, struct iov_iter *fr
 	r->req.off = iocb->ki_pos;
 	r->req.len = len;
 	ret = uscheme_sync_run(r);
-	if (ret > 0)
+	/* With O_APPEND the daemon chose the place; the position stays. */
+	if (ret > 0 && !(iocb->ki_flags & IOCB_APPEND))
 		iocb->ki_pos += ret;
 	uscheme_request_put(r);
 	return ret;

@@ -558,6 +558,7 @@ void uscheme_scheme_kill(struct uscheme_scheme *s)
 {
 	struct uscheme_request *r, *tmp;
 	LIST_HEAD(puts);
+	bool queued;
 	u32 slot;
 
 	spin_lock(&s->lock);
@@ -572,9 +573,14 @@ void uscheme_scheme_kill(struct uscheme_scheme *s)
 		r = s->slots[slot];
 		if (!r)
 			continue;
+		/*
+		 * An admitted request not yet queued has no waiter list to go
+		 * on: uscheme_request_queue() returns the error to its maker.
+		 */
+		queued = r->state != USCHEME_REQ_NEW;
 		uscheme_slot_release_locked(s, r);
 		uscheme_request_answered_locked(r, -EPIPE);
-		if (!r->abandoned)
+		if (queued && !r->abandoned)
 			uscheme_request_deliver(r);
 		list_add_tail(&r->qnode, &puts);
 	}

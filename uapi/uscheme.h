@@ -74,7 +74,9 @@
  * interrupts the wait; the syscall returns -EINTR). lseek moves the file
  * position (SEEK_SET, SEEK_CUR; SEEK_END gives -EINVAL); poll reports a
  * handle readable and writable at all times until FilesUpdate lets daemons
- * signal readiness. A read or write moves at most USCHEME_IO_MAX bytes
+ * signal readiness. With O_APPEND the daemon decides where a write goes,
+ * and the file position does not move. A read or write moves at most
+ * USCHEME_IO_MAX bytes
  * (a short count, as for a pipe). Handles survive fork and exec (unless
  * O_CLOEXEC) and pass over SCM_RIGHTS; io_uring's READ and WRITE work on
  * them. The daemon is sent a CLOSE when the last reference to the handle

@@ -135,8 +135,11 @@ fi
 phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
 # The guest suites (tests/vm-suites.sh runs the same list); each prints "# suite NAME".
-suites=(ring reactor scheme)
-bins=(--file "$top/build/userspace/uscheme")
+suites=(ring reactor scheme route)
+bins=(--file "$top/build/userspace/uscheme" --file "$top/build/userspace/ramd"
+	--file "$top/build/userspace/hellod" --file "$top/build/userspace/nulld"
+	--file "$top/build/userspace/schemes_test"
+	--file "$top/userspace-drivers/guest/schemes-suite.sh")
 for t in "${suites[@]}"; do
 	bins+=(--file "$top/build/userspace/${t}_test")
 done
@@ -160,9 +163,13 @@ fi
 m32_bins=()
 m32=$top/build/userspace-m32
 if step "userspace build (32-bit)" make -C userspace-drivers O="$m32" XFLAGS=-m32 -j"$(nproc)" tests; then
-	for t in "${suites[@]}"; do
+	for t in "${suites[@]}" schemes; do
 		cp "$m32/${t}_test" "$m32/${t}_test-m32"
 		m32_bins+=(--file "$m32/${t}_test-m32")
+	done
+	for d in ramd nulld; do
+		cp "$m32/$d" "$m32/$d-m32"
+		m32_bins+=(--file "$m32/$d-m32")
 	done
 fi
 
@@ -172,6 +179,12 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 		"$host/reactor_test" unit_ >"$logs/valgrind-reactor.log" 2>&1
 	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
+	# libuscheme's daemon framework and ramd's file tree, on fake rings.
+	for t in daemon ramfs; do
+		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
+			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
+		tap_results "host valgrind" "$logs/valgrind-$t.log" "$t"
+	done
 fi
 
 phase "module builds (W=1, warnings fail) and sparse"
@@ -221,8 +234,8 @@ for series in 6.1 6.12; do
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 >"$logs/vm-$kver.log" 2>&1
-	want=("${suites[@]}" tool)
-	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}")
+	want=("${suites[@]}" tool schemes-tool schemes)
+	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
 	check_vm "$kver" "$out"
@@ -237,7 +250,7 @@ if [ -n "${ko[debug]:-}" ]; then
 	step "KUnit: every suite reported, kunit.py parse clean" \
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
-	tap_results "debug" "$out/tests.log" "${suites[@]}" tool
+	tap_results "debug" "$out/tests.log" "${suites[@]}" tool schemes-tool schemes
 	check_vm "debug" "$out"
 	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
 		pass "debug: kmemleak scan after rmmod is clean"

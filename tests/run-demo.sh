@@ -12,10 +12,10 @@ make -s -C userspace-drivers O="$top/build/userspace"
 read -r img kdir kver < <(bash tests/stock-kernel.sh 6.1)
 echo ">> [3/4] uscheme.ko for $kver"
 ko=$(bash tests/build-module.sh "$kdir" "$top/build/module/$kver")
-echo ">> [4/4] booting $kver in QEMU (software emulation, ~15 s)"
+echo ">> [4/4] booting $kver in QEMU (software emulation, ~20 s)"
 out=$top/build/vm/demo
 if ! bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script tests/demo-guest.sh \
-	--out "$out" --file build/userspace/uscheme --timeout 300; then
+	--out "$out" --file build/userspace/uscheme --file build/userspace/ramd --timeout 300; then
 	echo "demo: the VM did not finish; console log: $out/console.log" >&2
 	exit 1
 fi

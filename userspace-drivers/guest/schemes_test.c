@@ -263,7 +263,8 @@ static int t_unprivileged_daemon(void)
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(WEXITSTATUS(status), 1);
-	fprintf(stderr, "  (message: %s)", msg);
+	msg[strcspn(msg, "\n")] = 0;	/* one diagnostic line, never glued to "ok" */
+	fprintf(stderr, "  (message: %s)\n", msg);
 	CHECK(strstr(msg, "ramd: cannot register scheme unpriv: needs CAP_SYS_ADMIN (EPERM)"));
 	return 0;
 }

@@ -172,30 +172,20 @@ int us_call(int fd, const void *in, size_t in_len, void *out, size_t out_len,
 	return c.result;
 }
 
-int us_scheme_exists(const char *name)
+int us_read_all(int fd, char **out, size_t *out_len)
 {
-	size_t nlen = strcspn(name, ":"), len = 0, cap = 4096;
-	char *buf, *line;
-	int fd, found = 0;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap + 1), *nb;
 	ssize_t n;
 
-	if (nlen == 3 && !strncmp(name, "sys", 3))
-		return 1;	/* served by the kernel, not listed */
-	fd = us_open("sys:schemes", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	for (;;) {
 		if (len == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-
+			nb = realloc(buf, cap * 2 + 1);
 			if (!nb) {
-				found = -ENOMEM;
-				break;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = nb;
 			cap *= 2;
@@ -204,19 +194,37 @@ int us_scheme_exists(const char *name)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			found = -errno;
-			break;
+			int err = -errno;
+
+			free(buf);
+			return err;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
-	if (found < 0) {
-		free(buf);
-		return found;
-	}
 	buf[len] = '\0';
+	*out = buf;
+	if (out_len)
+		*out_len = len;
+	return 0;
+}
+
+int us_scheme_exists(const char *name)
+{
+	size_t nlen = strcspn(name, ":");
+	char *buf, *line;
+	int fd, found;
+
+	if (nlen == 3 && !strncmp(name, "sys", 3))
+		return 1;	/* served by the kernel, not listed */
+	fd = us_open("sys:schemes", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	found = us_read_all(fd, &buf, NULL);
+	close(fd);
+	if (found < 0)
+		return found;
 	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		size_t w = strcspn(line, " \n");
 

@@ -175,6 +175,8 @@ int us_dup(int fd, const char *suffix, int flags);
 /* A scheme-specific control message. Returns the bytes of output. */
 int us_call(int fd, const void *in, size_t in_len, void *out, size_t out_len,
 	    uint32_t op_flags);
+/* Read fd to its end into a malloc'd, NUL-terminated buffer; 0 or -errno. */
+int us_read_all(int fd, char **out, size_t *len);
 /* Is a scheme of this name served now (per sys:schemes)? 1, 0 or -errno. */
 int us_scheme_exists(const char *name);
 

@@ -145,43 +145,6 @@ static int copy(int in, int out, const char *path, int to_handle)
 	return ret;
 }
 
-/* Read a whole handle into a NUL-terminated buffer. */
-static int slurp(int fd, char **out, size_t *out_len)
-{
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap + 1), *nb;
-	ssize_t n;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			free(buf);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
 
 struct scheme_row {
 	char name[USCHEME_NAME_MAX];
@@ -199,7 +162,7 @@ static int read_schemes(struct scheme_row **rows, size_t *nrows)
 	fd = us_open("sys:schemes", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return open_failed("sys:schemes", fd);
-	err = slurp(fd, &text, &len);
+	err = us_read_all(fd, &text, &len);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "uscheme: sys:schemes: read: %s\n", reason(err));
@@ -300,7 +263,7 @@ int cmd_ls(const char *path)
 	r = open_path(path, O_RDONLY | O_DIRECTORY, &fd);
 	if (r)
 		return r;
-	err = slurp(fd, &text, &len);
+	err = us_read_all(fd, &text, &len);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "uscheme: %s: read: %s\n", path, reason(err));

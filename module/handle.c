@@ -60,9 +60,27 @@ struct uscheme_handle *uscheme_handle_of(struct file *file)
 	return file->f_op == &uscheme_handle_fops ? file->private_data : NULL;
 }
 
+/* A new handle, READ|WRITE ready until its daemon says otherwise. */
+static struct uscheme_handle *uscheme_handle_alloc(void)
+{
+	struct uscheme_handle *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+
+	if (!h)
+		return NULL;
+	INIT_LIST_HEAD(&h->snode);
+	init_waitqueue_head(&h->wait);
+	h->mask = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	return h;
+}
+
 /* Free a handle that no file owns (any more): its daemon is told. */
 static void uscheme_handle_free(struct uscheme_handle *h)
 {
+	if (h->scheme) {
+		spin_lock(&h->scheme->lock);
+		list_del(&h->snode);
+		spin_unlock(&h->scheme->lock);
+	}
 	if (h->close_note)
 		uscheme_notify_send(h->close_note, USCHEME_OP_CLOSE, h->id);
 	if (h->scheme)
@@ -132,7 +150,7 @@ static int uscheme_handle_fd(struct uscheme_handle *h, u32 oflags, const char *n
 int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 			   const char *name)
 {
-	struct uscheme_handle *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	struct uscheme_handle *h = uscheme_handle_alloc();
 
 	if (!h || uscheme_notify_prealloc(s, &h->close_note)) {
 		kfree(h);
@@ -142,7 +160,39 @@ int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 	kref_get(&s->ref);
 	h->scheme = s;
 	h->id = id;
+	spin_lock(&s->lock);
+	list_add_tail(&h->snode, &s->handles);
+	spin_unlock(&s->lock);
 	return uscheme_handle_fd(h, oflags, name);
+}
+
+/*
+ * The daemon of @s set the readiness of its handle @id to @ev
+ * (USCHEME_EV_READ | USCHEME_EV_WRITE): every file with that id is woken.
+ * Returns 0, -EINVAL (a bad mask) or -ENOENT (no such handle open).
+ */
+int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev)
+{
+	struct uscheme_handle *h;
+	__poll_t mask = 0;
+	int ret = -ENOENT;
+
+	if (ev & ~(USCHEME_EV_READ | USCHEME_EV_WRITE))
+		return -EINVAL;
+	if (ev & USCHEME_EV_READ)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (ev & USCHEME_EV_WRITE)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_lock(&s->lock);
+	list_for_each_entry(h, &s->handles, snode) {
+		if (h->id != id)
+			continue;
+		WRITE_ONCE(h->mask, mask);
+		wake_up_all(&h->wait);
+		ret = 0;
+	}
+	spin_unlock(&s->lock);
+	return ret;
 }
 
 int uscheme_open_flags_check(u32 flags)
@@ -181,9 +231,10 @@ int uscheme_sys_open(const char *path, u32 flags)
 
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
 		return -EACCES;
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	h = uscheme_handle_alloc();
 	if (!h)
 		return -ENOMEM;
+	h->mask = EPOLLIN | EPOLLRDNORM;
 	if (!strcmp(path, "") || !strcmp(path, "/")) {
 		h->dir = true;
 		h->text = kstrdup("schemes\n", GFP_KERNEL_ACCOUNT);
@@ -537,10 +588,13 @@ long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	}
 }
 
-/* Until FilesUpdate gives daemons a way to signal readiness: always ready. */
+/* The readiness the daemon last set (SEND_EVENT), READ|WRITE until then. */
 static __poll_t uscheme_handle_poll(struct file *file, poll_table *pt)
 {
-	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
+	struct uscheme_handle *h = file->private_data;
+
+	poll_wait(file, &h->wait, pt);
+	return READ_ONCE(h->mask);
 }
 
 static int uscheme_handle_release(struct inode *inode, struct file *file)

@@ -16,6 +16,9 @@ struct uscheme_handle {
 	struct uscheme_scheme *scheme;	/* reference held; NULL for sys: */
 	u64 id;				/* the daemon's id for it */
 	struct uscheme_request *close_note; /* the CLOSE sent on release */
+	struct list_head snode;		/* scheme->handles, under the scheme lock */
+	wait_queue_head_t wait;		/* woken when the daemon sets @mask */
+	__poll_t mask;			/* readiness, as the daemon last set it */
 	char *text;			/* sys: the snapshot read */
 	size_t text_len;
 	bool dir;			/* sys: a directory */
@@ -31,6 +34,7 @@ int uscheme_open_split(char *spec, const char **path);
 int uscheme_sys_open(const char *path, u32 flags);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
 int uscheme_open_sync(char *spec, u32 flags);
+int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* _USCHEME_HANDLE_H */

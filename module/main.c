@@ -22,7 +22,9 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "event.h"
 #include "handle.h"
+#include "main.h"
 #include "respond.h"
 #include "ring.h"
 #include "scheme.h"
@@ -103,6 +105,9 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);
 	else if (e.to_submit)
 		ret = uscheme_ring_submit(ring, e.to_submit, &submitted);
+	/* Readiness that came in becomes event CQEs (FILES_UPDATE). */
+	if (!ret && !uscheme_ring_is_scheme(ring))
+		uscheme_events_run(ring);
 	if (!ret && getevents)
 		ret = uscheme_ring_wait(ring, e.min_complete, has_timeout,
 					e.timeout_ns);
@@ -225,6 +230,11 @@ static struct attribute *uscheme_attrs[] = {
 };
 ATTRIBUTE_GROUPS(uscheme);
 
+bool uscheme_file_is_ring(const struct file *file)
+{
+	return file->f_op == &uscheme_fops;
+}
+
 static struct miscdevice uscheme_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "uscheme",
@@ -256,6 +266,11 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(sizeof(struct uscheme_open) != 32);
 	BUILD_BUG_ON(sizeof(struct uscheme_dup) != 40);
 	BUILD_BUG_ON(sizeof(struct uscheme_call) != 48);
+	BUILD_BUG_ON(sizeof(struct uscheme_fu_entry) != 32);
+	BUILD_BUG_ON(USCHEME_EV_READ != (__force u32)EPOLLIN ||
+		     USCHEME_EV_WRITE != (__force u32)EPOLLOUT ||
+		     USCHEME_EV_ERR != (__force u32)EPOLLERR ||
+		     USCHEME_EV_HUP != (__force u32)EPOLLHUP);
 	BUILD_BUG_ON(USCHEME_IO_MAX > USCHEME_DATA_MIN);
 
 	ret = uscheme_handle_fs_init();

@@ -10,6 +10,7 @@
  */
 #include <linux/minmax.h>
 
+#include "handle.h"
 #include "request.h"
 #include "respond.h"
 
@@ -20,7 +21,11 @@
 static int uscheme_response_match(struct uscheme_ring *ring,
 				  const struct uscheme_cqe *resp)
 {
-	if (!ring->scheme || resp->flags)
+	if (!ring->scheme)
+		return -ENOENT;
+	if (resp->flags == USCHEME_CQE_F_EVENT)
+		return uscheme_scheme_send_event(ring->scheme, resp->user_data, resp->res);
+	if (resp->flags)
 		return -ENOENT;
 	return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res);
 }

@@ -15,6 +15,7 @@
 #include <linux/string.h>
 
 #include "client.h"
+#include "event.h"
 #include "request.h"
 #include "ring.h"
 #include "scheme.h"
@@ -135,6 +136,14 @@ int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries)
 	return 0;
 }
 
+/* A watch became ready: wake the ring's waiters (outside any wait-queue lock). */
+static void uscheme_ring_ev_kick(struct irq_work *work)
+{
+	struct uscheme_ring *ring = container_of(work, struct uscheme_ring, ev_kick);
+
+	wake_up_all(&ring->cq_wait);
+}
+
 struct uscheme_ring *uscheme_ring_alloc(void)
 {
 	struct uscheme_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
@@ -149,6 +158,10 @@ struct uscheme_ring *uscheme_ring_alloc(void)
 	spin_lock_init(&ring->req_lock);
 	INIT_LIST_HEAD(&ring->reqs);
 	INIT_LIST_HEAD(&ring->done);
+	INIT_LIST_HEAD(&ring->watches);
+	spin_lock_init(&ring->ev_lock);
+	INIT_LIST_HEAD(&ring->ev_ready);
+	init_irq_work(&ring->ev_kick, uscheme_ring_ev_kick);
 	return ring;
 }
 
@@ -188,6 +201,7 @@ void uscheme_ring_free(struct uscheme_ring *ring)
 {
 	uscheme_scheme_unregister(ring);
 	uscheme_client_release(ring);
+	uscheme_events_release(ring);
 	uscheme_ring_put(ring);
 }
 
@@ -517,7 +531,8 @@ __poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
 	poll_wait(file, &ring->cq_wait, pt);
 	if (!uscheme_ring_is_ready(ring))
 		return EPOLLERR;
-	if (uscheme_user_ready(ring) || uscheme_ring_has_done(ring))
+	if (uscheme_user_ready(ring) || uscheme_ring_has_done(ring) ||
+	    uscheme_events_pending(ring))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (uscheme_user_room(ring))
 		mask |= EPOLLOUT | EPOLLWRNORM;
@@ -550,7 +565,8 @@ static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 /* A waiter has something to do: entries to return, or routed ops to finish. */
 static bool uscheme_wait_woken(struct uscheme_ring *ring, u32 min_complete)
 {
-	return uscheme_wait_done(ring, min_complete) || uscheme_ring_has_done(ring);
+	return uscheme_wait_done(ring, min_complete) || uscheme_ring_has_done(ring) ||
+	       uscheme_events_pending(ring);
 }
 
 /* Work the waiting process does itself before it looks at the queues. */
@@ -562,6 +578,7 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 			uscheme_scheme_dispatch(ring->scheme);
 	} else {
 		uscheme_ring_finish_done(ring);
+		uscheme_events_run(ring);
 	}
 }
 
@@ -613,6 +630,7 @@ void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st)
 	st->busy = atomic64_read(&ring->stats.busy);
 	st->waits = atomic64_read(&ring->stats.waits);
 	st->lost = atomic64_read(&ring->stats.lost);
+	st->ev_merged = atomic64_read(&ring->stats.ev_merged);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

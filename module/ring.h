@@ -23,6 +23,7 @@
 #define _USCHEME_RING_H
 
 #include <linux/atomic.h>
+#include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -37,7 +38,7 @@
 /* What this module implements (USCHEME_FEAT_*). */
 #define USCHEME_FEATURES \
 	(USCHEME_FEAT_NOP | USCHEME_FEAT_CQE32 | USCHEME_FEAT_SCHEME | \
-	 USCHEME_FEAT_SCHEME_RING)
+	 USCHEME_FEAT_FILES_UPDATE | USCHEME_FEAT_SCHEME_RING)
 
 struct uscheme_ring_stats {
 	atomic64_t submitted;
@@ -48,6 +49,7 @@ struct uscheme_ring_stats {
 	atomic64_t busy;
 	atomic64_t waits;
 	atomic64_t lost;
+	atomic64_t ev_merged;
 };
 
 struct uscheme_ring {
@@ -86,6 +88,18 @@ struct uscheme_ring {
 	spinlock_t req_lock;
 	struct list_head reqs;
 	struct list_head done;
+
+	/*
+	 * FILES_UPDATE watches (event.c): the list and its count change under
+	 * submit_lock; ev_lock (irq-safe, taken inside watched files' wait
+	 * queue locks) protects the ready list; ev_kick wakes cq_wait from
+	 * outside those locks.
+	 */
+	struct list_head watches;
+	u32 nr_watches;
+	spinlock_t ev_lock;		/* ev_ready and each watch's queued flag */
+	struct list_head ev_ready;
+	struct irq_work ev_kick;
 
 	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
 	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */

@@ -50,6 +50,7 @@ struct uscheme_scheme {
 	u32 nr_free;
 	u32 nr_queued;
 	wait_queue_head_t admit_wait;	/* a slot or data chunk was freed, or death */
+	struct list_head handles;	/* open handles, for SEND_EVENT */
 
 	struct uscheme_scheme_stats stats;
 };

@@ -9,6 +9,7 @@
 #include <linux/minmax.h>
 
 #include "client.h"
+#include "event.h"
 #include "submit.h"
 
 /* One READ_ONCE per field: the entry may change under us while we copy. */
@@ -48,6 +49,7 @@ static const u8 uscheme_op_fields[USCHEME_OP_LAST] = {
 	[USCHEME_OP_DUP]	= F_FD | F_BUF | F_FLAGS,
 	[USCHEME_OP_CALL]	= F_FD | F_BUF | F_FLAGS | F_BUF2,
 	[USCHEME_OP_CANCEL]	= 0,	/* addr: the user_data to cancel */
+	[USCHEME_OP_FILES_UPDATE] = F_BUF,
 };
 
 /*
@@ -66,9 +68,8 @@ int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 		return -EINVAL;
 	if (sqe->ioprio || sqe->resv0 || sqe->resv1)
 		return -EINVAL;
-	if (sqe->opcode == USCHEME_OP_FILES_UPDATE ||
-	    sqe->opcode == USCHEME_OP_SEND_EVENT)
-		return -EOPNOTSUPP;
+	if (sqe->opcode == USCHEME_OP_SEND_EVENT)
+		return -EINVAL;		/* a response flag, not an SQE */
 
 	f = uscheme_op_fields[sqe->opcode];
 	if ((!(f & F_FD) && sqe->fd) || (!(f & F_OFF) && sqe->off) ||
@@ -96,6 +97,8 @@ int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 	case USCHEME_OP_CALL:
 		return sqe->len > USCHEME_IO_MAX || sqe->len2 > USCHEME_IO_MAX ?
 			-E2BIG : 0;
+	case USCHEME_OP_FILES_UPDATE:
+		return !sqe->len || sqe->len > USCHEME_FU_MAX ? -EINVAL : 0;
 	default:
 		return 0;
 	}
@@ -106,6 +109,8 @@ static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe
 {
 	if (sqe->opcode == USCHEME_OP_NOP)
 		return 0;
+	if (sqe->opcode == USCHEME_OP_FILES_UPDATE)
+		return uscheme_files_update(ring, sqe->addr, sqe->len);
 	return uscheme_client_issue(ring, sqe);
 }
 

@@ -32,7 +32,7 @@ done
 		fi
 	}
 	expect 0 uscheme features
-	expect 0 sh -c 'uscheme features | grep -q "nop cqe32 scheme scheme_ring"'
+	expect 0 sh -c 'uscheme features | grep -q "nop cqe32 scheme files_update scheme_ring"'
 	expect 0 uscheme nop 10000 16
 	expect 0 uscheme bench 1280
 	expect 2 uscheme nop 0

@@ -249,15 +249,20 @@ struct uscheme_ring_hdr {
  * CALL		fd; addr/len = input; addr2/len2 = output (each at most
  *		USCHEME_IO_MAX, else -E2BIG); op_flags = scheme-defined.
  *		res = bytes of output.
- * FILES_UPDATE	[FilesUpdate] addr/len = array of interest entries.
+ * FILES_UPDATE	addr = array of struct uscheme_fu_entry, len = entries
+ *		(1..USCHEME_FU_MAX). Adds, changes or removes interest in fds;
+ *		see "Events" below. Entries apply in order, each on its own:
+ *		each entry's res is written back (0 or -errno). res = entries
+ *		that succeeded; -EFAULT if the array cannot be read or written.
  * CANCEL	addr = user_data of an earlier routed op of this ring. It
  *		completes with -ECANCELED at once; a daemon that had received
  *		it is sent a CANCEL, and its late answer is discarded (an
  *		OPEN or DUP it completed anyway is closed for it).
  *		res = 0, -ENOENT (no such op in flight), -EALREADY (it was
  *		answered first; its own CQE comes as usual).
- * SEND_EVENT	[FilesUpdate] scheme ring only: raise readiness on one of
- *		the daemon's handles.
+ * SEND_EVENT	Not an SQE: a daemon sets the readiness of one of its handles
+ *		with a response whose flags are USCHEME_CQE_F_EVENT (see
+ *		"Events"). As an SQE opcode: -EINVAL.
  *
  * The same ops as a daemon sees them (struct uscheme_req on a scheme ring;
  * "buf" is the request's chunk in the data area, "id" the daemon's handle
@@ -438,6 +443,79 @@ struct uscheme_cqe32 {
 #define USCHEME_CQE_F_EVENT	_BITUL(0) /* FilesUpdate readiness, res = event mask */
 #define USCHEME_CQE_F_MORE	_BITUL(1) /* a multishot registration stays armed */
 
+/*
+ * Events (FILES_UPDATE)
+ * ---------------------
+ * A client ring registers interest in fds; readiness comes back as CQEs
+ * { user_data = the entry's user_data, res = the ready mask (USCHEME_EV_*),
+ *   flags = USCHEME_CQE_F_EVENT, | USCHEME_CQE_F_MORE while still armed }.
+ *
+ * Edge-triggered: a CQE is posted when the fd signals a change (its wait
+ * queue is woken) and a poll then finds an event of interest ready, and once
+ * at ADD or MOD if one is ready then. Nothing is posted again for a state
+ * that did not change. ERR and HUP are always reported. ONESHOT disarms the
+ * registration after its first CQE (no F_MORE); re-arm it with MOD.
+ *
+ * Coalescing: a registration has at most one event waiting to be posted.
+ * Wakeups that come while it waits are merged into it (counted in
+ * struct uscheme_stats.ev_merged), so a storm never floods the CQ. An event
+ * CQE needs a free CQ slot (like any CQE, never dropped): while the CQ is
+ * full, events wait in the kernel until the user reaps and enters. Like
+ * routed ops, event CQEs are produced when the ring's process enters it
+ * (poll() on the ring says EPOLLIN while some wait).
+ *
+ * Sources: any pollable fd (pipe, socket, eventfd, timerfd, signalfd, a
+ * regular file is always ready); another uscheme ring (READ: CQEs or
+ * requests waiting, WRITE: room in the queue it produces; a ring cannot
+ * watch itself: -EINVAL); a scheme handle, whose readiness its daemon sets
+ * (below); interrupt handles (Device services: each a file that polls
+ * readable when interrupts came).
+ *
+ * Lifetimes: a registration holds a reference on the watched file (not on
+ * a watched ring, which can close at will). DEL ends it at once. A watched
+ * fd that is closed, or a watched ring released, ends its registration at
+ * its next event or the next enter, with a final CQE res = -EBADF (no
+ * F_MORE). Closing the ring ends them all.
+ *
+ * A daemon sets a handle's readiness with a response whose flags are
+ * USCHEME_CQE_F_EVENT: user_data = the handle's id, res = its ready mask
+ * from now on (USCHEME_EV_READ | USCHEME_EV_WRITE, or 0). Every client
+ * watching that handle (FILES_UPDATE, poll, epoll) is woken. A handle is
+ * READ|WRITE ready until its daemon first sets it. An unknown id or mask
+ * is dropped and counted as rejected.
+ */
+#define USCHEME_EV_READ		0x001	/* EPOLLIN */
+#define USCHEME_EV_WRITE	0x004	/* EPOLLOUT */
+#define USCHEME_EV_ERR		0x008	/* EPOLLERR, always reported */
+#define USCHEME_EV_HUP		0x010	/* EPOLLHUP, always reported */
+
+/* struct uscheme_fu_entry.flags: exactly one of ADD, MOD, DEL; ONESHOT with ADD/MOD. */
+#define USCHEME_FU_ADD		_BITUL(0)	/* -EEXIST if the fd is registered */
+#define USCHEME_FU_MOD		_BITUL(1)	/* new events/user_data/oneshot; -ENOENT */
+#define USCHEME_FU_DEL		_BITUL(2)	/* -ENOENT if not registered */
+#define USCHEME_FU_ONESHOT	_BITUL(3)
+#define USCHEME_FU_MAX		1024		/* entries in one FILES_UPDATE */
+
+/**
+ * struct uscheme_fu_entry - one FILES_UPDATE entry, 32 bytes
+ * @fd:		in: the fd to watch
+ * @events:	in: USCHEME_EV_READ and/or USCHEME_EV_WRITE (ADD, MOD); 0 for DEL
+ * @flags:	in: USCHEME_FU_*
+ * @res:	out: 0, or -EBADF (bad fd), -EINVAL (bad flags, events,
+ *		reserved field; the ring's own fd), -EEXIST, -ENOENT, -EPERM
+ *		(the file cannot be polled), -ENOMEM
+ * @user_data:	in: returned in this registration's event CQEs
+ * @resv:	must be zero
+ */
+struct uscheme_fu_entry {
+	__s32 fd;
+	__u32 events;
+	__u32 flags;
+	__s32 res;
+	__u64 user_data;
+	__u64 resv;
+};
+
 /**
  * struct uscheme_enter - argument of USCHEME_IOC_ENTER (in/out)
  * @to_submit:	in: submit up to this many SQEs (fewer if the SQ holds fewer)
@@ -484,6 +562,7 @@ struct uscheme_enter {
  *		ring's responses) beyond the ring, clamped
  * @busy:	enter calls refused with -EBUSY (CQ backpressure)
  * @waits:	enter calls that slept waiting for completions
+ * @ev_merged:	FilesUpdate wakeups merged into an event already waiting
  * @lost:	parked completions dropped because the kernel had no memory
  *		to park them (only possible when userspace moved cq_head
  *		backwards or the system is out of memory)
@@ -498,7 +577,8 @@ struct uscheme_stats {
 	__u64 busy;
 	__u64 waits;
 	__u64 lost;
-	__u64 resv[8];
+	__u64 ev_merged;
+	__u64 resv[7];
 };
 
 /*

@@ -125,8 +125,8 @@ static void sqe_opcodes(struct kunit *test)
 	static const int zeroed[USCHEME_OP_LAST] = {
 		[USCHEME_OP_OPEN] = -EINVAL,		/* no path */
 		[USCHEME_OP_FSTAT] = -EINVAL,		/* no room for a stat */
-		[USCHEME_OP_FILES_UPDATE] = -EOPNOTSUPP,
-		[USCHEME_OP_SEND_EVENT] = -EOPNOTSUPP,
+		[USCHEME_OP_FILES_UPDATE] = -EINVAL,	/* no entries */
+		[USCHEME_OP_SEND_EVENT] = -EINVAL,	/* a response flag only */
 	};
 
 	for (op = 0; op < 256; op++) {

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Events (FILES_UPDATE): interest registered on a client ring in other
+ * files' readiness, delivered as CQEs.
+ *
+ * A watch hooks the watched file's wait queue(s) through vfs_poll(), like
+ * epoll. Its wake callback runs with that wait queue's lock held, in any
+ * context: it only marks the watch ready (ring->ev_lock) and, on the
+ * transition to ready, kicks an irq_work that wakes the ring's waiters, so
+ * no two wait-queue locks are ever nested (rings may watch each other).
+ * The ring's process turns ready watches into CQEs in its enter, where it
+ * can poll the file for the current mask and take a CQ slot.
+ *
+ * Lock order: submit_lock -> a watched file's wait-queue lock -> ev_lock.
+ * The watch list (ring->watches) is changed only under submit_lock.
+ */
+#ifndef _USCHEME_EVENT_H
+#define _USCHEME_EVENT_H
+
+#include <linux/poll.h>
+#include <linux/wait.h>
+
+#include "ring.h"
+
+struct uscheme_watch;
+
+struct uscheme_watch_wait {
+	wait_queue_entry_t entry;
+	wait_queue_head_t *head;	/* NULL once removed (or POLLFREE) */
+	struct uscheme_watch *watch;
+};
+
+struct uscheme_watch {
+	struct uscheme_ring *ring;	/* the watching ring (the watch dies with it) */
+	struct file *file;		/* a reference, unless @target is set */
+	struct uscheme_ring *target;	/* a watched uscheme ring (a ring reference) */
+	int fd;
+	__poll_t events;		/* EPOLLIN/EPOLLOUT asked for */
+	bool oneshot;
+	bool armed;			/* cleared when a ONESHOT event went out */
+	struct files_struct *files;	/* the registering process's fd table (not a reference) */
+	u64 user_data;
+	struct list_head node;		/* ring->watches, under submit_lock */
+	struct list_head ready;		/* ring->ev_ready, under ev_lock */
+	bool queued;			/* ev_lock: on ring->ev_ready */
+	poll_table pt;
+	struct uscheme_watch_wait waits[2];
+	int nr_waits;
+};
+
+int uscheme_files_update(struct uscheme_ring *ring, u64 uaddr, u32 n);
+void uscheme_events_run(struct uscheme_ring *ring);
+bool uscheme_events_pending(struct uscheme_ring *ring);
+void uscheme_events_release(struct uscheme_ring *ring);
+
+#endif /* _USCHEME_EVENT_H */

@@ -180,10 +180,7 @@ static int uscheme_watch_add(struct uscheme_ring *ring,
 		fput(file);
 		return -EINVAL;
 	}
-	if (!file_can_poll(file)) {
-		fput(file);
-		return -EPERM;
-	}
+	/* A file without ->poll (a regular file) is always ready: one event. */
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w) {
 		fput(file);

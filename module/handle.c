@@ -167,6 +167,23 @@ int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 }
 
 /*
+ * The daemon of @s is gone: its handles read and write (-EPIPE) at once and
+ * report a hangup, and whoever waits on them is woken.
+ */
+void uscheme_scheme_hangup_handles(struct uscheme_scheme *s)
+{
+	struct uscheme_handle *h;
+
+	spin_lock(&s->lock);
+	list_for_each_entry(h, &s->handles, snode) {
+		WRITE_ONCE(h->mask, EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
+			   EPOLLERR | EPOLLHUP);
+		wake_up_poll(&h->wait, EPOLLHUP);
+	}
+	spin_unlock(&s->lock);
+}
+
+/*
  * The daemon of @s set the readiness of its handle @id to @ev
  * (USCHEME_EV_READ | USCHEME_EV_WRITE): every file with that id is woken.
  * Returns 0, -EINVAL (a bad mask) or -ENOENT (no such handle open).

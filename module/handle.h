@@ -35,6 +35,7 @@ int uscheme_sys_open(const char *path, u32 flags);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
 int uscheme_open_sync(char *spec, u32 flags);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
+void uscheme_scheme_hangup_handles(struct uscheme_scheme *s);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* _USCHEME_HANDLE_H */

@@ -200,8 +200,10 @@ void uscheme_ring_put(struct uscheme_ring *ring)
 void uscheme_ring_free(struct uscheme_ring *ring)
 {
 	uscheme_scheme_unregister(ring);
-	uscheme_client_release(ring);
+	uscheme_client_release(ring);	/* sets ->dead */
 	uscheme_events_release(ring);
+	/* Rings watching this one notice it is gone (event.c). */
+	wake_up_poll(&ring->cq_wait, EPOLLHUP);
 	uscheme_ring_put(ring);
 }
 

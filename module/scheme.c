@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "handle.h"
 #include "request.h"
 #include "scheme.h"
 
@@ -145,6 +146,7 @@ void uscheme_scheme_unregister(struct uscheme_ring *ring)
 	mutex_unlock(&uscheme_schemes_lock);
 	if (s) {
 		uscheme_scheme_kill(s);
+		uscheme_scheme_hangup_handles(s);
 		uscheme_scheme_put(s);
 	}
 }

@@ -481,8 +481,9 @@ struct uscheme_cqe32 {
  * USCHEME_CQE_F_EVENT: user_data = the handle's id, res = its ready mask
  * from now on (USCHEME_EV_READ | USCHEME_EV_WRITE, or 0). Every client
  * watching that handle (FILES_UPDATE, poll, epoll) is woken. A handle is
- * READ|WRITE ready until its daemon first sets it. An unknown id or mask
- * is dropped and counted as rejected.
+ * READ|WRITE ready until its daemon first sets it, and READ|WRITE|ERR|HUP
+ * once its daemon is gone (ops on it then fail with -EPIPE at once). An
+ * unknown id or mask is dropped and counted as rejected.
  */
 #define USCHEME_EV_READ		0x001	/* EPOLLIN */
 #define USCHEME_EV_WRITE	0x004	/* EPOLLOUT */
@@ -503,7 +504,7 @@ struct uscheme_cqe32 {
  * @flags:	in: USCHEME_FU_*
  * @res:	out: 0, or -EBADF (bad fd), -EINVAL (bad flags, events,
  *		reserved field; the ring's own fd), -EEXIST, -ENOENT, -EPERM
- *		(the file cannot be polled), -ENOMEM
+ *		(the file polls on more than two wait queues), -ENOMEM
  * @user_data:	in: returned in this registration's event CQEs
  * @resv:	must be zero
  */

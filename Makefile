@@ -3,7 +3,7 @@
 #   make run        the main job: boot Debian's stock 6.1 kernel in QEMU with
 #                   uscheme.ko loaded and run the demo (installs what it needs)
 #   make check      every test (installs what it needs; first run ~20 minutes)
-#   make bench      NOP round trips: uscheme ring vs io_uring vs a syscall (QEMU)
+#   make bench      IPC round trips: uscheme ring and fd vs unix socket, pipe, FUSE, io_uring (QEMU)
 #
 #   make module     build uscheme.ko for the running kernel (KDIR= to override)
 #   make userspace  build libuscheme, the uscheme tool and test programs

@@ -34,7 +34,7 @@ done
 	expect 0 uscheme features
 	expect 0 sh -c 'uscheme features | grep -q "nop cqe32 scheme files_update scheme_ring"'
 	expect 0 uscheme nop 10000 16
-	expect 0 uscheme bench 1280
+	expect 0 uscheme bench 128
 	expect 2 uscheme nop 0
 	expect 2 uscheme nop 10 99999
 	expect 2 uscheme bench 100

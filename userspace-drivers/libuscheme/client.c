@@ -16,6 +16,7 @@ _Static_assert(sizeof(struct uscheme_stat) == 64, "uscheme_stat is 64 bytes");
 _Static_assert(sizeof(struct uscheme_open) == 32, "uscheme_open");
 _Static_assert(sizeof(struct uscheme_dup) == 40, "uscheme_dup");
 _Static_assert(sizeof(struct uscheme_call) == 48, "uscheme_call");
+_Static_assert(sizeof(struct uscheme_fu_entry) == 32, "uscheme_fu_entry");
 
 static uint64_t ptr(const void *p)
 {
@@ -115,6 +116,25 @@ void us_prep_cancel(struct uscheme_sqe *sqe, uint64_t target,
 {
 	prep(sqe, USCHEME_OP_CANCEL, 0, user_data);
 	sqe->addr = target;
+}
+
+void us_prep_files_update(struct uscheme_sqe *sqe,
+			  struct uscheme_fu_entry *entries, unsigned int n,
+			  uint64_t user_data)
+{
+	prep(sqe, USCHEME_OP_FILES_UPDATE, 0, user_data);
+	sqe->addr = ptr(entries);
+	sqe->len = n;
+}
+
+void us_fu_entry(struct uscheme_fu_entry *e, int fd, uint32_t events,
+		 uint32_t flags, uint64_t user_data)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	e->events = events;
+	e->flags = flags;
+	e->user_data = user_data;
 }
 
 int us_open(const char *path, int flags)

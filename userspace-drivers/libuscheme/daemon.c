@@ -11,6 +11,13 @@
  *      cq_tail after each entry); one enter hands them all to the kernel
  *      (to_submit) and, when nothing was waiting, waits for the next
  *      request (GETEVENTS, min_complete 1).
+ *
+ * With watches (us_daemon_watch) the daemon also owns a client ring on
+ * which its scheme ring is registered (FILES_UPDATE, READ, multishot): a
+ * pass then sends the answers with an enter that does not wait, submits
+ * the client ring's SQEs, and waits on the client ring alone, whose CQ
+ * receives the scheme ring's "requests waiting" events, the watched fds'
+ * events and the client ops' completions, dispatched by a tag-mode reactor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +30,15 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "reactor.h"
 
 #define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 #define DEFAULT_SQ_ENTRIES	256
 #define DEFAULT_MAX_HANDLES	(1U << 20)
+#define DEFAULT_CLIENT_ENTRIES	64
+#define DEFAULT_CLIENT_OPS	4096
 
 /* ---- the handle table ---- */
 
@@ -357,10 +367,16 @@ static uint32_t requests_ready(const struct us_daemon *d)
  * queue is empty after dispatching, the answers go out with the enter that
  * waits for the next request, one syscall per request at queue depth 1.
  */
+static int ev_pass(struct us_daemon *d, int64_t timeout_ns);
+
 static int pass(struct us_daemon *d, int64_t timeout_ns, bool keep_on)
 {
 	uint32_t flags = USCHEME_ENTER_GETEVENTS;
-	int n = take_requests(d), m, err;
+	int n, m, err;
+
+	if (d->ev)
+		return ev_pass(d, timeout_ns);
+	n = take_requests(d);
 
 	if (us_daemon_stopped(d) || (n && (!keep_on || requests_ready(d)))) {
 		err = us_daemon_flush(d);
@@ -454,6 +470,344 @@ int us_daemon_signal(void)
 	return signal_got;
 }
 
+/* ---- one wait for everything: the client ring and its watches ---- */
+
+struct us_watch {
+	struct us_op op;		/* op.ctx: this watch */
+	struct us_daemon *d;
+	struct us_watch *next;
+	us_watch_fn fn;
+	void *ctx;
+	uint64_t tag;			/* the registration's user_data */
+	int fd;
+	bool ended;			/* its final CQE came (the tag is free) */
+	bool busy;			/* us_daemon_unwatch frees it, not the final CQE */
+};
+
+struct us_daemon_events {
+	struct us_ring ring;		/* the daemon's client ring */
+	struct us_reactor rx;		/* tag mode: every CQE names a live op */
+	struct us_watch *watches;
+	struct us_op self;		/* the scheme ring's registration */
+	uint64_t self_tag;		/* 0 once it ended */
+	int self_err;			/* why it ended */
+};
+
+struct fu_wait {
+	struct us_op op;
+	int done;
+	int32_t res;
+};
+
+static void fu_complete(struct us_reactor *rx, struct us_op *op,
+			const struct uscheme_cqe *cqe)
+{
+	struct fu_wait *w = op->ctx;
+
+	(void)rx;
+	w->res = cqe->res;
+	w->done = 1;
+}
+
+/*
+ * One FILES_UPDATE of one entry, waited for (dispatching whatever else
+ * completes meanwhile). Returns the entry's res, or the op's error.
+ */
+static int fu_sync(struct us_daemon *d, struct uscheme_fu_entry *e)
+{
+	struct us_reactor *rx = &d->ev->rx;
+	struct fu_wait w;
+	struct uscheme_sqe *sqe;
+	uint64_t ud;
+	int ret;
+
+	memset(&w, 0, sizeof(w));
+	w.op.complete = fu_complete;
+	w.op.ctx = &w;
+	sqe = us_reactor_sqe(rx, &w.op);
+	if (!sqe) {
+		ret = us_submit(rx->ring);	/* the SQ was full */
+		if (ret < 0 && ret != -EBUSY)
+			return ret;
+		sqe = us_reactor_sqe(rx, &w.op);
+		if (!sqe)
+			return -EBUSY;		/* no free tag: too many ops in flight */
+	}
+	ud = sqe->user_data;
+	e->res = 0;
+	us_prep_files_update(sqe, e, 1, ud);
+	while (!w.done) {
+		ret = us_reactor_run_once(rx, -1);
+		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EBUSY) {
+			/* The ring failed: forget the op (w is on this stack). */
+			if (us_tags_lookup(&rx->tags, ud, true) && rx->inflight)
+				rx->inflight--;
+			return ret;
+		}
+	}
+	return w.res < 0 ? w.res : e->res;
+}
+
+static void self_complete(struct us_reactor *rx, struct us_op *op,
+			  const struct uscheme_cqe *cqe)
+{
+	struct us_daemon *d = op->ctx;
+
+	(void)rx;
+	/* Requests waiting: the loop takes them after every reap. */
+	if (!(cqe->flags & USCHEME_CQE_F_MORE)) {
+		d->ev->self_tag = 0;
+		d->ev->self_err = cqe->res < 0 ? cqe->res : -EPIPE;
+	}
+}
+
+static void watch_unlink(struct us_daemon *d, struct us_watch *w)
+{
+	struct us_watch **p;
+
+	for (p = &d->ev->watches; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+	}
+}
+
+static void watch_complete(struct us_reactor *rx, struct us_op *op,
+			   const struct uscheme_cqe *cqe)
+{
+	struct us_watch *w = op->ctx;
+	struct us_daemon *d = w->d;
+
+	(void)rx;
+	if (cqe->flags & USCHEME_CQE_F_MORE) {
+		w->fn(d, w->fd, cqe->res, w->ctx);	/* may unwatch (free) w */
+		return;
+	}
+	/* The final CQE: the reactor has freed the tag. */
+	w->ended = true;
+	if (w->busy)
+		return;		/* us_daemon_unwatch is waiting: it frees w */
+	watch_unlink(d, w);
+	if (cqe->res >= 0)	/* an event, then the end (a disarmed registration) */
+		w->fn(d, w->fd, cqe->res, w->ctx);
+	w->fn(d, w->fd, cqe->res < 0 ? cqe->res : -ECANCELED, w->ctx);
+	free(w);
+}
+
+static void events_free(struct us_daemon *d)
+{
+	struct us_daemon_events *ev = d->ev;
+	struct us_watch *w;
+
+	if (!ev)
+		return;
+	us_ring_exit(&ev->ring);	/* ends every registration */
+	while ((w = ev->watches)) {
+		ev->watches = w->next;
+		free(w);
+	}
+	us_reactor_exit(&ev->rx);
+	free(ev);
+	d->ev = NULL;
+}
+
+static int events_init(struct us_daemon *d)
+{
+	struct us_daemon_events *ev;
+	struct uscheme_fu_entry e;
+	int err;
+
+	if (d->ev)
+		return 0;
+	if (!(d->ring.features & USCHEME_FEAT_FILES_UPDATE))
+		return -EOPNOTSUPP;
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	err = us_ring_init(&ev->ring, d->client_entries, 0, 0);
+	if (err) {
+		free(ev);
+		return err;
+	}
+	err = us_reactor_init(&ev->rx, &ev->ring, US_REACTOR_TAG, d->max_client_ops);
+	if (err) {
+		us_ring_exit(&ev->ring);
+		free(ev);
+		return err;
+	}
+	d->ev = ev;
+	ev->self.complete = self_complete;
+	ev->self.ctx = d;
+	ev->self_tag = us_tags_get(&ev->rx.tags, &ev->self);
+	us_fu_entry(&e, d->ring.fd, USCHEME_EV_READ, USCHEME_FU_ADD, ev->self_tag);
+	err = fu_sync(d, &e);
+	if (err) {
+		events_free(d);
+		return err;
+	}
+	ev->rx.inflight++;
+	return 0;
+}
+
+int us_daemon_reactor(struct us_daemon *d, struct us_reactor **rx)
+{
+	int err = events_init(d);
+
+	if (err)
+		return err;
+	*rx = &d->ev->rx;
+	return 0;
+}
+
+struct us_ring *us_daemon_client_ring(struct us_daemon *d)
+{
+	return d->ev ? &d->ev->ring : NULL;
+}
+
+static struct us_watch *watch_find(struct us_daemon *d, int fd)
+{
+	struct us_watch *w;
+
+	for (w = d->ev ? d->ev->watches : NULL; w; w = w->next)
+		if (w->fd == fd)
+			return w;
+	return NULL;
+}
+
+int us_daemon_watch(struct us_daemon *d, int fd, uint32_t events,
+		    us_watch_fn fn, void *ctx)
+{
+	struct uscheme_fu_entry e;
+	struct us_watch *w;
+	int err;
+
+	if (!fn)
+		return -EINVAL;
+	err = events_init(d);
+	if (err)
+		return err;
+	if (watch_find(d, fd))
+		return -EEXIST;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->op.complete = watch_complete;
+	w->op.ctx = w;
+	w->d = d;
+	w->fn = fn;
+	w->ctx = ctx;
+	w->fd = fd;
+	w->tag = us_tags_get(&d->ev->rx.tags, &w->op);
+	if (!w->tag) {
+		free(w);
+		return -ENOMEM;
+	}
+	d->ev->rx.inflight++;	/* until its final CQE, or us_daemon_unwatch */
+	/* Linked first: an event may be dispatched before the ADD's CQE. */
+	w->next = d->ev->watches;
+	d->ev->watches = w;
+	w->busy = true;
+	us_fu_entry(&e, fd, events, USCHEME_FU_ADD, w->tag);
+	err = fu_sync(d, &e);
+	w->busy = false;
+	if (err || w->ended) {
+		if (!w->ended) {
+			us_tags_lookup(&d->ev->rx.tags, w->tag, true);
+			if (d->ev->rx.inflight)
+				d->ev->rx.inflight--;
+		}
+		watch_unlink(d, w);
+		free(w);
+		if (!err)	/* it ended while the ADD was in flight */
+			fn(d, fd, -EBADF, ctx);
+	}
+	return err;
+}
+
+int us_daemon_unwatch(struct us_daemon *d, int fd)
+{
+	struct us_watch *w = watch_find(d, fd);
+	struct uscheme_fu_entry e;
+	int err;
+
+	if (!w || w->busy)
+		return -ENOENT;
+	w->busy = true;
+	us_fu_entry(&e, fd, 0, USCHEME_FU_DEL, 0);
+	err = fu_sync(d, &e);
+	if (!w->ended) {
+		/* Late events of this registration now find a stale tag. */
+		us_tags_lookup(&d->ev->rx.tags, w->tag, true);
+		if (d->ev->rx.inflight)
+			d->ev->rx.inflight--;
+	}
+	watch_unlink(d, w);
+	free(w);
+	/* -ENOENT: the registration had ended already (its fd was closed). */
+	return err == -ENOENT ? 0 : err;
+}
+
+/* Answers out; the kernel told when requests were taken (room to refill). */
+static int ev_send(struct us_daemon *d, int took)
+{
+	struct uscheme_enter e;
+	int err;
+
+	if (answers_unsent(d))
+		err = us_daemon_flush(d);
+	else if (took) {
+		memset(&e, 0, sizeof(e));
+		d->stats.passes++;
+		err = ioctl(d->ring.fd, USCHEME_IOC_ENTER, &e) < 0 && errno != EINTR ? -errno : 0;
+	} else {
+		err = 0;
+	}
+	if (err)
+		return err;
+	err = us_submit(&d->ev->ring);
+	return err < 0 && err != -EBUSY ? err : 0;
+}
+
+static int ev_pass(struct us_daemon *d, int64_t timeout_ns)
+{
+	struct us_daemon_events *ev = d->ev;
+	uint32_t flags = USCHEME_ENTER_GETEVENTS;
+	int n, took, r, err;
+
+	took = take_requests(d);
+	n = (int)us_reactor_reap(&ev->rx);
+	took += take_requests(d);	/* requests that came while callbacks ran */
+	n += took;
+	err = ev_send(d, took);
+	if (err)
+		return err;
+	if (!ev->self_tag)
+		return ev->self_err;	/* the scheme ring is no longer watched */
+	if (n || us_daemon_stopped(d) || requests_ready(d) || us_cq_ready(&ev->ring))
+		return n;
+	if (timeout_ns >= 0)
+		flags |= USCHEME_ENTER_TIMEOUT;
+	d->enter.to_submit = 0;
+	d->enter.min_complete = 1;
+	d->enter.timeout_ns = timeout_ns >= 0 ? timeout_ns : 0;
+	d->enter.submitted = 0;
+	__atomic_store_n(&d->enter.flags, flags, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (us_daemon_stopped(d))
+		__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
+	d->stats.passes++;
+	r = ioctl(ev->ring.fd, USCHEME_IOC_ENTER, &d->enter) < 0 ? -errno : 0;
+	took = take_requests(d);
+	n = (int)us_reactor_reap(&ev->rx);
+	took += take_requests(d);
+	n += took;
+	err = ev_send(d, took);
+	if (err)
+		return err;
+	return n ? n : r;
+}
+
 /* ---- setup ---- */
 
 int us_daemon_init(struct us_daemon *d, const char *name,
@@ -469,6 +823,8 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	d->ops = ops;
 	d->ctx = ctx;
 	d->max_handles = DEFAULT_MAX_HANDLES;
+	d->client_entries = DEFAULT_CLIENT_ENTRIES;
+	d->max_client_ops = DEFAULT_CLIENT_OPS;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (config) {
 		if (config->sq_entries)
@@ -476,6 +832,10 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 		data_size = config->data_size;
 		if (config->max_handles)
 			d->max_handles = config->max_handles;
+		if (config->client_entries)
+			d->client_entries = config->client_entries;
+		if (config->max_client_ops)
+			d->max_client_ops = config->max_client_ops;
 	}
 	if (d->max_handles > INT32_MAX)
 		d->max_handles = INT32_MAX;	/* ids are answers: non-negative s32 */
@@ -510,11 +870,14 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	return 0;
 }
 
+static void events_free(struct us_daemon *d);
+
 void us_daemon_exit(struct us_daemon *d)
 {
 	void *state;
 	uint32_t i;
 
+	events_free(d);
 	us_ring_exit(&d->ring);
 	for (i = 0; i < d->nhandles; i++)
 		if (!us_handle_free(d, i, &state) && d->ops && d->ops->close)

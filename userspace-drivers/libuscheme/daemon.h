@@ -86,6 +86,8 @@
 #include "libuscheme.h"
 
 struct us_daemon;
+struct us_daemon_events;
+struct us_reactor;
 
 /* A handler's "I will answer later" (outside every legal result). */
 #define US_DEFER	INT_MIN
@@ -138,6 +140,8 @@ struct us_daemon_config {
 	unsigned int sq_entries;	/* requests per ring pass; default 256 */
 	size_t data_size;		/* data area bytes; default USCHEME_DATA_DEFAULT */
 	uint32_t max_handles;		/* open handles at once; default 1 << 20 */
+	unsigned int client_entries;	/* us_daemon_watch's client ring SQ; default 64 */
+	uint32_t max_client_ops;	/* its watches + ops in flight; default 4096 */
 };
 
 /* Counters since us_daemon_init. */
@@ -173,6 +177,9 @@ struct us_daemon {
 	uint32_t resp_tail;		/* next response slot (our cq_tail) */
 	int stop;			/* us_daemon_stop was called (atomic) */
 	struct uscheme_enter enter;	/* the enter argument (us_daemon_stop edits it) */
+	struct us_daemon_events *ev;	/* us_daemon_watch's client ring, or NULL */
+	unsigned int client_entries;
+	uint32_t max_client_ops;
 };
 
 /*
@@ -205,7 +212,9 @@ int us_daemon_run(struct us_daemon *d);
  * wait up to timeout_ns (negative: until a request or a signal) for one
  * and dispatch it. Returns the requests dispatched (>= 0), or -errno
  * (-EINTR: a signal; -ETIME: the timeout passed). The ring fd polls
- * readable (POLLIN) while requests wait.
+ * readable (POLLIN) while requests wait. With watches (us_daemon_watch)
+ * the wait is on the client ring, and the count includes the completions
+ * and events dispatched.
  */
 int us_daemon_run_once(struct us_daemon *d, int64_t timeout_ns);
 /*
@@ -266,5 +275,72 @@ uint32_t us_handle_count(const struct us_daemon *d);
  * themselves.
  */
 void us_daemon_dispatch(struct us_daemon *d, const struct uscheme_req *req);
+
+/*
+ * One wait for everything: events (FilesUpdate, USCHEME_FEAT_FILES_UPDATE).
+ *
+ * A daemon often waits on more than its scheme ring: an eventfd another
+ * thread kicks, a socket, a timerfd, an interrupt handle, the replies of
+ * other schemes it is a client of. us_daemon_watch gives the daemon a
+ * client ring of its own (created on first use) on which its scheme ring
+ * is registered for READ with FILES_UPDATE, and then each fd watched; from
+ * then on us_daemon_run and us_daemon_run_once wait on that client ring
+ * only, and one wait returns for a request, a watched fd, or a reply:
+ *
+ *   static void on_kick(struct us_daemon *d, int fd, int events, void *ctx)
+ *   {
+ *       uint64_t n;
+ *
+ *       if (events < 0)		// final call: fd was closed (-EBADF)
+ *           return;
+ *       if (read(fd, &n, sizeof(n)) == sizeof(n))	// edge-triggered:
+ *           ...				// consume what made it ready
+ *   }
+ *
+ *   int efd = eventfd(0, EFD_NONBLOCK);
+ *   us_daemon_watch(&d, efd, USCHEME_EV_READ, on_kick, NULL);
+ *   struct us_reactor *rx;
+ *   us_daemon_reactor(&d, &rx);		// the client ring's reactor
+ *   struct uscheme_sqe *sqe = us_reactor_sqe(rx, &op);	// a client op of ours
+ *   us_prep_open(sqe, "other:file", O_RDONLY, sqe->user_data);
+ *   us_daemon_run(&d);	// serves requests, calls on_kick, op.complete
+ *
+ * Events are edge-triggered (uapi/uscheme.h): the callback runs once per
+ * change, so it must consume the fd's readiness (read the eventfd, drain the
+ * socket) or it will not run again for the state it left. events is the
+ * USCHEME_EV_* mask that was ready (> 0), or a negative errno on a final
+ * call, after which the watch is gone (-EBADF: the fd was closed without
+ * us_daemon_unwatch). A callback may call us_daemon_watch, us_daemon_unwatch
+ * (its own fd too), us_reply and submit client ops.
+ *
+ * The reactor (reactor.h) is in tag mode: submit ops with us_reactor_sqe;
+ * they are submitted by the next pass and their completions come to their
+ * struct us_op callbacks from within us_daemon_run/us_daemon_run_once.
+ * Single-threaded like the rest of the framework; us_daemon_stop still
+ * stops the loop, us_daemon_exit closes the client ring (every watch ends;
+ * callbacks are not called) and frees it.
+ */
+typedef void (*us_watch_fn)(struct us_daemon *d, int fd, int events, void *ctx);
+
+/*
+ * Watch fd for events (USCHEME_EV_READ and/or USCHEME_EV_WRITE; ERR and HUP
+ * always come) with a multishot registration; fn(d, fd, mask, ctx) runs
+ * from the daemon's loop, possibly before this returns (fd ready now).
+ * Returns 0 or -errno: -EEXIST (fd is watched already), -EBADF, -EINVAL
+ * (bad events, or the daemon's own ring), -EOPNOTSUPP (a module without
+ * FilesUpdate), -ENOMEM, or an error creating the client ring.
+ */
+int us_daemon_watch(struct us_daemon *d, int fd, uint32_t events,
+		    us_watch_fn fn, void *ctx);
+/* Stop watching fd (no call of its fn after this returns). 0 or -ENOENT. */
+int us_daemon_unwatch(struct us_daemon *d, int fd);
+/*
+ * The reactor of the daemon's client ring (created on first use, the
+ * scheme ring registered on it), for client ops the loop completes.
+ * 0 or -errno.
+ */
+int us_daemon_reactor(struct us_daemon *d, struct us_reactor **rx);
+/* The client ring itself (NULL before us_daemon_watch/us_daemon_reactor). */
+struct us_ring *us_daemon_client_ring(struct us_daemon *d);
 
 #endif /* LIBUSCHEME_DAEMON_H */

@@ -122,6 +122,23 @@ void us_prep_cancel(struct uscheme_sqe *sqe, uint64_t target,
 		    uint64_t user_data);
 
 /*
+ * Events (USCHEME_FEAT_FILES_UPDATE; uapi/uscheme.h, "Events"): add, change
+ * or remove interest in n fds (1..USCHEME_FU_MAX). The kernel writes each
+ * entry's res back (0 or -errno), so entries must stay valid until this
+ * SQE's CQE arrives; its res is the number of entries that succeeded.
+ * Readiness then comes as CQEs with USCHEME_CQE_F_EVENT set (user_data =
+ * the entry's user_data, res = USCHEME_EV_* mask, USCHEME_CQE_F_MORE while
+ * the registration stays armed; a final one with res -EBADF when the
+ * watched fd was closed). Tell them from this op's own CQE by that flag.
+ */
+void us_prep_files_update(struct uscheme_sqe *sqe,
+			  struct uscheme_fu_entry *entries, unsigned int n,
+			  uint64_t user_data);
+/* Fill one entry: flags USCHEME_FU_ADD/MOD/DEL (| USCHEME_FU_ONESHOT). */
+void us_fu_entry(struct uscheme_fu_entry *e, int fd, uint32_t events,
+		 uint32_t flags, uint64_t user_data);
+
+/*
  * The enter call, as the kernel sees it: submit up to to_submit published
  * SQEs; with USCHEME_ENTER_GETEVENTS, wait for min_complete CQEs (with
  * USCHEME_ENTER_TIMEOUT, at most timeout_ns). *submitted (may be NULL)

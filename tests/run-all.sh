@@ -135,7 +135,7 @@ fi
 phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
 # The guest suites (tests/vm-suites.sh runs the same list); each prints "# suite NAME".
-suites=(ring reactor scheme route)
+suites=(ring reactor scheme route events)
 bins=(--file "$top/build/userspace/uscheme" --file "$top/build/userspace/ramd"
 	--file "$top/build/userspace/hellod" --file "$top/build/userspace/nulld"
 	--file "$top/build/userspace/schemes_test"

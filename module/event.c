@@ -298,10 +298,13 @@ static bool uscheme_watch_gone(struct uscheme_watch *w)
 	return f != w->file;
 }
 
-/* Something for uscheme_events_run() to do? */
+/*
+ * Something for uscheme_events_run() to do? Not while ready events wait for
+ * CQ room: only the user reaping makes room, and a waiter must sleep.
+ */
 bool uscheme_events_pending(struct uscheme_ring *ring)
 {
-	return !list_empty_careful(&ring->ev_ready);
+	return !list_empty_careful(&ring->ev_ready) && !READ_ONCE(ring->ev_stalled);
 }
 
 /*
@@ -318,11 +321,14 @@ void uscheme_events_run(struct uscheme_ring *ring)
 	if (!READ_ONCE(ring->nr_watches))
 		return;
 	mutex_lock(&ring->submit_lock);
+	WRITE_ONCE(ring->ev_stalled, false);
 	list_for_each_entry_safe(w, tmp, &ring->watches, node) {
 		if (!uscheme_watch_gone(w))
 			continue;
-		if (!uscheme_cq_reserve(ring, 1))
+		if (!uscheme_cq_reserve(ring, 1)) {
+			WRITE_ONCE(ring->ev_stalled, true);
 			break;
+		}
 		uscheme_cq_post(ring, w->user_data, -EBADF, USCHEME_CQE_F_EVENT);
 		uscheme_watch_free(w);
 	}
@@ -344,6 +350,7 @@ void uscheme_events_run(struct uscheme_ring *ring)
 		if (!uscheme_cq_reserve(ring, 1)) {
 			/* No CQ room: it stays ready until the user reaps. */
 			uscheme_watch_queue_ready(w);
+			WRITE_ONCE(ring->ev_stalled, true);
 			break;
 		}
 		more = !w->oneshot;

@@ -100,6 +100,7 @@ struct uscheme_ring {
 	spinlock_t ev_lock;		/* ev_ready and each watch's queued flag */
 	struct list_head ev_ready;
 	struct irq_work ev_kick;
+	bool ev_stalled;		/* submit_lock: ready events wait for CQ room */
 
 	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
 	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */

@@ -1863,6 +1863,51 @@ static int t_thousands(void)
 #define CQF_N		100
 
 /* Fewer CQ slots than ready registrations: the rest come after reaping. */
+/*
+ * A ready event with no CQ room (every slot reserved by routed ops still in
+ * flight) must let a waiter sleep, not spin: an untimed-looking wait of
+ * 400 ms burns (almost) no CPU, and times out.
+ */
+static int t_stalled_event_sleeps(void)
+{
+	struct us_ring srv;
+	struct timespec c0, c1;
+	char name[32], path[48];
+	struct tr t;
+	long long cpu_ns;
+	int efd, i, ret;
+
+	snprintf(name, sizeof(name), "ev-stall-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s:x", name);
+	CHECK_EQ(us_scheme_init(&srv, name, 16, 0), 0);	/* never answers */
+	CHECK_EQ(tr_init(&t, 8, 8), 0);
+	efd = efd_new(0);
+	CHECK(efd >= 0);
+	CHECK_EQ(fu1(&t, efd, EVR, FU_ADD, 77), 0);
+	for (i = 0; i < 8; i++) {
+		struct uscheme_sqe *sqe = us_get_sqe(&t.r);
+
+		CHECK(sqe);
+		us_prep_open(sqe, path, O_RDONLY, 1000 + (uint64_t)i);
+	}
+	CHECK_EQ(us_submit(&t.r), 8);		/* the whole CQ is reserved */
+	CHECK_EQ(efd_fire(efd), 0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	ret = us_enter(&t.r, 0, 1, USCHEME_ENTER_GETEVENTS | USCHEME_ENTER_TIMEOUT,
+		       400 * 1000000LL, NULL);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	cpu_ns = (c1.tv_sec - c0.tv_sec) * 1000000000LL + (c1.tv_nsec - c0.tv_nsec);
+	fprintf(stderr, "  # a 400 ms stalled wait used %lld us of CPU\n", cpu_ns / 1000);
+	CHECK_EQ(ret, -ETIME);
+	CHECK_EQ(us_cq_ready(&t.r), 0);
+	CHECK(cpu_ns < 200 * 1000000LL);
+	/* The daemon goes: the OPENs fail, and the event comes once there is room. */
+	us_ring_exit(&srv);
+	close(efd);
+	tr_exit(&t);
+	return 0;
+}
+
 static int t_cq_full(void)
 {
 	struct uscheme_fu_entry e[CQF_N];
@@ -2762,6 +2807,7 @@ static const struct tap_test tests[] = {
 	{ "storm", t_storm, 180 },
 	{ "thousands", t_thousands, 180 },
 	{ "cq_full", t_cq_full, 0 },
+	{ "stalled_event_sleeps", t_stalled_event_sleeps, 0 },
 	{ "close_watched", t_close_watched, 0 },
 	{ "close_disarmed_oneshot", t_close_disarmed, 0 },
 	{ "race_close_vs_fire", t_race_close_fire, 400 },

@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,47 @@ static int usage(FILE *f)
 	return f == stdout ? 0 : 2;
 }
 
+/* The signal that stopped us, when it came through the signalfd. */
+static int stop_signal;
+
+static void on_signalfd(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	struct signalfd_siginfo si;
+
+	(void)ctx;
+	if (events < 0)
+		return;
+	/* Edge-triggered: drain it all. */
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		stop_signal = (int)si.ssi_signo;
+		us_daemon_stop(d);
+	}
+}
+
+static int ramd_watch_signals(struct us_daemon *d)
+{
+	sigset_t set;
+	int fd, err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (sigprocmask(SIG_BLOCK, &set, NULL)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = us_daemon_watch(d, fd, USCHEME_EV_READ, on_signalfd, NULL);
+	if (err) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		close(fd);
+	}
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,9 +267,16 @@ int main(int argc, char **argv)
 		ramfs_free(fs);
 		return 1;
 	}
-	err = us_daemon_handle_signals(&d);
+	/*
+	 * SIGINT/SIGTERM arrive through a signalfd watched by the daemon's
+	 * own loop (FilesUpdate): one wait for requests and signals. Without
+	 * FilesUpdate, fall back to a signal handler.
+	 */
+	err = ramd_watch_signals(&d);
+	if (err == -EOPNOTSUPP)
+		err = us_daemon_handle_signals(&d);
 	if (err) {
-		fprintf(stderr, "%s: sigaction: %s\n", prog, strerror(-err));
+		fprintf(stderr, "%s: signals: %s\n", prog, strerror(-err));
 		us_daemon_exit(&d);
 		ramfs_free(fs);
 		return 1;
@@ -244,7 +293,7 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "%s: stopping on %s: %" PRIu64 " requests, %u handles open, "
 			"%" PRIu64 " bytes in %" PRIu64 " files and directories\n", prog,
-			strsignal(us_daemon_signal()), d.stats.requests,
+			strsignal(stop_signal ? stop_signal : us_daemon_signal()), d.stats.requests,
 			us_handle_count(&d), ramfs_bytes(fs), ramfs_nodes(fs));
 	us_daemon_exit(&d);
 	ramfs_free(fs);

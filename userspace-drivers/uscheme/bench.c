@@ -432,6 +432,7 @@ static int run_threads(struct ctx *c)
 static int run_ring(struct ctx *c)
 {
 	unsigned int done = 0, i;
+	int ret;
 	uint64_t prev = now_ns();
 
 	while (done < c->ops) {
@@ -447,13 +448,21 @@ static int run_ring(struct ctx *c)
 			else
 				us_prep_fsync(sqe, c->fd, i);
 		}
-		if (us_submit_and_wait(&c->ring, n) != (int)n)
+		ret = us_submit_and_wait(&c->ring, n);
+		if (ret != (int)n) {
+			fprintf(stderr, "uscheme bench: ring: submit and wait for %u: %d%s%s\n",
+				n, ret, ret < 0 ? " " : "", ret < 0 ? strerror(-ret) : "");
 			return -EIO;
+		}
 		for (i = 0; i < n; i++) {
 			struct uscheme_cqe *cqe = us_peek_cqe(&c->ring);
 
-			if (!cqe || cqe->res != (int32_t)c->len)
+			if (!cqe || cqe->res != (int32_t)c->len) {
+				fprintf(stderr, "uscheme bench: ring: CQE %u of %u: %s %d, want %u\n",
+					i, n, cqe ? "res" : "missing", cqe ? cqe->res : 0,
+					c->len);
 				return -EIO;
+			}
 			us_cqe_seen(&c->ring);
 		}
 		t = now_ns();

@@ -112,6 +112,16 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 		ret = uscheme_ring_wait(ring, e.min_complete, has_timeout,
 					e.timeout_ns);
 
+	if (ret == -ERESTARTSYS) {
+		/*
+		 * Task work (no signal) cut the wait short. With nothing
+		 * consumed, restart the call transparently once it has run;
+		 * otherwise return the count: ready says how many are there.
+		 */
+		if (!submitted)
+			return -ERESTARTSYS;
+		ret = 0;
+	}
 	e.submitted = submitted;
 	e.ready = uscheme_user_ready(ring);
 	if (copy_to_user(uarg, &e, sizeof(e)))

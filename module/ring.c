@@ -587,8 +587,9 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 /*
  * Sleep until at least @min entries are ready for userspace (CQEs,
  * or requests on a scheme ring), finishing this process's answered routed
- * ops as they come. Returns 0, -ETIME when the timeout ran out first, or
- * -EINTR when a signal arrived.
+ * ops as they come. Returns 0, -ETIME when the timeout ran out first,
+ * -EINTR when a signal arrived, or -ERESTARTSYS when the thread must go
+ * back to userspace for task work without a signal.
  */
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min,
 		      bool has_timeout, s64 timeout_ns)
@@ -616,8 +617,13 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min,
 		else
 			ret = wait_event_interruptible(ring->cq_wait,
 						       uscheme_wait_woken(ring, min));
+		/*
+		 * A signal: -EINTR. Only TIF_NOTIFY_SIGNAL (task work, e.g.
+		 * io_uring's, queued to this thread): the thread must return to
+		 * userspace to run it; the caller decides how (main.c).
+		 */
 		if (ret == -ERESTARTSYS)
-			return -EINTR;
+			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
 	}
 }
 

@@ -530,7 +530,11 @@ struct uscheme_fu_entry {
  * @resv0:	must be zero
  * @resv:	must be zero
  *
- * Returns 0 on success. Errors: -EINVAL (bad flags, reserved fields,
+ * Returns 0 on success: with GETEVENTS, min_complete entries are ready,
+ * except when the call consumed entries and the thread then had to return
+ * to userspace without a signal (task work of io_uring, say): then ready
+ * says how many there are, and the caller enters again to wait for more
+ * (libuscheme does). Errors: -EINVAL (bad flags, reserved fields,
  * min_complete larger than the CQ), -EBADFD (no USCHEME_IOC_SETUP yet),
  * -EBUSY (nothing could be submitted because the CQ has no room for the
  * completions: reap CQEs first), -ETIME (timeout before min_complete),

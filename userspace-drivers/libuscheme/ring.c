@@ -216,6 +216,9 @@ int us_submit_and_wait(struct us_ring *ring, unsigned int wait_nr)
 	int err = us_enter(ring, n, wait_nr, wait_nr ? USCHEME_ENTER_GETEVENTS : 0,
 			   0, &done);
 
+	/* The kernel may end a wait early after submitting: wait on. */
+	while (!err && wait_nr && us_cq_ready(ring) < wait_nr)
+		err = us_enter(ring, 0, wait_nr, USCHEME_ENTER_GETEVENTS, 0, NULL);
 	return err ? err : (int)done;
 }
 
@@ -249,6 +252,7 @@ int us_wait_cqe(struct us_ring *ring, struct uscheme_cqe **cqe, int64_t timeout_
 		return 0;
 	if (timeout_ns >= 0)
 		flags |= USCHEME_ENTER_TIMEOUT;
+	/* A wait that submits nothing restarts in the kernel; no early return. */
 	err = us_enter(ring, 0, 1, flags, timeout_ns >= 0 ? timeout_ns : 0, NULL);
 	if (err)
 		return err;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -2873,6 +2874,104 @@ static int uring_one(struct io_uring *ring, int read_op, int fd, void *buf, unsi
 	return res;
 }
 
+/*
+ * io_uring task work (TIF_NOTIFY_SIGNAL, no signal) queued to a thread that
+ * waits in USCHEME_IOC_ENTER must not fail the wait with -EINTR: an
+ * io_uring READ on a pipe completes (by task work to this thread) 100 ms
+ * into a wait whose answer comes at 400 ms.
+ */
+struct tw_arg {
+	int pipe_w;
+	struct us_ring *srv;
+	int answered;
+};
+
+static void *tw_poke(void *p)
+{
+	struct tw_arg *a = p;
+
+	usleep(100 * 1000);
+	if (write(a->pipe_w, "x", 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+static void *tw_daemon(void *p)
+{
+	struct tw_arg *a = p;
+	struct us_ring *s = a->srv;
+	struct uscheme_req q;
+	struct uscheme_cqe *c;
+	uint32_t head, cqt;
+
+	usleep(400 * 1000);
+	if (us_enter(s, 0, 1, USCHEME_ENTER_GETEVENTS, 0, NULL))
+		return NULL;
+	head = s->hdr->sq_head;
+	q = ((const struct uscheme_req *)s->sqes)[head & s->hdr->sq_mask];
+	cqt = s->hdr->cq_tail;
+	c = (struct uscheme_cqe *)((char *)s->cqes + (size_t)(cqt & s->hdr->cq_mask) * s->cqe_size);
+	c->user_data = q.tag;
+	c->res = 0;
+	c->flags = 0;
+	__atomic_store_n(&s->hdr->sq_head, head + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->hdr->cq_tail, cqt + 1, __ATOMIC_RELEASE);
+	if (!us_enter(s, 1, 0, 0, 0, NULL))
+		a->answered = 1;
+	return NULL;
+}
+
+static int t_task_work_not_eintr(void)
+{
+	struct tw_arg a = { 0 };
+	struct io_uring_sqe *usqe;
+	struct io_uring_cqe *ucqe;
+	struct uscheme_cqe *cqe;
+	struct us_ring srv, cli;
+	char name[40], path[48], byte;
+	pthread_t t1, t2;
+	struct io_uring ur;
+	int p[2], ret;
+
+	snprintf(name, sizeof(name), "rt-tw-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s:x", name);
+	CHECK_EQ(us_scheme_init(&srv, name, 8, 0), 0);
+	CHECK_EQ(us_ring_init(&cli, 8, 0, 0), 0);
+	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(io_uring_queue_init(4, &ur, 0), 0);
+	usqe = io_uring_get_sqe(&ur);
+	CHECK(usqe);
+	io_uring_prep_read(usqe, p[0], &byte, 1, 0);
+	CHECK_EQ(io_uring_submit(&ur), 1);	/* waits for data: poll armed */
+	us_prep_open(us_get_sqe(&cli), path, O_RDONLY, 7);
+	CHECK_EQ(us_submit(&cli), 1);
+	a.pipe_w = p[1];
+	a.srv = &srv;
+	CHECK_EQ(pthread_create(&t1, NULL, tw_poke, &a), 0);
+	CHECK_EQ(pthread_create(&t2, NULL, tw_daemon, &a), 0);
+	/* The raw enter: no retry loop of libuscheme's around it. */
+	ret = us_enter(&cli, 0, 1, USCHEME_ENTER_GETEVENTS, 0, NULL);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK_EQ(ret, 0);
+	CHECK(a.answered);
+	cqe = us_peek_cqe(&cli);
+	CHECK(cqe);
+	CHECK_EQ(cqe->user_data, 7);
+	CHECK(cqe->res >= 0);
+	close(cqe->res);
+	us_cqe_seen(&cli);
+	CHECK_EQ(io_uring_wait_cqe(&ur, &ucqe), 0);
+	CHECK_EQ(ucqe->res, 1);
+	io_uring_cqe_seen(&ur, ucqe);
+	io_uring_queue_exit(&ur);
+	close(p[0]);
+	close(p[1]);
+	us_ring_exit(&cli);
+	us_ring_exit(&srv);
+	return 0;
+}
+
 static int t_io_uring(void)
 {
 	unsigned char b[8][4096], w[3000];
@@ -3398,6 +3497,7 @@ static const struct tap_test tests[] = {
 #ifndef __i386__
 	/* no 32-bit liburing to link: the -m32 build leaves this one out */
 	{ "io_uring", t_io_uring, 0 },
+	{ "task_work_not_eintr", t_task_work_not_eintr, 0 },
 #endif
 	{ "concurrency_100k", t_concurrency, 420 },
 	{ "kill_under_load_x100", t_kill_under_load, 600 },

@@ -36,26 +36,14 @@ static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request
 	return -EIOCBQUEUED;
 }
 
-/* Admit @r with a zeroed chunk of @chunk bytes; on failure @r is put. */
+/* Admit @r with a (zeroed) chunk of @chunk bytes; on failure @r is put. */
 static int uscheme_client_admit(struct uscheme_request *r, u32 chunk)
 {
 	int ret = uscheme_request_admit(r, chunk);
 
-	if (ret) {
+	if (ret)
 		uscheme_request_put(r);
-		return ret;
-	}
-	if (r->chunk_pages)
-		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
-	return 0;
-}
-
-/* Give up an admitted request before it was queued; returns @err. */
-static int uscheme_client_abort(struct uscheme_request *r, int err)
-{
-	uscheme_request_cancel(r);
-	uscheme_request_put(r);
-	return err;
+	return ret;
 }
 
 static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
@@ -169,7 +157,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		if (sqe->opcode == USCHEME_OP_WRITE &&
 		    copy_from_user(uscheme_request_chunk(r),
 				   u64_to_user_ptr(sqe->addr), len)) {
-			ret = uscheme_client_abort(r, -EFAULT);
+			ret = uscheme_request_abort(r, -EFAULT);
 			goto out_fput;
 		}
 		break;
@@ -186,7 +174,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 			goto out_fput;
 		if (copy_from_user(uscheme_request_chunk(r),
 				   u64_to_user_ptr(sqe->addr), sqe->len)) {
-			ret = uscheme_client_abort(r, -EFAULT);
+			ret = uscheme_request_abort(r, -EFAULT);
 			goto out_fput;
 		}
 		r->req.len = sqe->len;
@@ -203,7 +191,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 			goto out_fput;
 		chunk = uscheme_request_chunk(r);
 		if (copy_from_user(chunk, u64_to_user_ptr(sqe->addr), sqe->len)) {
-			ret = uscheme_client_abort(r, -EFAULT);
+			ret = uscheme_request_abort(r, -EFAULT);
 			goto out_fput;
 		}
 		r->req.len = sqe->len;

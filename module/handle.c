@@ -286,7 +286,7 @@ int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 le
 
 /*
  * A request of handle @h's scheme, admitted with a chunk of @chunk bytes
- * (zeroed): the caller fills in the op's arguments, then calls
+ * (zeroed by admission): the caller fills in the op's arguments, then calls
  * uscheme_sync_run(). ERR_PTR on failure.
  */
 static struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
@@ -303,8 +303,6 @@ static struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
 		return ERR_PTR(ret);
 	}
 	r->req.id = id;
-	if (r->chunk_pages)
-		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
 	return r;
 }
 
@@ -314,14 +312,6 @@ static int uscheme_sync_run(struct uscheme_request *r)
 	int ret = uscheme_request_queue(r);
 
 	return ret ? ret : uscheme_request_wait(r);
-}
-
-/* Give up an admitted request before it was sent; returns @err. */
-static int uscheme_sync_abort(struct uscheme_request *r, int err)
-{
-	uscheme_request_cancel(r);
-	uscheme_request_put(r);
-	return err;
 }
 
 /* Open "scheme:path" (@spec is modified) and wait for the daemon: an fd. */
@@ -417,7 +407,7 @@ static ssize_t uscheme_handle_write_iter(struct kiocb *iocb, struct iov_iter *fr
 		return PTR_ERR(r);
 	len = copy_from_iter(uscheme_request_chunk(r), len, from);
 	if (!len)
-		return uscheme_sync_abort(r, -EFAULT);
+		return uscheme_request_abort(r, -EFAULT);
 	r->req.off = iocb->ki_pos;
 	r->req.len = len;
 	ret = uscheme_sync_run(r);
@@ -542,7 +532,7 @@ static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uar
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(d.suffix), d.len))
-		return uscheme_sync_abort(r, -EFAULT);
+		return uscheme_request_abort(r, -EFAULT);
 	r->req.len = d.len;
 	ret = uscheme_sync_run(r);
 	uscheme_request_put(r);
@@ -580,7 +570,7 @@ static long uscheme_handle_call(struct file *file, struct uscheme_call __user *u
 	if (IS_ERR(r))
 		return PTR_ERR(r);
 	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(c.in), c.in_len))
-		return uscheme_sync_abort(r, -EFAULT);
+		return uscheme_request_abort(r, -EFAULT);
 	r->req.len = c.in_len;
 	r->req.len2 = c.out_len;
 	r->req.op_flags = c.op_flags;

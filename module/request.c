@@ -247,16 +247,18 @@ static int uscheme_try_admit(struct uscheme_request *r, u32 pages)
 	return 0;
 }
 
-/*
- * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
- * the scheme has no slot or data room. Returns 0, -EPIPE, -E2BIG or -EINTR.
- */
 static bool uscheme_admit_step(struct uscheme_request *r, u32 pages, int *ret)
 {
 	*ret = uscheme_try_admit(r, pages);
 	return *ret != -EAGAIN;
 }
 
+/*
+ * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
+ * the scheme has no slot or data room. The chunk is handed out zeroed: no
+ * earlier request's data is ever visible past what the op fills in.
+ * Returns 0, -EPIPE, -E2BIG or -EINTR.
+ */
 int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 {
 	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
@@ -265,7 +267,17 @@ int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 	if (wait_event_interruptible(r->scheme->admit_wait,
 				     uscheme_admit_step(r, pages, &ret)))
 		return -EINTR;
+	if (!ret && r->chunk_pages)
+		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
 	return ret;
+}
+
+/* Give up an admitted request before it was queued, and drop it; returns @err. */
+int uscheme_request_abort(struct uscheme_request *r, int err)
+{
+	uscheme_request_cancel(r);
+	uscheme_request_put(r);
+	return err;
 }
 
 /* The kernel's view of @r's data chunk (valid once admitted with one). */

@@ -369,9 +369,31 @@ static uint32_t requests_ready(const struct us_daemon *d)
  */
 static int ev_pass(struct us_daemon *d, int64_t timeout_ns);
 
-static int pass(struct us_daemon *d, int64_t timeout_ns, bool keep_on)
+/*
+ * Fill d->enter for a waiting enter that sends to_submit answers.
+ * us_daemon_stop clears enter.flags: whether it runs before the check below
+ * or between the check and the ioctl, that enter does not wait (and a stop
+ * that comes later interrupts the wait with its signal).
+ */
+static void arm_enter(struct us_daemon *d, uint32_t to_submit, int64_t timeout_ns)
 {
 	uint32_t flags = USCHEME_ENTER_GETEVENTS;
+
+	if (timeout_ns >= 0)
+		flags |= USCHEME_ENTER_TIMEOUT;
+	d->enter.to_submit = to_submit;
+	d->enter.min_complete = 1;
+	d->enter.timeout_ns = timeout_ns >= 0 ? timeout_ns : 0;
+	d->enter.submitted = 0;
+	__atomic_store_n(&d->enter.flags, flags, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (us_daemon_stopped(d))
+		__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
+	d->stats.passes++;
+}
+
+static int pass(struct us_daemon *d, int64_t timeout_ns, bool keep_on)
+{
 	int n, m, err;
 
 	if (d->ev)
@@ -382,23 +404,8 @@ static int pass(struct us_daemon *d, int64_t timeout_ns, bool keep_on)
 		err = us_daemon_flush(d);
 		return err ? err : n;
 	}
-	/*
-	 * Send the answers and wait, in one enter. us_daemon_stop clears
-	 * enter.flags: whether it runs before the check below or between the
-	 * check and the ioctl, this enter does not wait (and a stop that comes
-	 * later interrupts the wait with its signal).
-	 */
-	if (timeout_ns >= 0)
-		flags |= USCHEME_ENTER_TIMEOUT;
-	d->enter.to_submit = answers_unsent(d);
-	d->enter.min_complete = 1;
-	d->enter.timeout_ns = timeout_ns >= 0 ? timeout_ns : 0;
-	d->enter.submitted = 0;
-	__atomic_store_n(&d->enter.flags, flags, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (us_daemon_stopped(d))
-		__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
-	d->stats.passes++;
+	/* Send the answers and wait, in one enter. */
+	arm_enter(d, answers_unsent(d), timeout_ns);
 	if (ioctl(d->ring.fd, USCHEME_IOC_ENTER, &d->enter) < 0)
 		return n ? n : -errno;	/* -EINTR, -ETIME; the answers went out */
 	m = take_requests(d);
@@ -772,7 +779,6 @@ static int ev_send(struct us_daemon *d, int took)
 static int ev_pass(struct us_daemon *d, int64_t timeout_ns)
 {
 	struct us_daemon_events *ev = d->ev;
-	uint32_t flags = USCHEME_ENTER_GETEVENTS;
 	int n, took, r, err;
 
 	took = take_requests(d);
@@ -786,17 +792,7 @@ static int ev_pass(struct us_daemon *d, int64_t timeout_ns)
 		return ev->self_err;	/* the scheme ring is no longer watched */
 	if (n || us_daemon_stopped(d) || requests_ready(d) || us_cq_ready(&ev->ring))
 		return n;
-	if (timeout_ns >= 0)
-		flags |= USCHEME_ENTER_TIMEOUT;
-	d->enter.to_submit = 0;
-	d->enter.min_complete = 1;
-	d->enter.timeout_ns = timeout_ns >= 0 ? timeout_ns : 0;
-	d->enter.submitted = 0;
-	__atomic_store_n(&d->enter.flags, flags, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (us_daemon_stopped(d))
-		__atomic_store_n(&d->enter.flags, 0, __ATOMIC_SEQ_CST);
-	d->stats.passes++;
+	arm_enter(d, 0, timeout_ns);
 	r = ioctl(ev->ring.fd, USCHEME_IOC_ENTER, &d->enter) < 0 ? -errno : 0;
 	took = take_requests(d);
 	n = (int)us_reactor_reap(&ev->rx);

@@ -45,8 +45,9 @@
  *      area is full, the request waits in the kernel (a bounded queue; the
  *      submitter sleeps, interruptibly, beyond that bound).
  *   3. The daemon answers with a struct uscheme_cqe: user_data = the tag,
- *      res = the result, flags = 0 (an answer with flags set is dropped as
- *      unknown), data (read results, stat, CALL output) left in the
+ *      res = the result, flags = 0 (or USCHEME_CQE_F_FD for OPEN and DUP;
+ *      other flags are dropped as unknown), data (read results, stat, CALL
+ *      output) left in the
  *      request's chunk. The chunk is the daemon's until it answers.
  *   4. The kernel checks the answer (known tag, first answer, a legal result
  *      for the op), copies the result data once into the client's buffer
@@ -442,6 +443,16 @@ struct uscheme_cqe32 {
 /* CQE flags. */
 #define USCHEME_CQE_F_EVENT	_BITUL(0) /* FilesUpdate readiness, res = event mask */
 #define USCHEME_CQE_F_MORE	_BITUL(1) /* a multishot registration stays armed */
+/*
+ * A daemon's answer to OPEN or DUP with USCHEME_CQE_F_FD passes on one of
+ * its own open files instead of naming a handle of its scheme: res = that fd
+ * in the daemon's fd table. The client gets a new fd for the same open file
+ * (as with SCM_RIGHTS: shared position and status flags; O_CLOEXEC from the
+ * client's OPEN flags); the daemon's fd stays open and its own. This is how
+ * pcid hands a driver the device handles it opened. A res that is not an
+ * open fd of the daemon's is rejected (counted) and the client gets -EIO.
+ */
+#define USCHEME_CQE_F_FD	_BITUL(2)
 
 /*
  * Events (FILES_UPDATE)
@@ -688,5 +699,222 @@ struct uscheme_call {
 
 #define USCHEME_HIOC_DUP	_IOWR(USCHEME_IOC_MAGIC, 0x20, struct uscheme_dup)
 #define USCHEME_HIOC_CALL	_IOWR(USCHEME_IOC_MAGIC, 0x21, struct uscheme_call)
+
+/*
+ * Device services: the kernel-served "pcidev" scheme
+ * ---------------------------------------------------
+ * A PCI function handed to uscheme's stub driver (driver name "uscheme";
+ * bound only through its driver_override, never by ID: see `uscheme bind`)
+ * is served in the kernel, without a daemon:
+ *
+ *   "pcidev:"              a directory: one line per bound function,
+ *                          "ADDRESS VENDOR:DEVICE CLASS free|busy"
+ *   "pcidev:0000:00:04.0"  the function handle (opened O_RDWR)
+ *
+ * Opening needs CAP_SYS_RAWIO (-EPERM otherwise): a bus-master device can
+ * write any memory the IOMMU lets it (all of it, without one). Whoever holds
+ * a handle may pass it on (fork, SCM_RIGHTS, a daemon's USCHEME_CQE_F_FD
+ * answer); what it derives (BAR, DMA and interrupt fds) needs no privilege.
+ * OPEN errors: -ENOENT (no such function bound to uscheme), -EBUSY (a
+ * session is open on it), -EACCES (not O_RDWR), -ENODEV (being unbound).
+ *
+ * A session is everything derived from one open of a function handle: the
+ * handle, its BAR, DMA and interrupt fds, and their mmaps. The first open
+ * enables the device (pci_enable_device; decoding on, bus mastering off);
+ * only one session per function exists at a time. When the last file of a
+ * session goes (close, exit, kill), the kernel tears it down in this order:
+ *   1. bus mastering off (the device can no longer reach memory),
+ *   2. interrupts freed (vectors released, INTx masked),
+ *   3. DMA buffers freed (including those released early, see below),
+ *   4. the device disabled.
+ * Unbinding the function during a session does the same at once and
+ * revokes the session: its mmaps are zapped (a later access is SIGBUS),
+ * every call on its fds fails with -ENODEV, and interrupt fds poll
+ * EPOLLERR | EPOLLHUP.
+ *
+ * On the function handle:
+ *   pread/pwrite	config space, offset 0..cfg_size (256 or 4096).
+ *			Reads: any bytes. Writes are checked whole before any
+ *			byte is written (-EPERM if any byte is refused):
+ *			  allowed  command register (0x04): the bits IO,
+ *			           MEMORY, MASTER, PARITY and SERR; a write that
+ *			           would change any other command bit is refused
+ *			  allowed  status (0x06, write 1 to clear), cache line
+ *			           size (0x0c), latency timer (0x0d)
+ *			  allowed  capabilities and extended space, except:
+ *			  refused  the rest of the header (0x00-0x3f: IDs,
+ *			           BARs, ROM, interrupt line, BIST, ...), the
+ *			           MSI, MSI-X and power management capabilities
+ *			           (the kernel owns interrupts and power state)
+ *			-EINVAL past cfg_size.
+ *   fstat		size = cfg_size
+ *   ioctls		USCHEME_PIOC_INFO, _BAR_OPEN, _DMA_ALLOC, _IRQ_SETUP,
+ *			_IRQ_OPEN, _MASTER (below)
+ *
+ * A BAR fd (USCHEME_PIOC_BAR_OPEN):
+ *   mmap		memory BARs: MAP_SHARED only, uncached, offset and length
+ *			within the BAR (-EINVAL), never a page holding the
+ *			MSI-X table or PBA (-EACCES); I/O BARs and BARs smaller
+ *			than a page: -ENODEV.
+ *   pread/pwrite	1, 2, 4 (or, memory BARs, 8) naturally aligned bytes
+ *			at an offset within the BAR: one register access
+ *			(-EINVAL otherwise; -EACCES in the MSI-X table or PBA)
+ *   fstat		size = the BAR's size
+ *
+ * A DMA buffer fd (USCHEME_PIOC_DMA_ALLOC): DMA-coherent memory from the
+ * DMA API (so behind an IOMMU the bus address is an IOVA, not a physical
+ * address), zeroed. The function uses a 64-bit DMA mask, or 32 bits when
+ * the platform refuses 64.
+ *   mmap		MAP_SHARED, offset + length within the buffer (-EINVAL)
+ *   fstat		size = the buffer's size
+ *   ioctl		USCHEME_PIOC_DMA_INFO: the size and bus address again
+ * Closing a buffer's last fd and mapping frees it at once when bus mastering
+ * is off; while it is on, the device may still write there, so the buffer
+ * is kept (counted against the session's limit) until the session ends.
+ *
+ * An interrupt fd (USCHEME_PIOC_IRQ_OPEN), one vector:
+ *   read		8 bytes: a __u64, the interrupts since the last
+ *			acknowledgement (blocks while 0; -EAGAIN with
+ *			O_NONBLOCK; -EINTR on a signal; -EINVAL for fewer than
+ *			8 bytes)
+ *   write		8 bytes: a __u64 n, acknowledging n of them (-EINVAL
+ *			for 0 or more than are pending). For INTx the kernel
+ *			masks the line (PCI_COMMAND_INTX_DISABLE) when it fires
+ *			and unmasks it when every interrupt is acknowledged: the
+ *			driver quiets the device first, then acknowledges.
+ *   poll		EPOLLIN | EPOLLRDNORM while interrupts are pending;
+ *			a watch for USCHEME_EV_READ (FILES_UPDATE) gets an
+ *			event CQE per new interrupt (edge-triggered, merged).
+ */
+#define USCHEME_PCI_BARS	6
+
+/* struct uscheme_pci_bar.flags */
+#define USCHEME_BAR_MEM		_BITUL(0)	/* a memory BAR (else I/O) */
+#define USCHEME_BAR_64		_BITUL(1)	/* 64-bit memory BAR */
+#define USCHEME_BAR_PREFETCH	_BITUL(2)	/* prefetchable */
+#define USCHEME_BAR_MSIX	_BITUL(3)	/* holds the MSI-X table or PBA */
+
+/**
+ * struct uscheme_pci_bar - one BAR, in struct uscheme_pci_info
+ * @size:	bytes; 0 when the BAR is not implemented
+ * @flags:	USCHEME_BAR_*
+ * @resv:	zero
+ */
+struct uscheme_pci_bar {
+	__u64 size;
+	__u32 flags;
+	__u32 resv;
+};
+
+/* struct uscheme_pci_info.irq_modes, struct uscheme_irq_setup.mode */
+#define USCHEME_IRQ_AUTO	0		/* setup: MSI-X, then MSI, then INTx */
+#define USCHEME_IRQ_MSIX	_BITUL(0)
+#define USCHEME_IRQ_MSI		_BITUL(1)
+#define USCHEME_IRQ_INTX	_BITUL(2)
+
+/**
+ * struct uscheme_pci_info - argument of USCHEME_PIOC_INFO (out)
+ * @vendor, @device, @subvendor, @subdevice: the IDs
+ * @class:	class code, subclass and prog-if (0x0c0330 for xHCI)
+ * @revision:	revision ID
+ * @irq_pin:	the INTx pin (1-4), 0 for none
+ * @irq_modes:	USCHEME_IRQ_* the function can use
+ * @msix_vectors: MSI-X table size (0 without MSI-X)
+ * @msi_vectors: MSI vectors it can use (0 without MSI)
+ * @cfg_size:	config space size, 256 or 4096
+ * @resv:	zero
+ * @bars:	the six BARs
+ */
+struct uscheme_pci_info {
+	__u16 vendor;
+	__u16 device;
+	__u16 subvendor;
+	__u16 subdevice;
+	__u32 class;
+	__u8 revision;
+	__u8 irq_pin;
+	__u8 irq_modes;
+	__u8 resv0;
+	__u16 msix_vectors;
+	__u16 msi_vectors;
+	__u32 cfg_size;
+	__u64 resv[2];
+	struct uscheme_pci_bar bars[USCHEME_PCI_BARS];
+};
+
+/**
+ * struct uscheme_pci_fd - argument of USCHEME_PIOC_BAR_OPEN and
+ * USCHEME_PIOC_IRQ_OPEN (in/out)
+ * @index:	in: the BAR (0-5) or the vector (0 .. nvec - 1)
+ * @flags:	in: 0 or O_CLOEXEC
+ * @fd:		out: the new fd
+ * @resv:	must be zero
+ *
+ * BAR_OPEN errors: -EINVAL (index, flags, reserved fields), -ENOENT (the
+ * BAR is not implemented). IRQ_OPEN errors: -EINVAL, -ENOENT (no such
+ * vector: USCHEME_PIOC_IRQ_SETUP first).
+ */
+struct uscheme_pci_fd {
+	__u32 index;
+	__u32 flags;
+	__s32 fd;
+	__u32 resv;
+};
+
+/* DMA buffer sizes: 1 byte (rounded up to a page) to USCHEME_DMA_MAX. */
+#define USCHEME_DMA_MAX		(4U << 20)
+/* All of a session's DMA buffers, released-but-kept ones included. */
+#define USCHEME_DMA_SESSION_MAX	(64U << 20)
+
+/**
+ * struct uscheme_dma - argument of USCHEME_PIOC_DMA_ALLOC (in/out) and
+ * USCHEME_PIOC_DMA_INFO (out)
+ * @size:	in: bytes wanted; out: bytes allocated (whole pages)
+ * @flags:	in: 0 or O_CLOEXEC
+ * @fd:		out: the buffer's fd
+ * @bus_addr:	out: the address the device uses for its first byte
+ * @resv:	must be zero
+ *
+ * Errors: -EINVAL (size 0, flags, reserved fields), -E2BIG (size over
+ * USCHEME_DMA_MAX), -ENOSPC (the session would hold more than
+ * USCHEME_DMA_SESSION_MAX), -ENOMEM.
+ */
+struct uscheme_dma {
+	__u64 size;
+	__u32 flags;
+	__s32 fd;
+	__u64 bus_addr;
+	__u64 resv[2];
+};
+
+/**
+ * struct uscheme_irq_setup - argument of USCHEME_PIOC_IRQ_SETUP (in/out)
+ * @mode:	in: USCHEME_IRQ_AUTO or one USCHEME_IRQ_* mode;
+ *		out: the mode in use
+ * @nvec:	in: vectors wanted (1 or more; INTx has one);
+ *		out: vectors allocated (may be fewer)
+ * @resv:	must be zero
+ *
+ * Once per session. Errors: -EINVAL (mode, nvec 0, reserved fields),
+ * -EBUSY (already set up), -EOPNOTSUPP (the function lacks the
+ * mode, or INTx masking), -ENOSPC (no vectors).
+ */
+struct uscheme_irq_setup {
+	__u32 mode;
+	__u32 nvec;
+	__u64 resv;
+};
+
+#define USCHEME_PIOC_INFO	_IOR(USCHEME_IOC_MAGIC, 0x40, struct uscheme_pci_info)
+#define USCHEME_PIOC_BAR_OPEN	_IOWR(USCHEME_IOC_MAGIC, 0x41, struct uscheme_pci_fd)
+#define USCHEME_PIOC_DMA_ALLOC	_IOWR(USCHEME_IOC_MAGIC, 0x42, struct uscheme_dma)
+#define USCHEME_PIOC_DMA_INFO	_IOR(USCHEME_IOC_MAGIC, 0x43, struct uscheme_dma)
+#define USCHEME_PIOC_IRQ_SETUP	_IOWR(USCHEME_IOC_MAGIC, 0x44, struct uscheme_irq_setup)
+#define USCHEME_PIOC_IRQ_OPEN	_IOWR(USCHEME_IOC_MAGIC, 0x45, struct uscheme_pci_fd)
+/*
+ * Bus mastering on (arg 1) or off (arg 0), like the command register's
+ * MASTER bit. Errors: -EINVAL (another arg), -ENODEV (revoked).
+ */
+#define USCHEME_PIOC_MASTER	_IO(USCHEME_IOC_MAGIC, 0x46)
 
 #endif /* _UAPI_USCHEME_H */

@@ -70,8 +70,8 @@ static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_s
 	ret = uscheme_open_split(spec, &path);
 	if (ret)
 		goto out;
-	if (!strcmp(spec, "sys")) {
-		ret = uscheme_sys_open(path, sqe->op_flags);
+	if (uscheme_kernel_scheme(spec)) {
+		ret = uscheme_kernel_open(spec, path, sqe->op_flags);
 		goto out;
 	}
 	s = uscheme_scheme_get(spec);

@@ -9,6 +9,7 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 
 #ifndef USCHEME_HAVE_VM_FLAGS_SET
 /* Before 6.3 vm_flags was a plain field, written under the mmap lock. */
@@ -37,6 +38,25 @@ static inline void uscheme_file_seekable(struct file *file)
 	file->f_mode |= FMODE_LSEEK;
 #endif
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+}
+
+/*
+ * Did the administrator name a driver for @pdev? Newer kernels (and
+ * Debian's 6.12 backport) keep driver_override in struct device.
+ */
+static inline bool uscheme_pci_has_driver_override(struct pci_dev *pdev)
+{
+#ifdef USCHEME_HAVE_DEVICE_DRIVER_OVERRIDE
+	/* device_has_driver_override(), spelled out: sparse cannot follow guard() */
+	bool set;
+
+	spin_lock(&pdev->dev.driver_override.lock);
+	set = pdev->dev.driver_override.name;
+	spin_unlock(&pdev->dev.driver_override.lock);
+	return set;
+#else
+	return pdev->driver_override;
+#endif
 }
 
 #endif /* _USCHEME_COMPAT_H */

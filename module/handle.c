@@ -23,6 +23,7 @@
 
 #include "compat.h"
 #include "handle.h"
+#include "pci.h"
 
 #define USCHEME_FS_MAGIC	0x75736368	/* "usch" */
 #define USCHEME_SYS_TEXT_MAX	(64 * 1024)
@@ -89,14 +90,18 @@ static void uscheme_handle_free(struct uscheme_handle *h)
 	kfree(h);
 }
 
-/* A new file for @h, which it then owns. */
-static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
-					const char *name)
+/*
+ * A new file with its own inode on uscheme's pseudo filesystem (so that
+ * unmap_mapping_range() on it reaches exactly its own mappings): @fops,
+ * @priv as private_data, i_size @size. Holds a module reference, dropped by
+ * fput() through fops_put(), since alloc_file_pseudo() takes none.
+ */
+struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
+				 void *priv, u32 oflags, loff_t size)
 {
 	struct inode *inode;
 	struct file *file;
 
-	/* Released by fput() through fops_put(); alloc_file_pseudo() takes none. */
 	if (!try_module_get(THIS_MODULE))
 		return ERR_PTR(-ENOENT);
 	inode = alloc_anon_inode(uscheme_mnt->mnt_sb);
@@ -105,17 +110,29 @@ static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
 		return ERR_CAST(inode);
 	}
 	inode->i_mode = S_IFREG | 0600;
-	inode->i_op = &uscheme_handle_iops;
-	inode->i_private = h;
+	inode->i_size = size;
+	inode->i_private = priv;
 	file = alloc_file_pseudo(inode, uscheme_mnt, name,
-				 oflags & (O_ACCMODE | O_NONBLOCK), &uscheme_handle_fops);
+				 oflags & (O_ACCMODE | O_NONBLOCK), fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		module_put(THIS_MODULE);
 		return file;
 	}
-	file->private_data = h;
+	file->private_data = priv;
 	uscheme_file_seekable(file);
+	return file;
+}
+
+/* A new file for @h, which it then owns. */
+static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
+					const char *name)
+{
+	struct file *file;
+
+	file = uscheme_pseudo_file(name, &uscheme_handle_fops, h, oflags, 0);
+	if (!IS_ERR(file))
+		file_inode(file)->i_op = &uscheme_handle_iops;
 	return file;
 }
 
@@ -239,40 +256,66 @@ int uscheme_open_split(char *spec, const char **path)
 }
 
 /*
- * The kernel-served "sys" scheme: "sys:schemes" (the registry, a snapshot
- * taken at open) and "sys:" (a directory listing that one entry).
+ * A read-only handle of a kernel-served scheme holding @text (a snapshot,
+ * taken over; freed on failure too), a directory if @dir: an fd.
  */
-int uscheme_sys_open(const char *path, u32 flags)
+int uscheme_text_open(char *text, bool dir, u32 flags, const char *name)
 {
 	struct uscheme_handle *h;
 
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+	if (!text)
+		return -ENOMEM;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+		kfree(text);
 		return -EACCES;
-	h = uscheme_handle_alloc();
-	if (!h)
-		return -ENOMEM;
-	h->mask = EPOLLIN | EPOLLRDNORM;
-	if (!strcmp(path, "") || !strcmp(path, "/")) {
-		h->dir = true;
-		h->text = kstrdup("schemes\n", GFP_KERNEL_ACCOUNT);
-		h->text_len = h->text ? strlen(h->text) : 0;
-	} else if (!strcmp(path, "schemes") || !strcmp(path, "/schemes")) {
-		h->text = kmalloc(USCHEME_SYS_TEXT_MAX, GFP_KERNEL_ACCOUNT);
-		if (h->text)
-			h->text_len = uscheme_schemes_show(h->text, USCHEME_SYS_TEXT_MAX);
-	} else {
-		kfree(h);
-		return -ENOENT;
 	}
-	if (!h->text) {
-		kfree(h);
-		return -ENOMEM;
-	}
-	if ((flags & O_DIRECTORY) && !h->dir) {
-		uscheme_handle_free(h);
+	if ((flags & O_DIRECTORY) && !dir) {
+		kfree(text);
 		return -ENOTDIR;
 	}
-	return uscheme_handle_fd(h, flags, h->dir ? "sys:" : "sys:schemes");
+	h = uscheme_handle_alloc();
+	if (!h) {
+		kfree(text);
+		return -ENOMEM;
+	}
+	h->mask = EPOLLIN | EPOLLRDNORM;
+	h->dir = dir;
+	h->text = text;
+	h->text_len = strlen(text);
+	return uscheme_handle_fd(h, flags, name);
+}
+
+/*
+ * The kernel-served "sys" scheme: "sys:schemes" (the registry, a snapshot
+ * taken at open) and "sys:" (a directory listing that one entry).
+ */
+static int uscheme_sys_open(const char *path, u32 flags)
+{
+	char *text;
+
+	if (!strcmp(path, "") || !strcmp(path, "/"))
+		return uscheme_text_open(kstrdup("schemes\n", GFP_KERNEL_ACCOUNT),
+					 true, flags, "sys:");
+	if (strcmp(path, "schemes") && strcmp(path, "/schemes"))
+		return -ENOENT;
+	text = kmalloc(USCHEME_SYS_TEXT_MAX, GFP_KERNEL_ACCOUNT);
+	if (text)
+		text[uscheme_schemes_show(text, USCHEME_SYS_TEXT_MAX - 1)] = '\0';
+	return uscheme_text_open(text, false, flags, "sys:schemes");
+}
+
+/* Is @name a kernel-served scheme (no daemon may register it)? */
+bool uscheme_kernel_scheme(const char *name)
+{
+	return !strcmp(name, "sys") || !strcmp(name, USCHEME_PCIDEV_SCHEME);
+}
+
+/* Open @path of kernel-served scheme @name: an fd. */
+int uscheme_kernel_open(const char *name, const char *path, u32 flags)
+{
+	if (!strcmp(name, "sys"))
+		return uscheme_sys_open(path, flags);
+	return uscheme_pcidev_open(path, flags);
 }
 
 /* Copy out of a sys: handle's text at @pos; bytes copied or -EFAULT. */
@@ -328,8 +371,8 @@ int uscheme_open_sync(char *spec, u32 flags)
 		ret = uscheme_open_split(spec, &path);
 	if (ret)
 		return ret;
-	if (!strcmp(spec, "sys"))
-		return uscheme_sys_open(path, flags);
+	if (uscheme_kernel_scheme(spec))
+		return uscheme_kernel_open(spec, path, flags);
 	s = uscheme_scheme_get(spec);
 	if (!s)
 		return -ENOENT;

@@ -31,7 +31,11 @@ int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 			   const char *name);
 int uscheme_open_flags_check(u32 flags);
 int uscheme_open_split(char *spec, const char **path);
-int uscheme_sys_open(const char *path, u32 flags);
+struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
+				 void *priv, u32 oflags, loff_t size);
+int uscheme_text_open(char *text, bool dir, u32 flags, const char *name);
+bool uscheme_kernel_scheme(const char *name);
+int uscheme_kernel_open(const char *name, const char *path, u32 flags);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
 int uscheme_open_sync(char *spec, u32 flags);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);

@@ -25,6 +25,7 @@
 #include "event.h"
 #include "handle.h"
 #include "main.h"
+#include "pci.h"
 #include "respond.h"
 #include "ring.h"
 #include "scheme.h"
@@ -155,6 +156,8 @@ static long uscheme_ioctl_register(struct uscheme_ring *ring,
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	if (uscheme_kernel_scheme(reg.name))
+		return -EEXIST;	/* served by the kernel itself */
 	return uscheme_scheme_register(ring, reg.name);
 }
 
@@ -277,6 +280,11 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(sizeof(struct uscheme_dup) != 40);
 	BUILD_BUG_ON(sizeof(struct uscheme_call) != 48);
 	BUILD_BUG_ON(sizeof(struct uscheme_fu_entry) != 32);
+	BUILD_BUG_ON(sizeof(struct uscheme_pci_bar) != 16);
+	BUILD_BUG_ON(sizeof(struct uscheme_pci_info) != 40 + 6 * 16);
+	BUILD_BUG_ON(sizeof(struct uscheme_pci_fd) != 16);
+	BUILD_BUG_ON(sizeof(struct uscheme_dma) != 40);
+	BUILD_BUG_ON(sizeof(struct uscheme_irq_setup) != 16);
 	BUILD_BUG_ON(USCHEME_EV_READ != (__force u32)EPOLLIN ||
 		     USCHEME_EV_WRITE != (__force u32)EPOLLOUT ||
 		     USCHEME_EV_ERR != (__force u32)EPOLLERR ||
@@ -288,12 +296,22 @@ static int __init uscheme_init(void)
 		return ret;
 	ret = misc_register(&uscheme_misc);
 	if (ret)
-		uscheme_handle_fs_exit();
+		goto fs_exit;
+	ret = uscheme_pci_init();
+	if (ret)
+		goto misc_exit;
+	return 0;
+
+misc_exit:
+	misc_deregister(&uscheme_misc);
+fs_exit:
+	uscheme_handle_fs_exit();
 	return ret;
 }
 
 static void __exit uscheme_exit(void)
 {
+	uscheme_pci_exit();
 	misc_deregister(&uscheme_misc);
 	uscheme_handle_fs_exit();
 }

@@ -774,7 +774,7 @@ struct uscheme_call {
  *
  * An interrupt fd (USCHEME_PIOC_IRQ_OPEN), one vector:
  *   read		8 bytes: a __u64, the interrupts since the last
- *			acknowledgement (blocks while 0; -EAGAIN with
+ *			acknowledgment (blocks while 0; -EAGAIN with
  *			O_NONBLOCK; -EINTR on a signal; -EINVAL for fewer than
  *			8 bytes)
  *   write		8 bytes: a __u64 n, acknowledging n of them (-EINVAL

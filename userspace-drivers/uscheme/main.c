@@ -14,6 +14,9 @@
  *   uscheme write SCHEME:PATH   stdin into a file (created or truncated)
  *   uscheme stat SCHEME:PATH    what fstat(2) says about a handle
  *   (files.c)
+ *   uscheme bind ADDRESS        hand a PCI function to uscheme's stub driver
+ *   uscheme unbind ADDRESS      give it back to the kernel's own driver
+ *   (bind.c)
  *
  * Exit status: 0 done, 1 failed (the message says why: "no such scheme",
  * "no such file or directory", "permission denied", ...), 2 usage error.
@@ -27,6 +30,7 @@
 
 #include "../libuscheme/libuscheme.h"
 #include "bench.h"
+#include "bind.h"
 #include "files.h"
 
 /* Indexed by bit number (USCHEME_FEAT_*). */
@@ -45,6 +49,8 @@ static int usage(FILE *f)
 		   "       uscheme cat SCHEME:PATH       copy a file to stdout\n"
 		   "       uscheme write SCHEME:PATH     copy stdin into a file (created, truncated)\n"
 		   "       uscheme stat SCHEME:PATH      show what fstat(2) returns for it\n"
+		   "       uscheme bind ADDRESS          hand PCI function ADDRESS (0000:00:04.0) to uscheme\n"
+		   "       uscheme unbind ADDRESS        give it back to the kernel's own driver\n"
 		   "exit status: 0 done, 1 failed, 2 usage error\n",
 		USCHEME_MAX_SQ_ENTRIES);
 	return f == stderr ? 2 : 0;
@@ -193,6 +199,10 @@ int main(int argc, char **argv)
 			return cmd_write(argv[2]);
 		if (!strcmp(argv[1], "stat"))
 			return cmd_stat(argv[2]);
+		if (!strcmp(argv[1], "bind"))
+			return cmd_bind(argv[2]);
+		if (!strcmp(argv[1], "unbind"))
+			return cmd_unbind(argv[2]);
 	}
 	return usage(stderr);
 }

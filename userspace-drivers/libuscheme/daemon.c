@@ -144,7 +144,7 @@ int us_daemon_flush(struct us_daemon *d)
 	return 0;
 }
 
-int us_reply(struct us_daemon *d, uint64_t tag, int32_t res)
+static int reply(struct us_daemon *d, uint64_t tag, int32_t res, uint32_t flags)
 {
 	struct uscheme_cqe *cqe;
 	int err;
@@ -163,11 +163,28 @@ int us_reply(struct us_daemon *d, uint64_t tag, int32_t res)
 		memset(cqe, 0, d->ring.cqe_size);
 	cqe->user_data = tag;
 	cqe->res = res;
-	cqe->flags = 0;
+	cqe->flags = flags;
 	d->resp_tail++;
 	store_release(&d->ring.hdr->cq_tail, d->resp_tail);
 	d->stats.replies++;
 	return 0;
+}
+
+int us_reply(struct us_daemon *d, uint64_t tag, int32_t res)
+{
+	return reply(d, tag, res, 0);
+}
+
+int us_reply_fd(struct us_daemon *d, uint64_t tag, int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	return reply(d, tag, fd, USCHEME_CQE_F_FD);
+}
+
+int us_daemon_answers_pending(const struct us_daemon *d)
+{
+	return answers_unsent(d) != 0;
 }
 
 int us_reply_handle(struct us_daemon *d, uint64_t tag, int err, void *state)

@@ -253,6 +253,17 @@ int us_reply(struct us_daemon *d, uint64_t tag, int32_t res);
  * is called and the answer is -ENFILE or -ENOMEM).
  */
 int us_reply_handle(struct us_daemon *d, uint64_t tag, int err, void *state);
+/*
+ * Answer a deferred OPEN or DUP with one of the daemon's own open files
+ * (USCHEME_CQE_F_FD): the client gets a new fd for the same open file (as
+ * if passed with SCM_RIGHTS), and no handle id of this scheme is involved
+ * (no CLOSE ever comes for it). fd stays the daemon's; it must stay open
+ * until the kernel has taken the answer (us_daemon_answers_pending() is 0,
+ * after the pass or us_daemon_flush that sent it). 0 or -errno.
+ */
+int us_reply_fd(struct us_daemon *d, uint64_t tag, int fd);
+/* Answers written but not yet taken by the kernel? 1 or 0. */
+int us_daemon_answers_pending(const struct us_daemon *d);
 /* Send the answers written so far now, without waiting. 0 or -errno. */
 int us_daemon_flush(struct us_daemon *d);
 

@@ -1,0 +1,41 @@
+# pcid, its probe driver and their tests; included by ../Makefile (paths
+# relative to userspace-drivers/, $(O) and the flags from there).
+PCID_BINS := $(O)/pcid $(O)/pciprobe $(O)/pcid.conf
+PCID_HDRS := $(wildcard pcid/*.h)
+# Host unit test (no kernel): the config parser and sysfs enumeration.
+PCID_UNIT := $(O)/pcid_unit_test
+# Guest: guest/pcid-suite.sh runs pcid_test (C) and the daemon's lifecycle.
+PCID_TESTS := $(O)/pcid_test $(O)/pcid-suite.sh
+
+$(O)/obj/pcid/%.o: pcid/%.c $(PCID_HDRS) $(HDRS) ../uapi/uscheme.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/pcid: $(O)/obj/pcid/pcid.o $(O)/obj/pcid/config.o $(O)/obj/pcid/sysfs.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/pciprobe: $(O)/obj/pcid/pci-probe.o $(O)/obj/pcid/pcidrv.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# The default config, next to pcid (which looks there without --config).
+$(O)/pcid.conf: pcid/pcid.conf
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(O)/pcid-suite.sh: guest/pcid-suite.sh
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(O)/pcid_unit_test: $(O)/obj/unit/pcid_unit_test.o $(O)/obj/pcid/config.o $(O)/obj/pcid/sysfs.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/obj/unit/pcid_unit_test.o: $(PCID_HDRS)
+
+$(O)/pcid_test: $(O)/obj/guest/pcid_test.o $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/sysfs.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/obj/guest/pcid_test.o: $(PCID_HDRS)
+
+pcid: $(PCID_BINS) $(PCID_UNIT) $(PCID_TESTS)
+
+.PHONY: pcid

@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pcid without a kernel: the config parser (every setting and key, every
+ * error with its line), matching, argv expansion, address parsing, and
+ * enumeration of a fake sysfs tree. Also pcid --check against that tree
+ * when the pcid binary is next to this test (it is in $(O)).
+ *
+ * Usage: pcid_unit_test [name-substring]
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "../../tests/lib/tap.h"
+#include "../pcid/config.h"
+#include "../pcid/sysfs.h"
+
+static int parse(const char *text, struct pcid_config *cfg, char *err, size_t len)
+{
+	return pcid_config_parse("t.conf", text, strlen(text), cfg, err, len);
+}
+
+/* text must fail with a message containing want. */
+static int bad(const char *text, const char *want)
+{
+	struct pcid_config cfg;
+	char err[512];
+
+	if (!parse(text, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "  accepted: %s\n", text);
+		pcid_config_free(&cfg);
+		return -1;
+	}
+	if (!strstr(err, want)) {
+		fprintf(stderr, "  for: %s\n  got: %s\n  want: %s\n", text, err, want);
+		return -1;
+	}
+	CHECK_EQ(cfg.nrules, 0);
+	CHECK(cfg.rules == NULL);
+	return 0;
+}
+
+static int t_config_defaults(void)
+{
+	struct pcid_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse("", &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 0);
+	CHECK_EQ(cfg.uid, PCID_DEFAULT_UID);
+	CHECK_EQ(cfg.gid, PCID_DEFAULT_GID);
+	CHECK_EQ(cfg.config_read, PCID_READ_HEADER);
+	CHECK_EQ(cfg.stop_timeout_ms, PCID_DEFAULT_STOP_TIMEOUT_MS);
+	pcid_config_free(&cfg);
+	CHECK_EQ(parse("# only a comment\n\n   \t\n# another\n", &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 0);
+	pcid_config_free(&cfg);
+	return 0;
+}
+
+static int t_config_rules(void)
+{
+	static const char text[] =
+		"# rules before the settings still get them\r\n"
+		"match class=0c0330 driver=/bin/xhcid\n"
+		"match id=1af4:1005 driver=rngd args=\"--x {address} -c {channel}\" user=1000 "
+		"group=1001 restart=always max-restarts=0 backoff=0 # trailing comment\n"
+		"set user=4242 group=4343 config-read=all stop-timeout=100\n"
+		"  match   class=0x0c03 vendor=8086 driver=usb restart=never\n"
+		"match class=02 device=ABCD driver=\"/opt/net driver\" args=\"\"\n"
+		"match vendor=0x1b36 driver=x args=\"a\\\"b c\\\\d\"";
+	struct pcid_config cfg;
+	const struct pcid_rule *r;
+	char err[256];
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 5);
+	CHECK_EQ(cfg.uid, 4242);
+	CHECK_EQ(cfg.gid, 4343);
+	CHECK_EQ(cfg.config_read, PCID_READ_ALL);
+	CHECK_EQ(cfg.stop_timeout_ms, 100);
+
+	r = &cfg.rules[0];
+	CHECK_EQ(r->line, 2);
+	CHECK_EQ(r->match, PCID_MATCH_CLASS);
+	CHECK_EQ(r->class_value, 0x0c0330);
+	CHECK_EQ(r->class_mask, 0xffffff);
+	CHECK(!strcmp(r->driver, "/bin/xhcid"));
+	CHECK_EQ(r->argc, 1);
+	CHECK(!strcmp(r->argv[0], "{address}"));
+	CHECK(r->argv[1] == NULL);
+	CHECK_EQ(r->uid, 4242);	/* the set line, although it came later */
+	CHECK_EQ(r->gid, 4343);
+	CHECK_EQ(r->restart, PCID_RESTART_ON_FAILURE);
+	CHECK_EQ(r->max_restarts, PCID_DEFAULT_MAX_RESTARTS);
+	CHECK_EQ(r->backoff_ms, PCID_DEFAULT_BACKOFF_MS);
+
+	r = &cfg.rules[1];
+	CHECK_EQ(r->line, 3);
+	CHECK_EQ(r->match, PCID_MATCH_VENDOR | PCID_MATCH_DEVICE);
+	CHECK_EQ(r->vendor, 0x1af4);
+	CHECK_EQ(r->device, 0x1005);
+	CHECK_EQ(r->argc, 4);
+	CHECK(!strcmp(r->argv[0], "--x"));
+	CHECK(!strcmp(r->argv[1], "{address}"));
+	CHECK(!strcmp(r->argv[3], "{channel}"));
+	CHECK_EQ(r->uid, 1000);
+	CHECK_EQ(r->gid, 1001);
+	CHECK_EQ(r->restart, PCID_RESTART_ALWAYS);
+	CHECK_EQ(r->max_restarts, 0);
+	CHECK_EQ(r->backoff_ms, 0);
+
+	r = &cfg.rules[2];
+	CHECK_EQ(r->line, 5);
+	CHECK_EQ(r->match, PCID_MATCH_CLASS | PCID_MATCH_VENDOR);
+	CHECK_EQ(r->class_value, 0x0c0300);
+	CHECK_EQ(r->class_mask, 0xffff00);
+	CHECK_EQ(r->vendor, 0x8086);
+	CHECK_EQ(r->restart, PCID_RESTART_NEVER);
+
+	r = &cfg.rules[3];
+	CHECK_EQ(r->class_value, 0x020000);
+	CHECK_EQ(r->class_mask, 0xff0000);
+	CHECK_EQ(r->device, 0xabcd);
+	CHECK(!strcmp(r->driver, "/opt/net driver"));
+	CHECK_EQ(r->argc, 0);
+
+	r = &cfg.rules[4];
+	CHECK_EQ(r->line, 7);	/* no newline at the end of the file */
+	CHECK_EQ(r->argc, 2);
+	CHECK(!strcmp(r->argv[0], "a\"b"));
+	CHECK(!strcmp(r->argv[1], "c\\d"));
+	pcid_config_free(&cfg);
+	return 0;
+}
+
+static int t_config_match(void)
+{
+	static const char text[] =
+		"match id=1b36:000d driver=a\n"
+		"match class=0c0330 driver=b\n"
+		"match class=0c03 driver=c\n"
+		"match class=0c driver=d\n"
+		"match vendor=8086 driver=e\n"
+		"match device=1234 driver=f\n";
+	struct pcid_config cfg;
+	const struct pcid_rule *r;
+	char err[256];
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	r = pcid_config_match(&cfg, 0x1b36, 0x000d, 0x0c0330);
+	CHECK(r && !strcmp(r->driver, "a"));	/* the first rule wins */
+	r = pcid_config_match(&cfg, 0x1033, 0x0194, 0x0c0330);
+	CHECK(r && !strcmp(r->driver, "b"));
+	r = pcid_config_match(&cfg, 0x1033, 0x0194, 0x0c0320);
+	CHECK(r && !strcmp(r->driver, "c"));
+	r = pcid_config_match(&cfg, 0x1033, 0x0194, 0x0c0500);
+	CHECK(r && !strcmp(r->driver, "d"));
+	r = pcid_config_match(&cfg, 0x8086, 0x0194, 0x020000);
+	CHECK(r && !strcmp(r->driver, "e"));
+	r = pcid_config_match(&cfg, 0x10ec, 0x1234, 0x020000);
+	CHECK(r && !strcmp(r->driver, "f"));
+	CHECK(pcid_config_match(&cfg, 0x1af4, 0x1005, 0x00ff00) == NULL);
+	CHECK(pcid_config_match(&cfg, 0x1b36, 0x000e, 0x0b0330) == NULL);
+	pcid_config_free(&cfg);
+	return 0;
+}
+
+static int t_config_argv(void)
+{
+	static const char text[] =
+		"match class=0c driver=p args=\"--channel {channel} {address}/x {address}{channel}\"\n";
+	struct pcid_config cfg;
+	char err[256], **argv;
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	argv = pcid_rule_argv(&cfg.rules[0], "/bin/p", "0000:00:04.0", 3);
+	CHECK(argv);
+	CHECK(!strcmp(argv[0], "/bin/p"));
+	CHECK(!strcmp(argv[1], "--channel"));
+	CHECK(!strcmp(argv[2], "3"));
+	CHECK(!strcmp(argv[3], "0000:00:04.0/x"));
+	CHECK(!strcmp(argv[4], "0000:00:04.03"));
+	CHECK(argv[5] == NULL);
+	pcid_argv_free(argv);
+	pcid_config_free(&cfg);
+	return 0;
+}
+
+static int t_config_errors(void)
+{
+	CHECK(!bad("bogus\n", "t.conf:1: unknown directive 'bogus'"));
+	CHECK(!bad("\n\nmatch driver=x\n", "t.conf:3: match needs class="));
+	CHECK(!bad("match class=0c\n", "t.conf:1: match needs driver="));
+	CHECK(!bad("match class=0c0 driver=x\n", "class needs 2, 4 or 6 hex digits"));
+	CHECK(!bad("match class=0c033000 driver=x\n", "class needs 2, 4 or 6"));
+	CHECK(!bad("match class=zz driver=x\n", "class needs 2, 4 or 6"));
+	CHECK(!bad("match class= driver=x\n", "class needs 2, 4 or 6"));
+	CHECK(!bad("match clas=0c driver=x\n", "unknown key 'clas'"));
+	CHECK(!bad("match class=0c driver=x frobnicate\n", "'frobnicate' is not KEY=VALUE"));
+	CHECK(!bad("match class=0c class=0c driver=x\n", "class given twice"));
+	CHECK(!bad("match class=0c driver=x driver=y\n", "driver given twice"));
+	CHECK(!bad("match class=0c driver=\n", "driver is empty"));
+	CHECK(!bad("match vendor=12345 driver=x\n", "vendor needs a 16-bit hex ID"));
+	CHECK(!bad("match device=xyz driver=x\n", "device needs a 16-bit hex ID"));
+	CHECK(!bad("match id=1b36 driver=x\n", "id needs VENDOR:DEVICE"));
+	CHECK(!bad("match id=1b36:zz driver=x\n", "id needs a 16-bit hex ID"));
+	CHECK(!bad("match id=1b36:000d vendor=1b36 driver=x\n", "id and vendor given together"));
+	CHECK(!bad("match vendor=1b36 id=1b36:000d driver=x\n", "id and vendor/device given"));
+	CHECK(!bad("match class=0c driver=x user=0\n", "user=0 is out of range"));
+	CHECK(!bad("match class=0c driver=x user=-1\n", "user needs a number"));
+	CHECK(!bad("match class=0c driver=x user=abc\n", "user needs a number"));
+	CHECK(!bad("match class=0c driver=x group=99999999999\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x restart=sometimes\n",
+		   "restart must be never, on-failure or always"));
+	CHECK(!bad("match class=0c driver=x max-restarts=lots\n", "max-restarts needs a number"));
+	CHECK(!bad("match class=0c driver=x backoff=99999999\n", "backoff=99999999 is out of range"));
+	CHECK(!bad("match class=0c driver=x args=\"{adress}\"\n", "unknown placeholder"));
+	CHECK(!bad("match class=0c driver=x args=\"abc\n", "unterminated quote"));
+	CHECK(!bad("match class=0c driver=x args=\"a\"b\n", "text right after the closing quote"));
+	CHECK(!bad("match class=0c driver=x args=a\"b\"\n", "a quote inside the unquoted value"));
+	CHECK(!bad("match class=0c driver=x args=\"a\\nb\"\n", "bad escape"));
+	CHECK(!bad("match class=0c driver=x \"args\"=1\n", "a quote must follow KEY="));
+	CHECK(!bad("match class=0c driver=x =1\n", "'=' without a key"));
+	CHECK(!bad("set\n", "set needs KEY=VALUE"));
+	CHECK(!bad("set frob=1\n", "unknown setting 'frob'"));
+	CHECK(!bad("set user\n", "'user' is not KEY=VALUE"));
+	CHECK(!bad("set config-read=some\n", "config-read must be header, all or root"));
+	CHECK(!bad("set stop-timeout=-5\n", "stop-timeout needs a number"));
+	CHECK(!bad("class=0c driver=x\n", "a line starts with set or match"));
+	CHECK(!bad("match class=0c driver=x\nmatch oops\n", "t.conf:2:"));
+	CHECK(!bad("match class=0c driver=x args=\"a\0b\"\n", "unterminated quote"));
+	{
+		/* A NUL in the file: not text. */
+		static const char nul[] = "match class=0c driver=x\nmat\0ch\n";
+		struct pcid_config cfg;
+		char err[256];
+
+		CHECK(pcid_config_parse("t.conf", nul, sizeof(nul) - 1, &cfg, err, sizeof(err)));
+		CHECK(strstr(err, "t.conf:2: a NUL byte"));
+	}
+	{
+		/* Too many words, too many args. */
+		char line[4096];
+		size_t n = 0;
+		int i;
+
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "match class=0c driver=x");
+		for (i = 0; i < 40; i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " user=%d", i + 1);
+		CHECK(!bad(line, "too many words"));
+		n = (size_t)snprintf(line, sizeof(line), "match class=0c driver=x args=\"");
+		for (i = 0; i < 70; i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " a%d", i);
+		snprintf(line + n, sizeof(line) - n, "\"");
+		CHECK(!bad(line, "too many args"));
+	}
+	return 0;
+}
+
+/* Random bytes and mangled good files: an answer, never a crash or leak. */
+static int t_config_fuzz(void)
+{
+	static const char good[] =
+		"set user=10 config-read=root\nmatch class=0c0330 driver=p args=\"{address} x\" "
+		"restart=always\nmatch id=1b36:000d driver=/q\n";
+	unsigned int seed = 12345, i, j;
+	char buf[sizeof(good)], err[256];
+	struct pcid_config cfg;
+
+	for (i = 0; i < 20000; i++) {
+		size_t len = sizeof(good) - 1;
+
+		memcpy(buf, good, sizeof(good));
+		for (j = 0; j < 1 + i % 4; j++) {
+			seed = seed * 1103515245 + 12345;
+			buf[(seed >> 8) % len] = (char)(seed >> 16);
+		}
+		seed = seed * 1103515245 + 12345;
+		if (i % 7 == 0)
+			len = (seed >> 8) % len;
+		if (!pcid_config_parse("f", buf, len, &cfg, err, sizeof(err)))
+			pcid_config_free(&cfg);
+		else
+			CHECK(!strncmp(err, "f:", 2));
+	}
+	return 0;
+}
+
+static int t_config_load(void)
+{
+	char dir[] = "/tmp/pcid-unit-XXXXXX", path[256], err[512];
+	struct pcid_config cfg;
+	int fd;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/none.conf", dir);
+	CHECK_EQ(pcid_config_load(path, &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "none.conf: No such file or directory"));
+	snprintf(path, sizeof(path), "%s/p.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, "match class=0c driver=x\nmatch\n", 30), 30);
+	close(fd);
+	CHECK_EQ(pcid_config_load(path, &cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "p.conf:2: match needs class="));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK_EQ(write(fd, "match class=0c driver=x\n", 24), 24);
+	close(fd);
+	CHECK_EQ(pcid_config_load(path, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 1);
+	pcid_config_free(&cfg);
+	CHECK_EQ(pcid_config_load(dir, &cfg, err, sizeof(err)), -1);	/* a directory */
+	CHECK(strstr(err, "Is a directory"));
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static int t_addr(void)
+{
+	char out[PCID_ADDR_MAX];
+
+	CHECK_EQ(pci_addr_canon("0000:00:04.0", 12, out), 0);
+	CHECK(!strcmp(out, "0000:00:04.0"));
+	CHECK_EQ(pci_addr_canon("00:1F.7", 7, out), 0);
+	CHECK(!strcmp(out, "0000:00:1f.7"));
+	CHECK_EQ(pci_addr_canon("ABCD:ef:1f.7/config", 12, out), 0);
+	CHECK(!strcmp(out, "abcd:ef:1f.7"));
+	CHECK_EQ(pci_addr_canon("0000:00:20.0", 12, out), -EINVAL);	/* slot > 1f */
+	CHECK_EQ(pci_addr_canon("0000:00:04.8", 12, out), -EINVAL);	/* function > 7 */
+	CHECK_EQ(pci_addr_canon("0000-00:04.0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("0000:00:04:0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("000g:00:04.0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("0:0:4.0", 7, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("", 0, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("..", 2, out), -EINVAL);
+	CHECK_EQ(pci_addr_canon("0000:00:04.00", 13, out), -EINVAL);
+	return 0;
+}
+
+/* A fake sysfs: ROOT/bus/pci/devices/ADDR/{attrs, config}, driver links. */
+static int put(const char *root, const char *rel, const char *text, size_t len)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int mkdirs(const char *root, const char *rel)
+{
+	char path[PATH_MAX], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int fake_fn(const char *root, const char *addr, const char *ven, const char *dev,
+		   const char *cls, const char *driver)
+{
+	char rel[256], cfg[256];
+	unsigned int i;
+
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s", addr);
+	if (mkdirs(root, rel))
+		return -1;
+#define PUT(name, text) do {							\
+		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/%s", addr, name);	\
+		if (put(root, rel, text, strlen(text)))				\
+			return -1;						\
+	} while (0)
+	PUT("vendor", ven);
+	PUT("device", dev);
+	PUT("class", cls);
+	PUT("subsystem_vendor", "0x1af4\n");
+	PUT("subsystem_device", "0x1100\n");
+	PUT("revision", "0x01\n");
+	PUT("driver_override", "(null)\n");
+	for (i = 0; i < sizeof(cfg); i++)
+		cfg[i] = (char)(i ^ 0x5a);
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/config", addr);
+	if (put(root, rel, cfg, sizeof(cfg)))
+		return -1;
+	if (driver) {
+		char target[256], link[PATH_MAX];
+
+		snprintf(rel, sizeof(rel), "bus/pci/drivers/%s", driver);
+		if (mkdirs(root, rel))
+			return -1;
+		snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", driver);
+		snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/driver", root, addr);
+		if (symlink(target, link))
+			return -1;
+	}
+	return 0;
+}
+
+static int make_tree(char *root)
+{
+	if (!mkdtemp(root))
+		return -1;
+	if (fake_fn(root, "0000:00:04.0", "0x1b36\n", "0x000d\n", "0x0c0330\n", NULL) ||
+	    fake_fn(root, "0000:00:02.0", "0x1234\n", "0x1111\n", "0x030000\n", "bochs-drm") ||
+	    fake_fn(root, "0000:00:06.0", "0x1af4\n", "0x1005\n", "0x00ff00\n", "virtio-pci") ||
+	    fake_fn(root, "0000:00:00.0", "0x8086\n", "0x1237\n", "0x060000\n", NULL) ||
+	    mkdirs(root, "bus/pci/devices/not-a-function"))
+		return -1;
+	return 0;
+}
+
+static void rm_tree(const char *root)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "  could not remove %s\n", root);
+}
+
+static int t_enumerate(void)
+{
+	char root[] = "/tmp/pcid-sysfs-XXXXXX", line[128];
+	struct pci_func *v, f;
+	unsigned int n;
+	int fd, ret = -1;
+	uint8_t b[4];
+
+	CHECK_EQ(make_tree(root), 0);
+	if (pci_enumerate(root, &v, &n) || n != 4)
+		goto out;
+	if (strcmp(v[0].addr, "0000:00:00.0") || strcmp(v[1].addr, "0000:00:02.0") ||
+	    strcmp(v[2].addr, "0000:00:04.0") || strcmp(v[3].addr, "0000:00:06.0"))
+		goto out_free;
+	pci_func_line(&v[2], line, sizeof(line));
+	if (strcmp(line, "0000:00:04.0 1b36:000d 0c0330 -\n"))
+		goto out_free;
+	pci_func_line(&v[1], line, sizeof(line));
+	if (strcmp(line, "0000:00:02.0 1234:1111 030000 bochs-drm\n"))
+		goto out_free;
+	if (v[3].subvendor != 0x1af4 || v[3].subdevice != 0x1100 || v[3].revision != 1 ||
+	    v[3].override[0] || strcmp(v[3].driver, "virtio-pci"))
+		goto out_free;
+	if (pci_read_func(root, "0000:00:06.0", &f) || f.class_code != 0x00ff00)
+		goto out_free;
+	if (pci_read_func(root, "0000:00:07.0", &f) != -ENOENT ||
+	    pci_read_func(root, "00:06.0", &f) != -ENOENT ||	/* not canonical */
+	    pci_read_func(root, "../../x", &f) != -ENOENT)
+		goto out_free;
+	fd = pci_config_open(root, "0000:00:04.0");
+	if (fd < 0 || pread(fd, b, 4, 1) != 4 || b[0] != (1 ^ 0x5a) || b[3] != (4 ^ 0x5a)) {
+		if (fd >= 0)
+			close(fd);
+		goto out_free;
+	}
+	close(fd);
+	if (pci_stub_present(root))
+		goto out_free;
+	/* No stub driver: binding says so and leaves the override alone. */
+	if (pci_bind_stub(root, "0000:00:04.0", line, sizeof(line)) != -ENODEV ||
+	    strcmp(line, "-"))
+		goto out_free;
+	if (pci_read_func(root, "0000:00:04.0", &f) || f.override[0])
+		goto out_free;
+	ret = 0;
+out_free:
+	free(v);
+out:
+	rm_tree(root);
+	return ret;
+}
+
+/* pcid --check on the fake tree, if the pcid binary sits next to this test. */
+static int t_pcid_check(void)
+{
+	char self[PATH_MAX], pcid[PATH_MAX + 8], root[] = "/tmp/pcid-check-XXXXXX";
+	char conf[PATH_MAX], cmd[4 * PATH_MAX], out[PATH_MAX], *slash;
+	char text[4096];
+	ssize_t n;
+	int fd, st, ret = -1;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK(n > 0);
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	CHECK(slash);
+	*slash = 0;
+	snprintf(pcid, sizeof(pcid), "%s/pcid", self);
+	if (access(pcid, X_OK)) {
+		printf("# no %s: --check not tried\n", pcid);
+		return 0;
+	}
+	CHECK_EQ(make_tree(root), 0);
+	snprintf(conf, sizeof(conf), "%s/pcid.conf", root);
+	snprintf(out, sizeof(out), "%s/out", root);
+	if (put(root, "pcid.conf", "match class=0c0330 driver=/bin/sh args=\"-c x\"\n"
+		"match id=1af4:1005 driver=nonexistent-driver user=77\n", 97))
+		goto out;
+	snprintf(cmd, sizeof(cmd), "'%s' --check --sysfs '%s' --config '%s' >'%s' 2>&1",
+		 pcid, root, conf, out);
+	st = system(cmd);
+	fd = open(out, O_RDONLY);
+	n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		goto out;
+	text[n] = 0;
+	if (st != 0 ||
+	    !strstr(text, "0000:00:04.0 1b36:000d 0c0330 -: line 1: /bin/sh") ||
+	    !strstr(text, "0000:00:06.0 1af4:1005 00ff00 virtio-pci: line 2: nonexistent-driver (NOT FOUND)") ||
+	    !strstr(text, "0000:00:02.0 1234:1111 030000 bochs-drm: no rule") ||
+	    !strstr(text, "2 of 4 functions matched")) {
+		fprintf(stderr, "  status %d, output:\n%s", st, text);
+		goto out;
+	}
+	/* A malformed config: exit 2, the line named. */
+	if (put(root, "pcid.conf", "match class=0c0330\n", 19))
+		goto out;
+	st = system(cmd);
+	fd = open(out, O_RDONLY);
+	n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		goto out;
+	text[n] = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 2 ||
+	    !strstr(text, "pcid: bad config: ") || !strstr(text, "pcid.conf:1: match needs driver=")) {
+		fprintf(stderr, "  status %d, output:\n%s", st, text);
+		goto out;
+	}
+	ret = 0;
+out:
+	rm_tree(root);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "config_defaults", t_config_defaults, 0 },
+		{ "config_rules", t_config_rules, 0 },
+		{ "config_match", t_config_match, 0 },
+		{ "config_argv", t_config_argv, 0 },
+		{ "config_errors", t_config_errors, 0 },
+		{ "config_fuzz", t_config_fuzz, 120 },
+		{ "config_load", t_config_load, 0 },
+		{ "addr", t_addr, 0 },
+		{ "enumerate", t_enumerate, 0 },
+		{ "pcid_check", t_pcid_check, 0 },
+	};
+
+	return tap_run("pcid-unit", tests, sizeof(tests) / sizeof(tests[0]),
+		       argc > 1 ? argv[1] : NULL);
+}

@@ -323,6 +323,8 @@ static int uscheme_client_finish_one(struct uscheme_request *r)
 		return 0;
 	case USCHEME_OP_OPEN:
 	case USCHEME_OP_DUP:
+		if (r->passed)
+			return uscheme_request_install_passed(r, r->open_flags);
 		return uscheme_handle_install(r->scheme, res, r->open_flags,
 					      r->scheme->name);
 	default:
@@ -389,8 +391,7 @@ void uscheme_client_release(struct uscheme_ring *ring)
 		list_del_init(&r->cnode);
 		if (uscheme_request_cancel(r) != -EALREADY)
 			uscheme_client_drop_file(r);
-		else if (r->res >= 0 && (r->req.opcode == USCHEME_OP_OPEN ||
-					 r->req.opcode == USCHEME_OP_DUP))
+		else if (uscheme_request_made_handle(r))
 			uscheme_notify(r->scheme, USCHEME_OP_CLOSE, r->res, 0);
 		uscheme_request_put(r);
 	}

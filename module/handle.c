@@ -386,12 +386,14 @@ int uscheme_open_sync(char *spec, u32 flags)
 	r->req.len = plen;
 	r->req.op_flags = flags & ~O_CLOEXEC;
 	ret = uscheme_sync_run(r);
-	uscheme_request_put(r);
-	if (ret >= 0) {
+	if (ret >= 0 && r->passed) {
+		ret = uscheme_request_install_passed(r, flags);
+	} else if (ret >= 0) {
 		path--;
 		*(char *)path = ':';	/* the file's name: "scheme:path" */
 		ret = uscheme_handle_install(s, ret, flags, spec);
 	}
+	uscheme_request_put(r);
 	uscheme_scheme_put(s);
 	return ret;
 }
@@ -578,12 +580,13 @@ static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uar
 		return uscheme_request_abort(r, -EFAULT);
 	r->req.len = d.len;
 	ret = uscheme_sync_run(r);
+	if (ret >= 0 && r->passed)
+		ret = uscheme_request_install_passed(r, d.flags);
+	else if (ret >= 0)
+		ret = uscheme_handle_install(h->scheme, ret,
+					     (file->f_flags & O_ACCMODE) | d.flags,
+					     h->scheme->name);
 	uscheme_request_put(r);
-	if (ret < 0)
-		return ret;
-	ret = uscheme_handle_install(h->scheme, ret,
-				     (file->f_flags & O_ACCMODE) | d.flags,
-				     h->scheme->name);
 	if (ret < 0)
 		return ret;
 	if (put_user(ret, &uarg->fd)) {

@@ -101,6 +101,8 @@ static void uscheme_request_release(struct kref *ref)
 		uscheme_ring_put(r->client);
 	if (r->file)
 		fput(r->file);
+	if (r->passed)
+		fput(r->passed);
 	if (r->mm)
 		mmdrop(r->mm);
 	uscheme_scheme_put(s);
@@ -507,11 +509,37 @@ int uscheme_answer_check(const struct uscheme_req *req, s32 res)
 }
 
 /*
- * The daemon of @s answered @tag with @res. Returns 0 when accepted (an
- * illegal result is accepted as -EIO for the client, and -EIO returned so
- * the caller counts it), -ENOENT for an unknown, stale or repeated tag.
+ * Did answered request @r make a handle of its daemon's (an OPEN or DUP
+ * answered with an id, not with a passed file)? Whoever drops it unused
+ * sends the daemon a CLOSE.
  */
-int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
+bool uscheme_request_made_handle(const struct uscheme_request *r)
+{
+	return r->res >= 0 && !r->passed &&
+	       (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP);
+}
+
+/* The file a daemon passed in answer to @r, as a new fd of the caller. */
+int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags)
+{
+	int fd = get_unused_fd_flags(oflags & O_CLOEXEC);
+
+	if (fd < 0)
+		return fd;
+	fd_install(fd, r->passed);
+	r->passed = NULL;
+	return fd;
+}
+
+/*
+ * The daemon of @s answered @tag with @res; with @fd (USCHEME_CQE_F_FD) it
+ * passed @passed (a reference the request takes over, NULL when @res named
+ * no open file of the daemon's). Returns 0 when accepted (an illegal result
+ * is accepted as -EIO for the client, and -EIO returned so the caller counts
+ * it), -ENOENT for an unknown, stale or repeated tag.
+ */
+int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
+			  bool fd, struct file *passed)
 {
 	u32 slot = lower_32_bits(tag), gen = upper_32_bits(tag);
 	struct uscheme_request *r;
@@ -523,9 +551,21 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
 	if (!r || r->state != USCHEME_REQ_DISPATCHED) {
 		spin_unlock(&s->lock);
 		atomic64_inc(&s->stats.rejected);
+		if (passed)
+			fput(passed);
 		return -ENOENT;
 	}
-	ret = uscheme_answer_check(&r->req, res);
+	if (fd) {
+		ret = passed && (r->req.opcode == USCHEME_OP_OPEN ||
+				 r->req.opcode == USCHEME_OP_DUP) ? 0 : -EIO;
+		if (!ret) {
+			r->passed = passed;	/* freed with @r if unused */
+			passed = NULL;
+			res = 0;
+		}
+	} else {
+		ret = uscheme_answer_check(&r->req, res);
+	}
 	if (!ret && res == 0 && r->req.opcode == USCHEME_OP_FSTAT)
 		ret = uscheme_stat_take(r);
 	if (ret) {
@@ -555,10 +595,11 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res)
 		uscheme_request_deliver(r);
 
 	/* A handle opened for a waiter that left: close it for the daemon. */
-	if (orphan && res >= 0 &&
-	    (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP))
+	if (orphan && uscheme_request_made_handle(r))
 		uscheme_notify(s, USCHEME_OP_CLOSE, res, 0);
 	uscheme_request_put(r);	/* the table's */
+	if (passed)
+		fput(passed);	/* a file passed where none may be: rejected */
 	return ret;
 }
 

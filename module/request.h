@@ -72,6 +72,7 @@ struct uscheme_request {
 	struct file *file;		/* the handle file acted on (ref), or NULL */
 	bool cur_pos;			/* READ/WRITE at the file position */
 
+	struct file *passed;		/* OPEN/DUP answered with F_FD: the file (ref) */
 	struct uscheme_stat stat;	/* FSTAT: the checked answer */
 	struct uscheme_ubuf out;	/* ring READ/CALL: pinned output pages */
 
@@ -92,7 +93,10 @@ int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **o
 void uscheme_notify_send(struct uscheme_request *r, u8 opcode, u64 id);
 
 int uscheme_answer_check(const struct uscheme_req *req, s32 res);
-int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res);
+int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
+			  bool fd, struct file *passed);
+bool uscheme_request_made_handle(const struct uscheme_request *r);
+int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags);
 void uscheme_scheme_dispatch(struct uscheme_scheme *s);
 void uscheme_scheme_kill(struct uscheme_scheme *s);
 

@@ -8,6 +8,7 @@
  * whether the answer is accepted (request.c). Anything else is dropped and
  * counted in this ring's rejected counter.
  */
+#include <linux/file.h>
 #include <linux/minmax.h>
 
 #include "handle.h"
@@ -25,9 +26,12 @@ static int uscheme_response_match(struct uscheme_ring *ring,
 		return -ENOENT;
 	if (resp->flags == USCHEME_CQE_F_EVENT)
 		return uscheme_scheme_send_event(ring->scheme, resp->user_data, resp->res);
+	if (resp->flags == USCHEME_CQE_F_FD)	/* in the daemon's enter: its fds */
+		return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res, true,
+					     resp->res >= 0 ? fget(resp->res) : NULL);
 	if (resp->flags)
 		return -ENOENT;
-	return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res);
+	return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res, false, NULL);
 }
 
 /*

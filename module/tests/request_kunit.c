@@ -74,14 +74,15 @@ static void route_tags(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sq[0].len, 5000U);
 	KUNIT_EXPECT_EQ(test, uscheme_user_ready(ring), 1U);
 	/* Wrong generation, wrong slot: unknown. */
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag + (1ULL << 32), 1), -ENOENT);
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag ^ 1, 1), -ENOENT);
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, U64_MAX, 1), -ENOENT);
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 42), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag + (1ULL << 32), 1, false, NULL),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag ^ 1, 1, false, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, U64_MAX, 1, false, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 42, false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, r->state, (u8)USCHEME_REQ_ANSWERED);
 	KUNIT_EXPECT_EQ(test, r->res, 42);
 	/* A second answer to the same request is unknown too. */
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 42), -ENOENT);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 42, false, NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&s->stats.rejected), 4LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&s->stats.answers), 1LL);
 	uscheme_request_put(r);
@@ -89,9 +90,9 @@ static void route_tags(struct kunit *test)
 	r = route_req(test, ring, USCHEME_OP_FSYNC, 0);
 	KUNIT_EXPECT_EQ(test, lower_32_bits(r->req.tag), lower_32_bits(tag));
 	KUNIT_EXPECT_NE(test, r->req.tag, tag);
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 0), -ENOENT);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, tag, 0, false, NULL), -ENOENT);
 	/* An illegal result is accepted as -EIO, and counted. */
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, r->req.tag, 1), -EIO);
+	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, r->req.tag, 1, false, NULL), -EIO);
 	KUNIT_EXPECT_EQ(test, r->res, -EIO);
 	uscheme_request_put(r);
 	uscheme_ring_free(ring);
@@ -126,7 +127,8 @@ static void route_sq_full_and_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sq[5 & 3].flags, (u8)USCHEME_REQ_F_NOREPLY);
 	KUNIT_EXPECT_EQ(test, sq[5 & 3].off, r[0]->req.tag);
 	/* The abandoned request's late answer is taken and dropped. */
-	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(ring->scheme, r[0]->req.tag, 0), 0);
+	KUNIT_EXPECT_EQ(test,
+			uscheme_scheme_answer(ring->scheme, r[0]->req.tag, 0, false, NULL), 0);
 	/* A garbage sq_head makes the SQ look full: nothing is written. */
 	ring->hdr->sq_head = 100;
 	KUNIT_EXPECT_EQ(test, uscheme_request_cancel(r[1]), 0);

@@ -184,14 +184,14 @@ enum mode {
 	M_PLAIN, M_SMALL, M_LOAD, M_ENOSPC, M_BIGID, M_E4095,
 	M_READ_BIG, M_READ_NEG, M_WRITE_BIG, M_FSTAT_RES, M_FSTAT_MODE,
 	M_FSYNC_RES, M_FTRUNC_RES, M_CALL_BIG, M_DUP_NEG, M_UNKNOWN_TAG,
-	M_TWICE, M_COUNT
+	M_TWICE, M_PASSFD_READ, M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
 	"plain", "small", "load", "enospc", "bigid", "e4095",
 	"read-big", "read-neg", "write-big", "fstat-res", "fstat-mode",
 	"fsync-res", "ftrunc-res", "call-big", "dup-neg", "unknown-tag",
-	"twice",
+	"twice", "passfd-read",
 };
 
 #define DH_MAX		1024
@@ -262,7 +262,14 @@ static int dmn_enter(struct dmn *d, unsigned int min_complete, unsigned int flag
 	return ret;
 }
 
+static void dmn_answer_flags(struct dmn *d, uint64_t tag, int32_t res, uint32_t flags);
+
 static void dmn_answer(struct dmn *d, uint64_t tag, int32_t res)
+{
+	dmn_answer_flags(d, tag, res, 0);
+}
+
+static void dmn_answer_flags(struct dmn *d, uint64_t tag, int32_t res, uint32_t flags)
 {
 	struct uscheme_cqe *c;
 	int tries = 0;
@@ -278,7 +285,7 @@ static void dmn_answer(struct dmn *d, uint64_t tag, int32_t res)
 	c = &d->resp[d->resp_tail & d->cq_mask];
 	c->user_data = tag;
 	c->res = res;
-	c->flags = 0;
+	c->flags = flags;
 	d->resp_tail++;
 	STORE(&d->hdr->cq_tail, d->resp_tail);
 	d->unsent++;
@@ -338,6 +345,21 @@ static int32_t dmn_op(struct dmn *d, const struct uscheme_req *rq, unsigned char
 		path[n] = '\0';
 		if (!strcmp(path, "eacces"))
 			return -EACCES;
+		if (!strcmp(path, "passfd")) {
+			/* USCHEME_CQE_F_FD: the client gets this pipe's read end. */
+			int p[2];
+
+			if (pipe(p) || write(p[1], "passed\n", 7) != 7)
+				return -EIO;
+			close(p[1]);
+			/* p[0] stays open: the kernel takes it at the next enter */
+			dmn_answer_flags(d, rq->tag, p[0], USCHEME_CQE_F_FD);
+			return HELD;
+		}
+		if (!strcmp(path, "passfd-bad")) {
+			dmn_answer_flags(d, rq->tag, 1000000, USCHEME_CQE_F_FD);
+			return HELD;
+		}
 		if (!strcmp(path, "enoent"))
 			return -ENOENT;
 		if (!strcmp(path, "open-evil"))
@@ -385,6 +407,10 @@ static int32_t dmn_op(struct dmn *d, const struct uscheme_req *rq, unsigned char
 		case M_TWICE:
 			dmn_answer(d, rq->tag, (int32_t)n);
 			return (int32_t)n;	/* the second answer */
+		case M_PASSFD_READ:
+			/* a file passed where no fd can go: the client gets -EIO */
+			dmn_answer_flags(d, rq->tag, 0, USCHEME_CQE_F_FD);
+			return HELD;
 		}
 		return (int32_t)n;
 	case USCHEME_OP_WRITE:
@@ -1994,6 +2020,52 @@ static int rejected_is(struct daemon *dm, uint32_t want)
 	return 0;
 }
 
+/* USCHEME_CQE_F_FD: a daemon answers OPEN with one of its own open files. */
+static int t_passed_fd(void)
+{
+	char b[16];
+	struct daemon dm;
+	struct us_ring r;
+	struct stat st;
+	uint32_t rej = 0;
+	int32_t fd;
+
+	dname(&dm, "passfd");
+	CHECK_EQ(dstart(&dm, 0, 0), 0);
+	dm.shm->track = 1;
+	CHECK_EQ(cring(&r, 8), 0);
+	/* a blocking open: the pipe the daemon made, with the client's O_CLOEXEC */
+	fd = d_open(&dm, "passfd", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK_EQ(fstat(fd, &st), 0);
+	CHECK(S_ISFIFO(st.st_mode));
+	CHECK_EQ(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	CHECK_EQ(read(fd, b, sizeof(b)), 7);
+	CHECK(!memcmp(b, "passed\n", 7));
+	close(fd);
+	/* the same through a ring OPEN */
+	fd = rop_open(&r, &dm, "passfd", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 7);
+	close(fd);
+	CHECK_EQ(LOAD(&dm.shm->rejected), 0);
+	/* not an open fd of the daemon's: -EIO, counted */
+	CHECK_EQ(d_open(&dm, "passfd-bad", O_RDONLY), -EIO);
+	CHECK_EQ(rejected_is(&dm, ++rej), 0);
+	CHECK_EQ(rop_open(&r, &dm, "passfd-bad", O_RDONLY), -EIO);
+	CHECK_EQ(rejected_is(&dm, ++rej), 0);
+	/* a file passed in answer to a READ: -EIO, counted, nothing installed */
+	fd = d_open(&dm, "passfd-read", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(sysres(pread(fd, b, 4, 0)), -EIO);
+	CHECK_EQ(rejected_is(&dm, ++rej), 0);
+	CHECK_EQ(fcntl(fd + 1, F_GETFD), -1);
+	close(fd);
+	us_ring_exit(&r);
+	return dstop(&dm);
+}
+
 static int t_evil_daemon(void)
 {
 	unsigned char b[64];
@@ -3478,6 +3550,7 @@ static const struct tap_test tests[] = {
 	{ "ring_ops", t_ring_ops, 0 },
 	{ "syscall_ops", t_syscall_ops, 0 },
 	{ "open_errors", t_open_errors, 0 },
+	{ "passed_fd", t_passed_fd, 0 },
 	{ "op_errors", t_op_errors, 0 },
 	{ "big_io_1mib", t_big_io, 120 },
 	{ "backpressure", t_backpressure, 120 },

@@ -1,5 +1,7 @@
 # pcid, its probe driver and their tests; included by ../Makefile (paths
-# relative to userspace-drivers/, $(O) and the flags from there).
+# relative to userspace-drivers/, $(O) and the flags from there). It comes
+# before the Makefile's "all", which stays the default goal:
+.DEFAULT_GOAL := all
 PCID_BINS := $(O)/pcid $(O)/pciprobe $(O)/pcid.conf
 PCID_HDRS := $(wildcard pcid/*.h)
 # Host unit test (no kernel): the config parser and sysfs enumeration.

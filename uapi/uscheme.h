@@ -131,6 +131,7 @@
 #define USCHEME_FEAT_FILES_UPDATE _BITULL(3) /* USCHEME_OP_FILES_UPDATE */
 #define USCHEME_FEAT_DEVICE	_BITULL(4) /* kernel-served device schemes */
 #define USCHEME_FEAT_SCHEME_RING _BITULL(5) /* USCHEME_SETUP_SCHEME, REGISTER */
+#define USCHEME_FEAT_PASS_FD	_BITULL(6) /* USCHEME_CQE_F_FD answers */
 
 /*
  * mmap offsets of the three regions (page aligned). Map at most the size

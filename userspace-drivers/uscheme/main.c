@@ -35,7 +35,7 @@
 
 /* Indexed by bit number (USCHEME_FEAT_*). */
 static const char *const feature_names[] = {
-	"nop", "cqe32", "scheme", "files_update", "device", "scheme_ring",
+	"nop", "cqe32", "scheme", "files_update", "device", "scheme_ring", "pass_fd",
 };
 
 static int usage(FILE *f)

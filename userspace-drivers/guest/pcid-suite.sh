@@ -258,6 +258,8 @@ for x in $xhcis; do
 	if waitfor 30 running "$x"; then ok "$x: its driver runs"; else nok "$x: its driver runs"; uscheme cat "pci:$x/status"; fi
 done
 p=$(field "$xhci" pid)
+# pciprobe tries the first function pci: lists other than its own
+pother=$(uscheme ls pci: | cut -d' ' -f1 | grep -vx "$xhci" | head -n 1)
 logsays /tmp/pcs-B.log "pcid: $xhci: started driver (pid $p, uid 65534, gid 65534): /bin/pciprobe --channel 3 $xhci"
 logsays /tmp/pcs-B.log "pciprobe: $xhci: pid $p, uid 65534, gid 65534, channel fd 3"
 logsays /tmp/pcs-B.log "pciprobe: $xhci: BAR0 mapped through the channel"
@@ -271,18 +273,21 @@ logsays /tmp/pcs-B.log "pciprobe: $xhci: DMA buffer: 4096 bytes at bus address 0
 logsays /tmp/pcs-B.log "pciprobe: $xhci: interrupts: "
 logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pcidev:$xhci: Operation not permitted (EPERM)"
 logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pci:$xhci/channel (its own, a second time): Permission denied (EACCES)"
-logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pci:$other/channel: Permission denied (EACCES)"
-logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pcidev:$other: Operation not permitted (EPERM)"
-logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pci:$other/config (for writing): Permission denied (EACCES)"
-logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: /sys/bus/pci/devices/$other/driver_override"
+logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pci:$pother/channel: Permission denied (EACCES)"
+logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pcidev:$pother: Operation not permitted (EPERM)"
+logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: pci:$pother/config (for writing): Permission denied (EACCES)"
+logsays /tmp/pcs-B.log "pciprobe: $xhci: refused: /sys/bus/pci/devices/$pother/driver_override"
 logsays /tmp/pcs-B.log "pciprobe: $xhci: ready; waiting for SIGTERM"
 lognot /tmp/pcs-B.log "ALLOWED"
 # the driver process: unprivileged, only its channel
 check "driver $p runs as uid/gid 65534" sh -c "grep -q '^Uid:.65534.65534.65534.65534' /proc/$p/status && grep -q '^Gid:.65534.65534.65534.65534' /proc/$p/status"
 check "driver $p has no capabilities" sh -c "grep -q '^CapEff:.0000000000000000' /proc/$p/status && grep -q '^CapPrm:.0000000000000000' /proc/$p/status"
-check "driver $p has no_new_privs and no supplementary groups" sh -c "grep -q '^NoNewPrivs:.1' /proc/$p/status && grep -q '^Groups:.\$' /proc/$p/status"
+check "driver $p has no_new_privs" grep -q '^NoNewPrivs:.1$' /proc/$p/status
+check "driver $p has no supplementary groups" sh -c "test \"\$(grep '^Groups:' /proc/$p/status | tr -d ' \t')\" = Groups:"
+grep -E '^(Uid|Gid|Groups|Cap...|NoNewPrivs|Seccomp):' /proc/$p/status | sed 's/^/# status: /'
+
 check "driver $p got PCID_CHANNEL_FD=3 and PCID_ADDRESS" sh -c "tr '\0' '\n' </proc/$p/environ | grep -qx PCID_CHANNEL_FD=3 && tr '\0' '\n' </proc/$p/environ | grep -qx PCID_ADDRESS=$xhci"
-check "driver $p: stdin is /dev/null, fd 3 a uscheme handle" sh -c "test \"\$(readlink /proc/$p/fd/0)\" = /dev/null && readlink /proc/$p/fd/3 | grep -q uscheme"
+check "driver $p: stdin is /dev/null, fd 3 a pci: handle" sh -c "test \"\$(readlink /proc/$p/fd/0)\" = /dev/null && readlink /proc/$p/fd/3 | grep -q '^/pci'"
 ls -l /proc/$p/fd | sed 's/^/# fd: /'
 check "driver $p inherited no file of pcid's (fds 0-3, then its own ring and signalfd)" sh -c "test \$(ls /proc/$p/fd | wc -l) -le 6"
 xhci_bound() { [ "$(driver_of "$xhci")" = uscheme ] && [ "$(cat /sys/bus/pci/devices/$xhci/driver_override)" = uscheme ]; }

@@ -115,8 +115,9 @@ static void probe_limits(int ch)
 		must_refuse(path, us_open(path, O_RDWR | O_CLOEXEC));
 		snprintf(path, sizeof(path), "pcidev:%s", other);
 		must_refuse(path, us_open(path, O_RDWR | O_CLOEXEC));
-		snprintf(path, sizeof(path), "pci:%s/config (for writing)", other);
+		snprintf(path, sizeof(path), "pci:%s/config", other);
 		fd = us_open(path, O_WRONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "pci:%s/config (for writing)", other);
 		must_refuse(path, fd);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", other);
 		must_refuse(path, sys_open(path, O_WRONLY));

@@ -130,6 +130,7 @@ static struct {
 	struct pending *pendings;	/* in flight */
 	unsigned int pending;
 	bool stopping;
+	bool exiting;			/* the scheme ring is gone (us_daemon_exit) */
 	int stop_timerfd;
 	int stop_signal;
 	int sigfd;
@@ -422,19 +423,34 @@ static int copy_text(const char *text, size_t tlen, void *buf, size_t len, uint6
 
 /* ---- the channel's session ---- */
 
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The channel's last reference is gone: close pcid's files of the session
+ * now (so that the kernel ends it before the next request, maybe the next
+ * channel's OPEN, is served). An answer written but not yet sent may pass
+ * one of them: send those first.
+ */
 static void channel_release(struct fn *f)
 {
 	unsigned int i;
 
-	/* Through close_later: an answer passing one of them may be unsent. */
-	close_later(f->fn_fd);
+	if (!P.exiting && us_daemon_answers_pending(&P.d))
+		us_daemon_flush(&P.d);
+	if (!P.exiting)
+		drain_close_later(false);
+	close_fd(f->fn_fd);
 	f->fn_fd = -1;
 	for (i = 0; i < USCHEME_PCI_BARS; i++) {
-		close_later(f->bar_fd[i]);
+		close_fd(f->bar_fd[i]);
 		f->bar_fd[i] = -1;
 	}
 	for (i = 0; i < f->nirq; i++)
-		close_later(f->irq_fd[i]);
+		close_fd(f->irq_fd[i]);
 	free(f->irq_fd);
 	f->irq_fd = NULL;
 	f->nirq = 0;
@@ -1896,6 +1912,8 @@ int main(int argc, char **argv)
 	}
 	if (ret)
 		kill_all();
+	drain_close_later(false);
+	P.exiting = true;
 	us_daemon_exit(&P.d);	/* every handle closed: channels released */
 	release_all();
 	say("stopped%s%s", P.stop_signal ? " on " : "", P.stop_signal ? strsignal(P.stop_signal) : "");

@@ -51,6 +51,31 @@ bool uscheme_bar_in_hole(const struct uscheme_pcifn *fn, int bar, u64 start, u64
 	return false;
 }
 
+/*
+ * Pages of a BAR mapping are inserted at fault time, under fn->lock, never
+ * after a revoke: a revoke zaps what was inserted, and a mapping whose
+ * mmap() raced with the revoke has nothing in it yet (VFIO does the same).
+ */
+static vm_fault_t uscheme_bar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct uscheme_devfile *df = vma->vm_file->private_data;
+	struct uscheme_pcifn *fn = df->fn;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&fn->lock);
+	if (uscheme_session_live(fn))
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     (pci_resource_start(fn->pdev, df->bar) >> PAGE_SHIFT) +
+				     vmf->pgoff);
+	mutex_unlock(&fn->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct uscheme_bar_vm_ops = {
+	.fault		= uscheme_bar_fault,
+};
+
 static int uscheme_bar_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct uscheme_devfile *df = file->private_data;
@@ -76,14 +101,13 @@ static int uscheme_bar_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = -EACCES;
 	else
 		ret = 0;
+	mutex_unlock(&fn->lock);
 	if (!ret) {
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 		vm_flags_clear(vma, VM_MAYEXEC);
-		ret = io_remap_pfn_range(vma, vma->vm_start,
-					 (start >> PAGE_SHIFT) + vma->vm_pgoff, len,
-					 vma->vm_page_prot);
+		vma->vm_ops = &uscheme_bar_vm_ops;
 	}
-	mutex_unlock(&fn->lock);
 	return ret;
 }
 

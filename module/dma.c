@@ -15,7 +15,9 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "pci.h"
 
 struct uscheme_dma_buf {
@@ -66,6 +68,36 @@ void uscheme_dma_teardown(struct uscheme_pcifn *fn)
 	WARN_ON_ONCE(fn->dma_bytes);
 }
 
+/*
+ * Pages of a buffer mapping are inserted at fault time, under fn->lock, and
+ * never once the buffer is freed: teardown zaps the mappings first (bar.c
+ * explains why not at mmap time). The buffer may be vmapped (an IOMMU
+ * allocation of scattered pages) or in the direct map.
+ */
+static vm_fault_t uscheme_dma_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct uscheme_devfile *df = vma->vm_file->private_data;
+	struct uscheme_pcifn *fn = df->fn;
+	struct uscheme_dma_buf *buf = df->buf;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct page *page;
+	void *addr;
+
+	mutex_lock(&fn->lock);
+	if (uscheme_session_live(fn) && buf->cpu && vmf->pgoff < buf->size >> PAGE_SHIFT) {
+		addr = buf->cpu + (vmf->pgoff << PAGE_SHIFT);
+		page = is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
+		ret = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+	}
+	mutex_unlock(&fn->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct uscheme_dma_vm_ops = {
+	.fault		= uscheme_dma_fault,
+};
+
 static int uscheme_dma_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct uscheme_devfile *df = file->private_data;
@@ -83,8 +115,13 @@ static int uscheme_dma_mmap(struct file *file, struct vm_area_struct *vma)
 	else if (off >= buf->size || len > buf->size - off)
 		ret = -EINVAL;
 	else
-		ret = dma_mmap_coherent(&fn->pdev->dev, vma, buf->cpu, buf->bus, buf->size);
+		ret = 0;
 	mutex_unlock(&fn->lock);
+	if (!ret) {
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+		vm_flags_clear(vma, VM_MAYEXEC);
+		vma->vm_ops = &uscheme_dma_vm_ops;
+	}
 	return ret;
 }
 

@@ -413,6 +413,36 @@ static int t_defer_cancel(void)
 	return 0;
 }
 
+/* A deferred OPEN answered with one of the daemon's fds (USCHEME_CQE_F_FD). */
+static int t_reply_fd(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_cqe *c;
+	struct us_daemon d;
+	uint32_t handles;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	handles = us_handle_count(&d);
+	CHECK_EQ(open_req(&d, "later", &c), -1);	/* deferred */
+	CHECK(us_daemon_answers_pending(&d) == 0);
+	CHECK_EQ(us_reply_fd(&d, calls.deferred_tag, 2), 0);
+	CHECK(us_daemon_answers_pending(&d) == 1);
+	c = answer(&d);
+	CHECK(c && c->user_data == calls.deferred_tag);
+	CHECK_EQ(c->res, 2);
+	CHECK_EQ(c->flags, USCHEME_CQE_F_FD);
+	CHECK(us_daemon_answers_pending(&d) == 0);
+	CHECK_EQ(us_handle_count(&d), handles);	/* no handle id was taken */
+	CHECK_EQ(us_reply_fd(&d, 5, -1), -EBADF);
+	CHECK(answer(&d) == NULL);
+	/* Plain answers still carry no flags. */
+	CHECK_EQ(us_reply(&d, 6, 0), 0);
+	c = answer(&d);
+	CHECK(c && c->flags == 0);
+	us_daemon_exit(&d);
+	return 0;
+}
+
 /* Answers fill the response array in order and wrap around it. */
 static int t_many_answers(void)
 {
@@ -462,6 +492,7 @@ int main(int argc, char **argv)
 		{ "unit_handles", t_handles, 0 },
 		{ "unit_ops", t_ops, 0 },
 		{ "unit_defer_cancel", t_defer_cancel, 0 },
+		{ "unit_reply_fd", t_reply_fd, 0 },
 		{ "unit_many_answers", t_many_answers, 0 },
 		{ "unit_stop", t_stop, 0 },
 	};

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Guest side of the main job's PCI part (the VM booted with a qemu-xhci; /bin
+# has pcid, pciprobe, pcid.conf, uscheme): pcid finds the xHCI controller,
+# binds it to uscheme's stub driver and spawns its driver (pciprobe until
+# xhcid exists), which maps BAR0 through its channel and prints the
+# controller's capability registers; the driver is killed and restarted;
+# pcid stops and gives the controller back. Writes to stdout; ends with
+# "pcid-demo: ok" when everything happened.
+wait_for() {	# wait_for SECONDS CMD...
+	t=$(($1 * 10))
+	shift
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt $t ] && return 1
+		sleep 0.1
+	done
+}
+status() { uscheme cat "pci:$x/status" 2>/dev/null | sed -n "s/^$1 //p"; }
+running() { [ "$(status state)" = running ] && [ "$(status pid)" != "$1" ]; }
+served() { uscheme schemes | grep -q '^pci '; }
+x=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/class")" = 0x0c0330 ] && { x=${d##*/}; break; }
+done
+[ -n "$x" ] || { echo "pcid-demo: no xHCI controller in this VM"; exit 1; }
+echo "\$ pcid --foreground &     (the PCI daemon; its default config matches class 0c0330 to pciprobe)"
+pcid --foreground &
+pcid=$!
+wait_for 20 served &&
+wait_for 20 running 0 &&
+sleep 1 &&
+echo "\$ uscheme ls pci:" && uscheme ls pci: &&
+echo "\$ uscheme cat pci:$x/status" && uscheme cat "pci:$x/status" &&
+echo "\$ uscheme cat pcidev:     (the kernel's view: the controller, held by its driver's session)" &&
+uscheme cat pcidev: &&
+p=$(status pid) &&
+echo "\$ kill -KILL $p     (the driver; pcid notices, reports and restarts it)" &&
+kill -KILL "$p" &&
+wait_for 20 running "$p" &&
+sleep 1 &&
+echo "\$ uscheme cat pci:$x/status | grep -E '^(state|pid|starts|last-exit) '" &&
+uscheme cat "pci:$x/status" | grep -E '^(state|pid|starts|last-exit) ' &&
+echo "\$ kill %pcid     (SIGTERM: the driver is stopped, the controller given back)" &&
+kill -TERM "$pcid" &&
+wait "$pcid" &&
+echo "\$ uscheme ls pci:; cat /sys/bus/pci/devices/$x/driver_override" &&
+{ uscheme ls pci:; echo "(exit $?)"; cat "/sys/bus/pci/devices/$x/driver_override"; } &&
+echo "pcid-demo: ok"

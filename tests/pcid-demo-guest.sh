@@ -17,7 +17,11 @@ wait_for() {	# wait_for SECONDS CMD...
 	done
 }
 status() { uscheme cat "pci:$x/status" 2>/dev/null | sed -n "s/^$1 //p"; }
-running() { [ "$(status state)" = running ] && [ "$(status pid)" != "$1" ]; }
+# running OLDPID: a driver other than OLDPID runs (one read of the status)
+running() {
+	st=$(uscheme cat "pci:$x/status" 2>/dev/null) &&
+		echo "$st" | grep -qx 'state running' && ! echo "$st" | grep -qx "pid $1"
+}
 served() { uscheme schemes | grep -q '^pci '; }
 x=""
 for d in /sys/bus/pci/devices/*; do

@@ -103,7 +103,11 @@ sysfs_listing() {
 }
 same_as_before() { snap | cmp - /tmp/pcs-snap0; }
 # new_driver ADDR OLDPID: a driver other than OLDPID runs
-new_driver() { running "$1" && [ "$(field "$1" pid)" != "$2" ]; }
+new_driver() {
+	uscheme cat "pci:$1/status" >/tmp/pcs-st 2>/dev/null &&
+		grep -qx 'state running' /tmp/pcs-st && ! grep -qx "pid $2" /tmp/pcs-st &&
+		! grep -qx 'pid 0' /tmp/pcs-st
+}
 driver_of() {
 	if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
 		basename "$(readlink "/sys/bus/pci/devices/$1/driver")"

@@ -240,19 +240,14 @@ static int probe(int ch)
 }
 
 /* Wait for SIGTERM/SIGINT or the channel's hangup, on a ring (FILES_UPDATE). */
-static int wait_loop(int ch)
+static int wait_loop(int ch, const sigset_t *set)
 {
 	struct uscheme_fu_entry e[2];
 	struct uscheme_cqe *cqe;
 	struct us_ring ring;
-	sigset_t set;
 	int sfd, err, ret = -1;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
 		say("signalfd: %s", why(-errno));
 		return 1;
@@ -335,7 +330,14 @@ int main(int argc, char **argv)
 	};
 	const char *chan_arg = NULL;
 	bool once = false;
+	sigset_t set;
 	int c, ch, r;
+
+	/* SIGTERM/SIGINT wait for the signalfd of wait_loop, even during startup. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -370,5 +372,5 @@ int main(int argc, char **argv)
 	if (once)
 		return allowed ? 1 : 0;
 	say("ready; waiting for SIGTERM");
-	return wait_loop(ch);
+	return wait_loop(ch, &set);
 }

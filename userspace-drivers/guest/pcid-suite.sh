@@ -439,17 +439,20 @@ if [ -n "$bg" ] && alive "$bg" && scheme_up; then ok "pcid without --foreground:
 [ -n "$bg" ] && kill -TERM "$bg"
 if waitfor 15 gone "$bg" && waitfor 5 scheme_down; then ok "background pcid stops on SIGTERM"; else nok "background pcid stops on SIGTERM"; fi
 
-# ---- the same with sanitizers, where shipped ----
-if command -v pcid-asan >/dev/null && command -v pcid_test-asan >/dev/null; then
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	pcid-asan --foreground --config /tmp/pcs-none.conf 2>/tmp/pcs-asan.log &
+# ---- pcid and pcid_test built with sanitizers, or 32-bit, where shipped ----
+for v in -asan -m32; do
+	command -v "pcid$v" >/dev/null && command -v "pcid_test$v" >/dev/null || continue
+	if [ "$v" = -asan ]; then
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	fi
+	"pcid$v" --foreground --config /tmp/pcs-none.conf 2>"/tmp/pcs$v.log" &
 	pcid=$!
-	if waitfor 30 scheme_up; then ok "pcid-asan serves pci:"; else nok "pcid-asan serves pci:"; fi
-	pcid_test-asan "$xhci" "$other"
+	if waitfor 30 scheme_up; then ok "pcid$v serves pci:"; else nok "pcid$v serves pci:"; fi
+	"pcid_test$v" "$xhci" "$other"
 	echo "# suite pcid"
-	stop_pcid /tmp/pcs-asan.log
+	stop_pcid "/tmp/pcs$v.log"
 	unset ASAN_OPTIONS UBSAN_OPTIONS
-fi
+done
 
 check "every function is as before, at the end" same_as_before
 probes_left() {

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +37,28 @@ static const char *prog = "pciprobe";
 static char addr[PCID_ADDR_MAX] = "?";
 static unsigned int refused, allowed;
 
-#define say(...) do {						\
-	fprintf(stderr, "%s: %s: ", prog, addr);		\
-	fprintf(stderr, __VA_ARGS__);				\
-	fputc('\n', stderr);					\
-} while (0)
+/* One line, one write: drivers of several functions share pcid's stderr. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n, m;
+
+	n = snprintf(line, sizeof(line), "%s: %s: ", prog, addr);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
 
 static const char *why(int err)
 {

@@ -145,6 +145,23 @@ static struct {
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fnsay(const struct fn *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One line, one write(2): pcid's drivers write to the same stderr. */
+static void put_line(const char *who, const char *what)
+{
+	char line[1200];
+	int n = snprintf(line, sizeof(line), "%s: %s%s%s\n", prog, who ? who : "",
+			 who ? ": " : "", what);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
 static void say(const char *fmt, ...)
 {
 	char buf[1024];
@@ -153,7 +170,7 @@ static void say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", prog, buf);
+	put_line(NULL, buf);
 }
 
 static void fnsay(const struct fn *f, const char *fmt, ...)
@@ -164,7 +181,7 @@ static void fnsay(const struct fn *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s: %s\n", prog, f->addr, buf);
+	put_line(f->addr, buf);
 }
 
 static const char *errname(int err)

@@ -567,6 +567,6 @@ int main(int argc, char **argv)
 		{ "pcid_check", t_pcid_check, 0 },
 	};
 
-	return tap_run("pcid-unit", tests, sizeof(tests) / sizeof(tests[0]),
+	return tap_run("pcid_unit", tests, sizeof(tests) / sizeof(tests[0]),
 		       argc > 1 ? argv[1] : NULL);
 }

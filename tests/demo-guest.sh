@@ -22,5 +22,9 @@
 	{ kill "$(pidof ramd)"; sleep 0.5; uscheme cat ram:/greeting; echo "(exit $?)"; } &&
 	echo "\$ cat /sys/class/misc/uscheme/rings  (live rings after everything exited)" &&
 	cat /sys/class/misc/uscheme/rings &&
+	echo &&
+	echo "== the PCI daemon and the emulated xHCI controller" &&
+	sh /bin/pcid-demo-guest.sh &&
+	echo "\$ cat /sys/class/misc/uscheme/rings" && cat /sys/class/misc/uscheme/rings &&
 	echo "demo: ok"
 } >/dev/ttyS1 2>&1

@@ -2,7 +2,11 @@
 # Guest side: the userspace suites, writing TAP to the test port (ttyS1).
 # Variants run where the harness shipped them: -asan (ASan, UBSan, LSan,
 # with their shared libraries) and -m32 (32-bit processes, compat ioctls).
-for suite in ring_test reactor_test scheme_test route_test events_test; do
+# device_test needs QEMU's xHCI controllers (tests/run-all.sh adds them).
+if grep -q 'intel_iommu=on' /proc/cmdline; then
+	export USCHEME_EXPECT_IOMMU=1
+fi
+for suite in ring_test reactor_test scheme_test route_test events_test device_test; do
 	$suite >/dev/ttyS1 2>&1
 	if [ -x "/bin/$suite-asan" ]; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -32,7 +36,7 @@ done
 		fi
 	}
 	expect 0 uscheme features
-	expect 0 sh -c 'uscheme features | grep -q "nop cqe32 scheme files_update scheme_ring"'
+	expect 0 sh -c 'uscheme features | grep -q "nop cqe32 scheme files_update device scheme_ring pass_fd"'
 	expect 0 uscheme nop 10000 16
 	expect 0 uscheme bench 128
 	expect 2 uscheme nop 0
@@ -45,3 +49,12 @@ done
 # The example daemons (ramd, nulld, hellod) and the tool's scheme commands,
 # then schemes_test against those daemons (and 32-bit ones, where shipped).
 sh /bin/schemes-suite.sh >/dev/ttyS1 2>&1
+
+# `uscheme bind`/`unbind` around a module reload; leaves the controllers
+# unbound as booted.
+sh /bin/device-tool.sh >/dev/ttyS1 2>&1
+
+# pcid's suite (userspace-drivers/pcid), where it was shipped.
+if [ -f /bin/pcid-suite.sh ]; then
+	sh /bin/pcid-suite.sh >/dev/ttyS1 2>&1
+fi

@@ -5,6 +5,7 @@
 #
 #   run-vm.sh --kernel IMG --module KO --script SH --out DIR [--file PATH]...
 #             [--timeout SECONDS] [--mem MB] [--qemu "extra args"]
+#             [--append "extra kernel command line"]
 #
 # DIR/console.log gets the kernel console (ttyS0); DIR/tests.log gets what the
 # script writes to /dev/ttyS1 (test output, kept apart from kernel messages).
@@ -13,7 +14,7 @@
 # guest reached the end of its script, 1 otherwise (hang, panic, timeout).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= module= script= out= timeout=600 mem=1024 extra=()
+kernel= module= script= out= timeout=600 mem=1024 extra=() append=
 files=() rootfiles=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--qemu) read -r -a extra <<<"$2"; shift 2 ;;
+	--append) append=$2; shift 2 ;;
 	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -55,7 +57,7 @@ set +e
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 \
 	-m "$mem" -smp 2 -nographic -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 loglevel=7" \
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 loglevel=7${append:+ $append}" \
 	-serial "file:$out/console.log" -serial "file:$out/tests.log" \
 	"${extra[@]}" </dev/null >"$out/qemu.log" 2>&1
 rc=$?

@@ -1560,6 +1560,80 @@ static int test_bar_refused(void)
 	return 0;
 }
 
+/* An I/O BAR's registers, on the borrowed function (see test_io_bar). */
+static int io_bar_checks(const char *addr, int bar)
+{
+	struct uscheme_pci_info in;
+	uint8_t b = 0, scratch;
+	uint64_t q;
+	struct stat st;
+	int fn, fd;
+
+	fn = fn_open(addr);
+	CHECK(fn >= 0);
+	CHECK_EQ(fn_info(fn, &in), 0);
+	CHECK_EQ(in.bars[bar].flags & USCHEME_BAR_MEM, 0);
+	fd = bar_open(fn, (uint32_t)bar);
+	CHECK(fd >= 0);
+	CHECK_EQ(fstat(fd, &st), 0);
+	CHECK_EQ(st.st_size, in.bars[bar].size);
+	CHECK_EQ(map_refused(fd, PAGE, 0, MAP_SHARED, ENODEV, 0), 0);
+	/* a 16550's scratch register (offset 7) holds what was written */
+	for (scratch = 0x5a; ; scratch = 0xa5) {
+		CHECK_EQ(xpwrite(fd, &scratch, 1, 7), 1);
+		CHECK_EQ(xpread(fd, &b, 1, 7), 1);
+		CHECK_EQ(b, scratch);
+		if (scratch == 0xa5)
+			break;
+	}
+	CHECK_EQ(xpread(fd, &q, 8, 0), -EINVAL);	/* 8 bytes: memory BARs only */
+	CHECK_EQ(xpread(fd, &q, 2, 1), -EINVAL);	/* misaligned */
+	CHECK_EQ(xpread(fd, &b, 1, (off_t)in.bars[bar].size), -EINVAL);
+	close(fd);
+	close(fn);
+	return 0;
+}
+
+/*
+ * An I/O BAR: the function another driver has (QEMU's pci-serial, a 16550
+ * on an 8-byte I/O BAR) is borrowed through sysfs (the tool would refuse),
+ * checked, and given back to its driver.
+ */
+static int test_io_bar(void)
+{
+	char drv[64], p[256], again[64];
+	int bar, ret, i;
+
+	CHECK(g_other[0]);
+	CHECK_EQ(driver_of(g_other, drv, sizeof(drv)), 1);
+	for (bar = 0; bar < USCHEME_PCI_BARS; bar++) {
+		uint64_t size = 0, fl = 0;
+
+		if (!sysfs_bar(g_other, bar, &size, &fl) && size && (fl & 0x100))	/* IORESOURCE_IO */
+			break;
+	}
+	if (bar == USCHEME_PCI_BARS) {
+		fprintf(stderr, "  %s has no I/O BAR\n", g_other);
+		return -1;
+	}
+	snprintf(p, sizeof(p), SYS_PCI "/drivers/%s/unbind", drv);
+	CHECK_EQ(write_text(p, g_other), 0);
+	ret = bind_sysfs(g_other) ? -1 : io_bar_checks(g_other, bar);
+	/* give it back: unbind, clear the override, probe */
+	if (is_bound_uscheme(g_other))
+		write_text(SYS_PCI "/drivers/uscheme/unbind", g_other);
+	dev_path(p, sizeof(p), g_other, "driver_override");
+	write_text(p, "\n");
+	write_text(SYS_PCI "/drivers_probe", g_other);
+	for (i = 0; i < 100 && !driver_of(g_other, again, sizeof(again)); i++)
+		usleep(10000);
+	if (strcmp(again, drv)) {
+		fprintf(stderr, "  %s went back to '%s', not %s\n", g_other, again, drv);
+		return -1;
+	}
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* DMA                                                                 */
 
@@ -2344,6 +2418,7 @@ static const struct tap_test tests[] = {
 	{ "config_write_allowed_master", test_config_write_allowed, 0 },
 	{ "bar_mmap_registers", test_bar_mmap_registers, 0 },
 	{ "bar_refused", test_bar_refused, 0 },
+	{ "io_bar_registers", test_io_bar, 0 },
 	{ "dma_alloc_mmap", test_dma_alloc_mmap, 0 },
 	{ "dma_limits", test_dma_limits, 120 },
 	{ "dma_kept_while_master", test_dma_kept_while_master, 120 },

@@ -203,19 +203,13 @@ static loff_t uscheme_bar_llseek(struct file *file, loff_t off, int whence)
 	return fixed_size_llseek(file, off, whence, i_size_read(file_inode(file)));
 }
 
-static int uscheme_bar_release(struct inode *inode, struct file *file)
-{
-	uscheme_devfile_release(file->private_data);
-	return 0;
-}
-
 static const struct file_operations uscheme_bar_fops = {
 	.owner		= THIS_MODULE,
 	.read		= uscheme_bar_read,
 	.write		= uscheme_bar_write,
 	.llseek		= uscheme_bar_llseek,
 	.mmap		= uscheme_bar_mmap,
-	.release	= uscheme_bar_release,
+	.release	= uscheme_devfile_release,
 };
 
 /* USCHEME_PIOC_BAR_OPEN, under fn->lock with the session live. */

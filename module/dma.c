@@ -143,18 +143,12 @@ static long uscheme_dma_ioctl(struct file *file, unsigned int cmd, unsigned long
 	return copy_to_user((void __user *)arg, &d, sizeof(d)) ? -EFAULT : 0;
 }
 
-static int uscheme_dma_file_release(struct inode *inode, struct file *file)
-{
-	uscheme_devfile_release(file->private_data);
-	return 0;
-}
-
 static const struct file_operations uscheme_dma_fops = {
 	.owner		= THIS_MODULE,
 	.mmap		= uscheme_dma_mmap,
 	.unlocked_ioctl	= uscheme_dma_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= uscheme_dma_file_release,
+	.release	= uscheme_devfile_release,
 };
 
 /* USCHEME_PIOC_DMA_ALLOC, under fn->lock with the session live. */

@@ -275,19 +275,13 @@ static __poll_t uscheme_irq_poll(struct file *file, poll_table *pt)
 	return mask;
 }
 
-static int uscheme_irq_release(struct inode *inode, struct file *file)
-{
-	uscheme_devfile_release(file->private_data);
-	return 0;
-}
-
 static const struct file_operations uscheme_irq_fops = {
 	.owner		= THIS_MODULE,
 	.read		= uscheme_irq_read,
 	.write		= uscheme_irq_write,
 	.poll		= uscheme_irq_poll,
 	.llseek		= noop_llseek,
-	.release	= uscheme_irq_release,
+	.release	= uscheme_devfile_release,
 };
 
 /* USCHEME_PIOC_IRQ_OPEN, under fn->lock with the session live. */

@@ -154,8 +154,9 @@ int uscheme_devfile_install(struct uscheme_pcifn *fn, enum uscheme_devfile_kind 
 }
 
 /* The ->release of every session file. */
-void uscheme_devfile_release(struct uscheme_devfile *df)
+int uscheme_devfile_release(struct inode *inode, struct file *file)
 {
+	struct uscheme_devfile *df = file->private_data;
 	struct uscheme_pcifn *fn = df->fn;
 
 	mutex_lock(&fn->lock);
@@ -167,6 +168,7 @@ void uscheme_devfile_release(struct uscheme_devfile *df)
 	mutex_unlock(&fn->lock);
 	uscheme_pcifn_put(fn);
 	kfree(df);
+	return 0;
 }
 
 /* Config space: pread. */
@@ -362,12 +364,6 @@ out:
 	return 0;
 }
 
-static int uscheme_fn_release(struct inode *inode, struct file *file)
-{
-	uscheme_devfile_release(file->private_data);
-	return 0;
-}
-
 static const struct file_operations uscheme_fn_fops = {
 	.owner		= THIS_MODULE,
 	.read		= uscheme_fn_read,
@@ -375,7 +371,7 @@ static const struct file_operations uscheme_fn_fops = {
 	.llseek		= uscheme_fn_llseek,
 	.unlocked_ioctl	= uscheme_fn_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= uscheme_fn_release,
+	.release	= uscheme_devfile_release,
 };
 
 /* "pcidev:": one line per bound function. */

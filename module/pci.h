@@ -122,7 +122,7 @@ int uscheme_pcidev_open(const char *path, u32 flags);
 int uscheme_devfile_install(struct uscheme_pcifn *fn, enum uscheme_devfile_kind kind,
 			    const struct file_operations *fops, const char *what,
 			    loff_t size, u32 oflags, int bar, void *obj);
-void uscheme_devfile_release(struct uscheme_devfile *df);
+int uscheme_devfile_release(struct inode *inode, struct file *file);
 bool uscheme_session_live(struct uscheme_pcifn *fn);
 
 /* config.c */

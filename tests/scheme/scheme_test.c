@@ -107,6 +107,9 @@ static int t_register_rules(void)
 	CHECK_EQ(us_register(&s, "t-rules"), -EBUSY);	/* one name per ring */
 	CHECK_EQ(scheme_ring(&s2), 0);
 	CHECK_EQ(reg_raw(s2.fd, &reg), -EEXIST);
+	/* the kernel serves these itself */
+	CHECK_EQ(us_register(&s2, "sys"), -EEXIST);
+	CHECK_EQ(us_register(&s2, "pcidev"), -EEXIST);
 	CHECK_EQ(us_register(&s2, "t-rules.v2_x-y"), 0);
 	us_ring_exit(&s2);
 	us_ring_exit(&s);

@@ -61,6 +61,10 @@ kernel_problems() {
 # check_vm LABEL OUTDIR: the VM-level results of one boot.
 check_vm() {
 	local label=$1 out=$2 problems
+	if [ -s "$out/retried" ]; then
+		printf '      | %s: %s\n' "$label" "$(head -n 1 "$out/retried")"
+		printf '      | (first attempt: %s/attempt1)\n' "${out#"$top"/}"
+	fi
 	if grep -q '^USCHEME-VM: insmod ok' "$out/console.log"; then
 		pass "$label: insmod"
 	else
@@ -75,6 +79,9 @@ check_vm() {
 		pass "$label: VM ran to the end"
 	else
 		fail "$label: VM ran to the end" "hang, panic or timeout; see ${out#"$top"/}/console.log"
+		# CI shows only this output: say where the guest stopped.
+		tail -n 12 "$out/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/      | console: /'
+		tail -n 5 "$out/qemu.log" 2>/dev/null | sed 's/^/      | qemu: /'
 	fi
 	problems=$(kernel_problems "$out/console.log")
 	if [ -z "$problems" ]; then

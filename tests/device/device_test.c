@@ -17,7 +17,8 @@
  *   - interrupts: an xHCI No Op command completed through a real command ring
  *     and event ring, its interrupt (MSI-X; INTx, masked by the kernel until
  *     acknowledged) watched with FILES_UPDATE, read and acknowledged;
- *     bad input;
+ *     bad input; a blocking read ended by a signal (EINTR, or restarted
+ *     with SA_RESTART) and by SIGKILL;
  *   - lifetimes: a session owner killed with the controller running (bus
  *     mastering off afterwards, a new session works), unbinding during a
  *     session (revoked: SIGBUS, -ENODEV, EPOLLERR|EPOLLHUP);
@@ -49,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "../../userspace-drivers/libuscheme/libuscheme.h"
@@ -1989,6 +1991,73 @@ static int test_irq_bad_input(void)
 	return 0;
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A blocking interrupt read with nothing pending: a signal whose handler
+ * has no SA_RESTART ends it with EINTR; with SA_RESTART it keeps waiting
+ * (the kernel restarts it); SIGKILL always ends the reader.
+ */
+static int test_irq_read_interrupted(void)
+{
+	struct uscheme_irq_setup s;
+	struct sigaction sa;
+	struct itimerval it;
+	uint64_t count;
+	int fn, fd, status;
+	long long t0;
+	ssize_t n;
+	pid_t pid;
+
+	NEED(g_msix);
+	fn = fn_open(g_msix);
+	CHECK(fn >= 0);
+	CHECK_EQ(irq_setup(fn, USCHEME_IRQ_MSIX, 1, &s), 0);
+	fd = irq_open(fn, 0);
+	CHECK(fd >= 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;		/* no SA_RESTART */
+	CHECK_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 200000;
+	t0 = tap_now_ns();
+	CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
+	errno = 0;
+	n = read(fd, &count, sizeof(count));
+	CHECK_EQ(n, -1);
+	CHECK_EQ(errno, EINTR);
+	CHECK(tap_now_ns() - t0 >= 150000000LL);	/* it did block */
+
+	/* SA_RESTART: the read goes on waiting after the handler ran. */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGALRM, &sa, NULL);
+		setitimer(ITIMER_REAL, &it, NULL);
+		n = read(fd, &count, sizeof(count));
+		_exit(n < 0 ? 10 + (errno == EINTR) : 0);
+	}
+	usleep(800000);
+	CHECK_EQ(waitpid(pid, &status, WNOHANG), 0);	/* still reading */
+	CHECK_EQ(kill(pid, SIGKILL), 0);
+	t0 = tap_now_ns();
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(tap_now_ns() - t0 < 5000000000LL);
+
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = 0;
+	sigaction(SIGALRM, &sa, NULL);
+	close(fd);
+	close(fn);
+	return 0;
+}
+
 static int test_irq_setup_auto(void)
 {
 	struct uscheme_irq_setup s;
@@ -2425,6 +2494,7 @@ static const struct tap_test tests[] = {
 	{ "dma_double_close", test_dma_double_close, 0 },
 	{ "dma_bus_address", test_dma_bus_address, 0 },
 	{ "irq_bad_input", test_irq_bad_input, 0 },
+	{ "irq_read_interrupted", test_irq_read_interrupted, 0 },
 	{ "irq_setup_auto", test_irq_setup_auto, 0 },
 	{ "xhci_noop_msix", test_xhci_noop_msix, 0 },
 	{ "xhci_noop_intx_masked_until_ack", test_xhci_noop_intx, 0 },

@@ -502,6 +502,21 @@ static struct handle *handle_new(enum hkind kind, struct fn *f)
 	return h;
 }
 
+/* A handle whose reads return the text t; it takes t's buffer, even on failure. */
+static int text_handle(enum hkind kind, struct fn *f, struct text *t, struct handle **out)
+{
+	struct handle *h = t->oom ? NULL : handle_new(kind, f);
+
+	if (!h) {
+		free(t->buf);
+		return -ENOMEM;
+	}
+	h->text = t->buf;
+	h->len = t->len;
+	*out = h;
+	return 0;
+}
+
 static int submit_open(struct us_op *op, const char *path, int flags)
 {
 	struct uscheme_sqe *sqe;
@@ -620,7 +635,6 @@ static int open_root(struct handle **out)
 {
 	struct pci_func *v;
 	struct text t = { 0 };
-	struct handle *h;
 	unsigned int n, i;
 	int err = pci_enumerate(P.sysfs, &v, &n);
 
@@ -633,16 +647,7 @@ static int open_root(struct handle **out)
 		tprintf(&t, "%s", line);
 	}
 	free(v);
-	h = handle_new(H_ROOT, NULL);
-	if (t.oom || !h) {
-		free(t.buf);
-		free(h);
-		return -ENOMEM;
-	}
-	h->text = t.buf;
-	h->len = t.len;
-	*out = h;
-	return 0;
+	return text_handle(H_ROOT, NULL, &t, out);
 }
 
 static int open_path(const struct uscheme_req *req, const char *path, uint32_t flags,
@@ -676,18 +681,12 @@ static int open_path(const struct uscheme_req *req, const char *path, uint32_t f
 		return err;
 
 	if (!*rest) {
-		static const char list[] = "channel\nconfig\nstatus\n";
+		struct text t = { 0 };
 
 		if (acc != O_RDONLY)
 			return -EISDIR;
-		h = handle_new(H_FNDIR, f);
-		if (!h || !(h->text = strdup(list))) {
-			free(h);
-			return -ENOMEM;
-		}
-		h->len = sizeof(list) - 1;
-		*out = h;
-		return 0;
+		tprintf(&t, "channel\nconfig\nstatus\n");
+		return text_handle(H_FNDIR, f, &t, out);
 	}
 	if (flags & O_DIRECTORY)
 		return strcmp(rest, "config") && strcmp(rest, "status") &&
@@ -747,16 +746,7 @@ static int open_path(const struct uscheme_req *req, const char *path, uint32_t f
 		if (acc != O_RDONLY)
 			return -EACCES;
 		status_text(&t, f, &now);
-		h = handle_new(H_STATUS, f);
-		if (t.oom || !h) {
-			free(t.buf);
-			free(h);
-			return -ENOMEM;
-		}
-		h->text = t.buf;
-		h->len = t.len;
-		*out = h;
-		return 0;
+		return text_handle(H_STATUS, f, &t, out);
 	}
 	if (!strcmp(rest, "channel")) {
 		if (req->uid != 0) {

@@ -36,14 +36,18 @@ static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request
 	return -EIOCBQUEUED;
 }
 
-/* Admit @r with a (zeroed) chunk of @chunk bytes; on failure @r is put. */
+/*
+ * Admit @r with a (zeroed) chunk of @chunk bytes; on failure @r is put. The
+ * SQE is consumed by now, so an admission cut short by task work is -EINTR
+ * in its CQE too (no restart).
+ */
 static int uscheme_client_admit(struct uscheme_request *r, u32 chunk)
 {
 	int ret = uscheme_request_admit(r, chunk);
 
 	if (ret)
 		uscheme_request_put(r);
-	return ret;
+	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
 
 static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)

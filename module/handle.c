@@ -3,8 +3,11 @@
  * Handles as Linux files. Every syscall on a handle becomes one request to
  * the scheme's daemon, made and waited for in the caller's context: the
  * caller sleeps interruptibly, and a signal cancels the request (the daemon
- * is sent a CANCEL) and returns -EINTR. Data moves once each way, between
- * the caller's buffer and the request's chunk of the daemon's data area.
+ * is sent a CANCEL) and returns -EINTR. Task work alone (io_uring's, for
+ * this thread) is no signal: before the request is sent the syscall
+ * restarts, after that the wait goes on (uscheme_request_wait()). Data
+ * moves once each way, between the caller's buffer and the request's chunk
+ * of the daemon's data area.
  *
  * Each handle gets its own inode on an internal pseudo filesystem, so that
  * fstat() (->getattr) and ftruncate() (->setattr) reach the daemon too.

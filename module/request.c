@@ -259,16 +259,18 @@ static bool uscheme_admit_step(struct uscheme_request *r, u32 pages, int *ret)
  * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
  * the scheme has no slot or data room. The chunk is handed out zeroed: no
  * earlier request's data is ever visible past what the op fills in.
- * Returns 0, -EPIPE, -E2BIG or -EINTR.
+ * Returns 0, -EPIPE, -E2BIG, -EINTR (a signal) or -ERESTARTSYS (task work
+ * only, e.g. io_uring's for this thread: the caller restarts or says -EINTR).
  */
 int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 {
 	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
 	int ret;
 
+	/* Nothing is sent yet: task work alone restarts the syscall. */
 	if (wait_event_interruptible(r->scheme->admit_wait,
 				     uscheme_admit_step(r, pages, &ret)))
-		return -EINTR;
+		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
 	if (!ret && r->chunk_pages)
 		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
 	return ret;
@@ -421,16 +423,42 @@ int uscheme_request_cancel(struct uscheme_request *r)
 	return ret;
 }
 
+static bool uscheme_request_answered(struct uscheme_request *r)
+{
+	/* Pairs with the release in uscheme_request_answered_locked(). */
+	return smp_load_acquire(&r->state) == USCHEME_REQ_ANSWERED;
+}
+
+/* How often a wait that task work cut short looks for a signal. */
+#define USCHEME_TASK_WORK_STEP	max_t(unsigned long, 1, msecs_to_jiffies(10))
+
 /*
  * Sleep until @r is answered. Returns its result, or -EINTR when a signal
  * came first (the request is then cancelled; see uscheme_request_cancel()).
+ *
+ * Task work queued to this thread (TIF_NOTIFY_SIGNAL: io_uring completing
+ * the thread's own ops, say) also ends an interruptible sleep, and stays
+ * pending until the thread returns to userspace. It is not a reason to
+ * give up a request the daemon may be carrying out: the wait goes on,
+ * killable, in steps of USCHEME_TASK_WORK_STEP, looking for a real signal
+ * between steps; the task work runs when the call returns.
  */
 int uscheme_request_wait(struct uscheme_request *r)
 {
-	/* Pairs with the release in uscheme_request_answered_locked(). */
-	if (!wait_event_interruptible(r->wait, smp_load_acquire(&r->state) ==
-				      USCHEME_REQ_ANSWERED))
-		return r->res;
+	long left;
+
+	for (;;) {
+		if (!wait_event_interruptible(r->wait, uscheme_request_answered(r)))
+			return r->res;
+		if (task_sigpending(current))
+			break;
+		left = wait_event_killable_timeout(r->wait, uscheme_request_answered(r),
+						   USCHEME_TASK_WORK_STEP);
+		if (left > 0)
+			return r->res;
+		if (left < 0)
+			break;		/* a fatal signal */
+	}
 	if (uscheme_request_cancel(r) == -EALREADY)
 		return r->res;
 	return -EINTR;

@@ -72,10 +72,13 @@
  * Handles are files. An OPEN result is an fd whose read, write, pread,
  * pwrite, fstat, fsync, ftruncate and close go through the same routing,
  * blocking and interruptible (the daemon is sent a CANCEL when a signal
- * interrupts the wait; the syscall returns -EINTR). lseek moves the file
- * position (SEEK_SET, SEEK_CUR; SEEK_END gives -EINVAL); poll reports a
- * handle readable and writable at all times until FilesUpdate lets daemons
- * signal readiness. With O_APPEND the daemon decides where a write goes,
+ * interrupts the wait; the syscall returns -EINTR). Task work queued to
+ * the thread (io_uring completing its ops) is not a signal: a call that has
+ * not reached the daemon yet is restarted, one that has keeps waiting for
+ * the answer (and looks for a signal every 10 ms meanwhile). lseek moves
+ * the file position (SEEK_SET, SEEK_CUR; SEEK_END gives -EINVAL); poll
+ * reports what the daemon last set (SEND_EVENT, below; readable and
+ * writable until it does). With O_APPEND the daemon decides where a write goes,
  * and the file position does not move. A read or write moves at most
  * USCHEME_IO_MAX bytes
  * (a short count, as for a pipe). Handles survive fork and exec (unless

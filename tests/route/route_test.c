@@ -3044,6 +3044,103 @@ static int t_task_work_not_eintr(void)
 	return 0;
 }
 
+/*
+ * The same task work during a blocking op on the syscall path (here the
+ * ioctl open, as every handle syscall waits): the open goes on and gets
+ * its fd. Then, with a daemon that never answers, task work first and a
+ * signal after: the signal still ends the wait promptly, with EINTR.
+ */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct tw_sig {
+	pthread_t target;
+	int pipe_w;
+};
+
+static void *tw_poke_then_signal(void *p)
+{
+	struct tw_sig *a = p;
+
+	usleep(100 * 1000);
+	if (write(a->pipe_w, "x", 1) != 1)
+		return NULL;
+	usleep(300 * 1000);
+	pthread_kill(a->target, SIGUSR1);
+	return NULL;
+}
+
+static int t_task_work_blocking_op(void)
+{
+	struct tw_arg a = { 0 };
+	struct tw_sig sg = { 0 };
+	struct io_uring_sqe *usqe;
+	struct io_uring_cqe *ucqe;
+	struct sigaction sa, old;
+	struct us_ring srv;
+	char name[40], path[48], byte;
+	pthread_t t1, t2;
+	struct io_uring ur;
+	long long t0, took;
+	int p[2], fd;
+
+	snprintf(name, sizeof(name), "rt-twb-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s:x", name);
+	CHECK_EQ(us_scheme_init(&srv, name, 8, 0), 0);
+	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(io_uring_queue_init(4, &ur, 0), 0);
+
+	/* 1: task work at 100 ms, the answer at 400 ms: an fd, not EINTR */
+	usqe = io_uring_get_sqe(&ur);
+	CHECK(usqe);
+	io_uring_prep_read(usqe, p[0], &byte, 1, 0);
+	CHECK_EQ(io_uring_submit(&ur), 1);
+	a.pipe_w = p[1];
+	a.srv = &srv;
+	CHECK_EQ(pthread_create(&t1, NULL, tw_poke, &a), 0);
+	CHECK_EQ(pthread_create(&t2, NULL, tw_daemon, &a), 0);
+	fd = us_open(path, O_RDONLY);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK(a.answered);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(io_uring_wait_cqe(&ur, &ucqe), 0);
+	CHECK_EQ(ucqe->res, 1);
+	io_uring_cqe_seen(&ur, ucqe);
+
+	/* 2: no answer ever; task work at 100 ms, SIGUSR1 at 400 ms: EINTR */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;		/* no SA_RESTART */
+	CHECK_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+	usqe = io_uring_get_sqe(&ur);
+	CHECK(usqe);
+	io_uring_prep_read(usqe, p[0], &byte, 1, 0);
+	CHECK_EQ(io_uring_submit(&ur), 1);
+	sg.target = pthread_self();
+	sg.pipe_w = p[1];
+	CHECK_EQ(pthread_create(&t1, NULL, tw_poke_then_signal, &sg), 0);
+	t0 = tap_now_ns();
+	fd = us_open(path, O_RDONLY);
+	took = tap_now_ns() - t0;
+	pthread_join(t1, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	CHECK_EQ(fd, -EINTR);
+	CHECK(took >= 300000000LL);		/* not ended by the task work */
+	CHECK(took < 3000000000LL);		/* ended by the signal */
+	CHECK_EQ(io_uring_wait_cqe(&ur, &ucqe), 0);
+	CHECK_EQ(ucqe->res, 1);
+	io_uring_cqe_seen(&ur, ucqe);
+
+	io_uring_queue_exit(&ur);
+	close(p[0]);
+	close(p[1]);
+	us_ring_exit(&srv);
+	return 0;
+}
+
 static int t_io_uring(void)
 {
 	unsigned char b[8][4096], w[3000];
@@ -3571,6 +3668,7 @@ static const struct tap_test tests[] = {
 	/* no 32-bit liburing to link: the -m32 build leaves this one out */
 	{ "io_uring", t_io_uring, 0 },
 	{ "task_work_not_eintr", t_task_work_not_eintr, 0 },
+	{ "task_work_blocking_op", t_task_work_blocking_op, 0 },
 #endif
 	{ "concurrency_100k", t_concurrency, 420 },
 	{ "kill_under_load_x100", t_kill_under_load, 600 },

@@ -2672,6 +2672,67 @@ static int client_reads(const char *path, int n)
 	return 0;
 }
 
+/*
+ * A callback that unwatches its own fd while a second event of the same
+ * registration waits in the CQ: the DEL's wait dispatches that event, and
+ * fn must not run again inside itself (pcid reaped a driver, then ran its
+ * exit handler a second time, nested, on 6.12 where a pidfd wakes twice).
+ */
+struct uw_ctx {
+	int calls, depth, nested, unwatch_ret;
+};
+
+static void uw_on_event(struct us_daemon *d, int fd, int events, void *p)
+{
+	struct uw_ctx *c = p;
+
+	if (events < 0)
+		return;
+	c->calls++;
+	if (c->depth)
+		c->nested++;
+	c->depth++;
+	c->unwatch_ret = us_daemon_unwatch(d, fd);
+	c->depth--;
+}
+
+static int t_daemon_unwatch_in_callback(void)
+{
+	char name[USCHEME_NAME_MAX];
+	struct uw_ctx c = { 0 };
+	struct us_daemon d;
+	struct us_ring *ring;
+	int efd, r, i;
+
+	snprintf(name, sizeof(name), "ev-uw-%d", (int)getpid());
+	CHECK_EQ(us_daemon_init(&d, name, &sr_ops, NULL, NULL), 0);
+	efd = efd_new(0);
+	CHECK(efd >= 0);
+	CHECK_EQ(us_daemon_watch(&d, efd, EVR, uw_on_event, &c), 0);
+	ring = us_daemon_client_ring(&d);
+	CHECK(ring != NULL);
+	/* Two edges, each posted by an enter of its own: two event CQEs. */
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(efd_fire(efd), 0);
+		CHECK_EQ(us_enter(ring, 0, 0, 0, 0, NULL), 0);
+		CHECK_EQ(efd_drain(efd), 0);
+	}
+	CHECK_EQ(us_cq_ready(ring), 2);
+	r = us_daemon_run_once(&d, 200 * 1000000LL);
+	CHECK(r >= 0 || r == -ETIME);
+	CHECK_EQ(c.calls, 1);
+	CHECK_EQ(c.nested, 0);
+	CHECK_EQ(c.unwatch_ret, 0);
+	/* and nothing later either */
+	CHECK_EQ(efd_fire(efd), 0);
+	r = us_daemon_run_once(&d, 100 * 1000000LL);
+	CHECK(r >= 0 || r == -ETIME);
+	CHECK_EQ(c.calls, 1);
+	close(efd);
+	us_daemon_exit(&d);
+	return 0;
+}
+
 static int t_daemon_watch(void)
 {
 	char name[USCHEME_NAME_MAX], path[96], opath[96];
@@ -2818,6 +2879,7 @@ static const struct tap_test tests[] = {
 	{ "race_watched_ring_close", t_race_watched_ring_close, 300 },
 	{ "single_wait", t_single_wait, 120 },
 	{ "daemon_watch", t_daemon_watch, 120 },
+	{ "daemon_unwatch_in_callback", t_daemon_unwatch_in_callback, 0 },
 };
 
 int main(int argc, char **argv)

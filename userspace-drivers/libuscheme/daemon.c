@@ -506,6 +506,7 @@ struct us_watch {
 	int fd;
 	bool ended;			/* its final CQE came (the tag is free) */
 	bool busy;			/* us_daemon_unwatch frees it, not the final CQE */
+	bool removing;			/* in us_daemon_unwatch: no more calls of fn */
 };
 
 struct us_daemon_events {
@@ -605,7 +606,13 @@ static void watch_complete(struct us_reactor *rx, struct us_op *op,
 
 	(void)rx;
 	if (cqe->flags & USCHEME_CQE_F_MORE) {
-		w->fn(d, w->fd, cqe->res, w->ctx);	/* may unwatch (free) w */
+		/*
+		 * An event that came while fn's own unwatch waits for its DEL
+		 * (a second event of the same registration, say): dropped, or
+		 * fn would run again inside itself.
+		 */
+		if (!w->removing)
+			w->fn(d, w->fd, cqe->res, w->ctx);	/* may unwatch (free) w */
 		return;
 	}
 	/* The final CQE: the reactor has freed the tag. */
@@ -758,6 +765,7 @@ int us_daemon_unwatch(struct us_daemon *d, int fd)
 	if (!w || w->busy)
 		return -ENOENT;
 	w->busy = true;
+	w->removing = true;
 	us_fu_entry(&e, fd, 0, USCHEME_FU_DEL, 0);
 	err = fu_sync(d, &e);
 	if (!w->ended) {

@@ -343,7 +343,10 @@ typedef void (*us_watch_fn)(struct us_daemon *d, int fd, int events, void *ctx);
  */
 int us_daemon_watch(struct us_daemon *d, int fd, uint32_t events,
 		    us_watch_fn fn, void *ctx);
-/* Stop watching fd (no call of its fn after this returns). 0 or -ENOENT. */
+/*
+ * Stop watching fd: its fn is not called again, not even for an event
+ * that arrives while the DEL is under way. 0 or -ENOENT.
+ */
 int us_daemon_unwatch(struct us_daemon *d, int fd);
 /*
  * The reactor of the daemon's client ring (created on first use, the

@@ -1991,9 +1991,13 @@ static int test_irq_bad_input(void)
 	return 0;
 }
 
+static int g_alarm_pipe = -1;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	if (g_alarm_pipe >= 0 && write(g_alarm_pipe, "a", 1) != 1)
+		g_alarm_pipe = -1;
 }
 
 /*
@@ -2007,10 +2011,11 @@ static int test_irq_read_interrupted(void)
 	struct sigaction sa;
 	struct itimerval it;
 	uint64_t count;
-	int fn, fd, status;
+	int fn, fd, status, p[2];
 	long long t0;
 	ssize_t n;
 	pid_t pid;
+	char c;
 
 	NEED(g_msix);
 	fn = fn_open(g_msix);
@@ -2032,17 +2037,26 @@ static int test_irq_read_interrupted(void)
 	CHECK_EQ(errno, EINTR);
 	CHECK(tap_now_ns() - t0 >= 150000000LL);	/* it did block */
 
-	/* SA_RESTART: the read goes on waiting after the handler ran. */
+	/*
+	 * SA_RESTART: the read goes on waiting after the handler ran (the
+	 * handler tells the parent through a pipe that it did).
+	 */
+	CHECK_EQ(pipe(p), 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
+		close(p[0]);
+		g_alarm_pipe = p[1];
 		sa.sa_flags = SA_RESTART;
 		sigaction(SIGALRM, &sa, NULL);
 		setitimer(ITIMER_REAL, &it, NULL);
 		n = read(fd, &count, sizeof(count));
 		_exit(n < 0 ? 10 + (errno == EINTR) : 0);
 	}
-	usleep(800000);
+	close(p[1]);
+	CHECK_EQ(read(p[0], &c, 1), 1);		/* the handler ran */
+	close(p[0]);
+	usleep(300000);
 	CHECK_EQ(waitpid(pid, &status, WNOHANG), 0);	/* still reading */
 	CHECK_EQ(kill(pid, SIGKILL), 0);
 	t0 = tap_now_ns();

@@ -3056,17 +3056,15 @@ static void on_usr1(int sig)
 }
 
 struct tw_sig {
+	struct tw_arg poke;
 	pthread_t target;
-	int pipe_w;
 };
 
 static void *tw_poke_then_signal(void *p)
 {
 	struct tw_sig *a = p;
 
-	usleep(100 * 1000);
-	if (write(a->pipe_w, "x", 1) != 1)
-		return NULL;
+	tw_poke(&a->poke);
 	usleep(300 * 1000);
 	pthread_kill(a->target, SIGUSR1);
 	return NULL;
@@ -3120,7 +3118,7 @@ static int t_task_work_blocking_op(void)
 	io_uring_prep_read(usqe, p[0], &byte, 1, 0);
 	CHECK_EQ(io_uring_submit(&ur), 1);
 	sg.target = pthread_self();
-	sg.pipe_w = p[1];
+	sg.poke.pipe_w = p[1];
 	CHECK_EQ(pthread_create(&t1, NULL, tw_poke_then_signal, &sg), 0);
 	t0 = tap_now_ns();
 	fd = us_open(path, O_RDONLY);

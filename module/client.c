@@ -75,7 +75,7 @@ static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_s
 	if (ret)
 		goto out;
 	if (uscheme_kernel_scheme(spec)) {
-		ret = uscheme_kernel_open(spec, path, sqe->op_flags);
+		ret = uscheme_kernel_open(spec, path, sqe->op_flags, NULL);
 		goto out;
 	}
 	s = uscheme_scheme_get(spec);
@@ -158,7 +158,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		r->req.len = len;
 		r->cur_pos = sqe->off == USCHEME_OFF_CURRENT;
 		r->req.off = r->cur_pos ? file->f_pos : sqe->off;
-		if (sqe->opcode == USCHEME_OP_WRITE &&
+		if (sqe->opcode == USCHEME_OP_WRITE && len &&
 		    copy_from_user(uscheme_request_chunk(r),
 				   u64_to_user_ptr(sqe->addr), len)) {
 			ret = uscheme_request_abort(r, -EFAULT);
@@ -194,7 +194,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		if (ret)
 			goto out_fput;
 		chunk = uscheme_request_chunk(r);
-		if (copy_from_user(chunk, u64_to_user_ptr(sqe->addr), sqe->len)) {
+		if (sqe->len && copy_from_user(chunk, u64_to_user_ptr(sqe->addr), sqe->len)) {
 			ret = uscheme_request_abort(r, -EFAULT);
 			goto out_fput;
 		}
@@ -328,9 +328,9 @@ static int uscheme_client_finish_one(struct uscheme_request *r)
 	case USCHEME_OP_OPEN:
 	case USCHEME_OP_DUP:
 		if (r->passed)
-			return uscheme_request_install_passed(r, r->open_flags);
+			return uscheme_request_install_passed(r, r->open_flags, NULL);
 		return uscheme_handle_install(r->scheme, res, r->open_flags,
-					      r->scheme->name);
+					      r->scheme->name, NULL);
 	default:
 		return res;
 	}

@@ -30,6 +30,9 @@
 
 #define USCHEME_FS_MAGIC	0x75736368	/* "usch" */
 #define USCHEME_SYS_TEXT_MAX	(64 * 1024)
+/* What a handle of a dead daemon reports: its calls fail (-EPIPE) at once. */
+#define USCHEME_HANDLE_HUP_MASK	(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | \
+				 EPOLLERR | EPOLLHUP)
 #define USCHEME_OPEN_FLAGS	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | \
 				 O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
 
@@ -64,6 +67,22 @@ struct uscheme_handle *uscheme_handle_of(struct file *file)
 	return file->f_op == &uscheme_handle_fops ? file->private_data : NULL;
 }
 
+/*
+ * The handle of a handle file's inode, with a reference; NULL once the
+ * file is released (see struct uscheme_handle).
+ */
+static struct uscheme_handle *uscheme_inode_handle_get(struct inode *inode)
+{
+	struct uscheme_handle *h;
+
+	spin_lock(&inode->i_lock);
+	h = inode->i_private;
+	if (h)
+		refcount_inc(&h->users);	/* the file's reference is still held */
+	spin_unlock(&inode->i_lock);
+	return h;
+}
+
 /* A new handle, READ|WRITE ready until its daemon says otherwise. */
 static struct uscheme_handle *uscheme_handle_alloc(void)
 {
@@ -71,15 +90,21 @@ static struct uscheme_handle *uscheme_handle_alloc(void)
 
 	if (!h)
 		return NULL;
+	refcount_set(&h->users, 1);
 	INIT_LIST_HEAD(&h->snode);
 	init_waitqueue_head(&h->wait);
 	h->mask = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	return h;
 }
 
-/* Free a handle that no file owns (any more): its daemon is told. */
-static void uscheme_handle_free(struct uscheme_handle *h)
+/*
+ * Drop a reference to @h; the last one frees it and tells its daemon (see
+ * struct uscheme_handle for who holds references).
+ */
+static void uscheme_handle_put(struct uscheme_handle *h)
 {
+	if (!refcount_dec_and_test(&h->users))
+		return;
 	if (h->scheme) {
 		spin_lock(&h->scheme->lock);
 		list_del(&h->snode);
@@ -139,28 +164,43 @@ static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
 	return file;
 }
 
+/*
+ * Make @file a new fd of the current process (O_CLOEXEC from @oflags) and,
+ * with @ufd, tell the caller its number there first: fd_install() is the
+ * last step, since nothing may fail once another thread can see the fd.
+ * The reference on @file is taken over (dropped on failure). Returns the fd.
+ */
+int uscheme_fd_publish(struct file *file, u32 oflags, int __user *ufd)
+{
+	int fd = get_unused_fd_flags(oflags & O_CLOEXEC);
+
+	if (fd >= 0 && ufd && put_user(fd, ufd)) {
+		put_unused_fd(fd);
+		fd = -EFAULT;
+	}
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
 /* Install @h as a new fd of the current process; on failure @h is freed. */
-static int uscheme_handle_fd(struct uscheme_handle *h, u32 oflags, const char *name)
+static int uscheme_handle_fd(struct uscheme_handle *h, u32 oflags, const char *name,
+			     int __user *ufd)
 {
 	char label[96];
 	struct file *file;
-	int fd;
 
-	fd = get_unused_fd_flags(oflags & O_CLOEXEC);
-	if (fd < 0) {
-		uscheme_handle_free(h);
-		return fd;
-	}
 	/* Only the start of a long path: this is the name lsof shows. */
 	strscpy(label, name, sizeof(label));
 	file = uscheme_handle_file(h, oflags, label);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		uscheme_handle_free(h);
+		uscheme_handle_put(h);
 		return PTR_ERR(file);
 	}
-	fd_install(fd, file);
-	return fd;
+	return uscheme_fd_publish(file, oflags, ufd);
 }
 
 /*
@@ -168,7 +208,7 @@ static int uscheme_handle_fd(struct uscheme_handle *h, u32 oflags, const char *n
  * fd. On failure the daemon is sent a CLOSE for @id.
  */
 int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
-			   const char *name)
+			   const char *name, int __user *ufd)
 {
 	struct uscheme_handle *h = uscheme_handle_alloc();
 
@@ -182,8 +222,11 @@ int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 	h->id = id;
 	spin_lock(&s->lock);
 	list_add_tail(&h->snode, &s->handles);
+	/* A daemon that died before this handle was made: hung up from birth. */
+	if (!s->ring)
+		h->mask = USCHEME_HANDLE_HUP_MASK;
 	spin_unlock(&s->lock);
-	return uscheme_handle_fd(h, oflags, name);
+	return uscheme_handle_fd(h, oflags, name, ufd);
 }
 
 /*
@@ -196,8 +239,7 @@ void uscheme_scheme_hangup_handles(struct uscheme_scheme *s)
 
 	spin_lock(&s->lock);
 	list_for_each_entry(h, &s->handles, snode) {
-		WRITE_ONCE(h->mask, EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
-			   EPOLLERR | EPOLLHUP);
+		WRITE_ONCE(h->mask, USCHEME_HANDLE_HUP_MASK);
 		wake_up_poll(&h->wait, EPOLLHUP);
 	}
 	spin_unlock(&s->lock);
@@ -260,9 +302,11 @@ int uscheme_open_split(char *spec, const char **path)
 
 /*
  * A read-only handle of a kernel-served scheme holding @text (a snapshot,
- * taken over; freed on failure too), a directory if @dir: an fd.
+ * taken over; freed on failure too), a directory if @dir: an fd, whose
+ * number @ufd (if not NULL) learns before it is installed.
  */
-int uscheme_text_open(char *text, bool dir, u32 flags, const char *name)
+static int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
+				  int __user *ufd)
 {
 	struct uscheme_handle *h;
 
@@ -285,26 +329,32 @@ int uscheme_text_open(char *text, bool dir, u32 flags, const char *name)
 	h->dir = dir;
 	h->text = text;
 	h->text_len = strlen(text);
-	return uscheme_handle_fd(h, flags, name);
+	return uscheme_handle_fd(h, flags, name, ufd);
+}
+
+/* uscheme_text_open_user() for a caller that returns the fd itself. */
+int uscheme_text_open(char *text, bool dir, u32 flags, const char *name)
+{
+	return uscheme_text_open_user(text, dir, flags, name, NULL);
 }
 
 /*
  * The kernel-served "sys" scheme: "sys:schemes" (the registry, a snapshot
  * taken at open) and "sys:" (a directory listing that one entry).
  */
-static int uscheme_sys_open(const char *path, u32 flags)
+static int uscheme_sys_open(const char *path, u32 flags, int __user *ufd)
 {
 	char *text;
 
 	if (!strcmp(path, "") || !strcmp(path, "/"))
-		return uscheme_text_open(kstrdup("schemes\n", GFP_KERNEL_ACCOUNT),
-					 true, flags, "sys:");
+		return uscheme_text_open_user(kstrdup("schemes\n", GFP_KERNEL_ACCOUNT),
+					      true, flags, "sys:", ufd);
 	if (strcmp(path, "schemes") && strcmp(path, "/schemes"))
 		return -ENOENT;
 	text = kmalloc(USCHEME_SYS_TEXT_MAX, GFP_KERNEL_ACCOUNT);
 	if (text)
 		text[uscheme_schemes_show(text, USCHEME_SYS_TEXT_MAX - 1)] = '\0';
-	return uscheme_text_open(text, false, flags, "sys:schemes");
+	return uscheme_text_open_user(text, false, flags, "sys:schemes", ufd);
 }
 
 /* Is @name a kernel-served scheme (no daemon may register it)? */
@@ -313,12 +363,27 @@ bool uscheme_kernel_scheme(const char *name)
 	return !strcmp(name, "sys") || !strcmp(name, USCHEME_PCIDEV_SCHEME);
 }
 
-/* Open @path of kernel-served scheme @name: an fd. */
-int uscheme_kernel_open(const char *name, const char *path, u32 flags)
+/*
+ * Open @path of kernel-served scheme @name: an fd, whose number @ufd (if
+ * not NULL) learns before the fd is installed.
+ */
+int uscheme_kernel_open(const char *name, const char *path, u32 flags,
+			int __user *ufd)
 {
+	int fd;
+
 	if (!strcmp(name, "sys"))
-		return uscheme_sys_open(path, flags);
-	return uscheme_pcidev_open(path, flags);
+		return uscheme_sys_open(path, flags, ufd);
+	fd = uscheme_pcidev_open(path, flags);
+	/*
+	 * pcidev: installs its fd itself; a caller that cannot learn it gets
+	 * -EFAULT and the fd is closed again. TODO(hardening): publish last.
+	 */
+	if (fd >= 0 && ufd && put_user(fd, ufd)) {
+		close_fd(fd);
+		return -EFAULT;
+	}
+	return fd;
 }
 
 /* Copy out of a sys: handle's text at @pos; bytes copied or -EFAULT. */
@@ -360,8 +425,11 @@ static int uscheme_sync_run(struct uscheme_request *r)
 	return ret ? ret : uscheme_request_wait(r);
 }
 
-/* Open "scheme:path" (@spec is modified) and wait for the daemon: an fd. */
-int uscheme_open_sync(char *spec, u32 flags)
+/*
+ * Open "scheme:path" (@spec is modified) and wait for the daemon: an fd,
+ * whose number @ufd (if not NULL) learns before the fd is installed.
+ */
+int uscheme_open_sync(char *spec, u32 flags, int __user *ufd)
 {
 	struct uscheme_scheme *s;
 	struct uscheme_request *r;
@@ -375,7 +443,7 @@ int uscheme_open_sync(char *spec, u32 flags)
 	if (ret)
 		return ret;
 	if (uscheme_kernel_scheme(spec))
-		return uscheme_kernel_open(spec, path, flags);
+		return uscheme_kernel_open(spec, path, flags, ufd);
 	s = uscheme_scheme_get(spec);
 	if (!s)
 		return -ENOENT;
@@ -390,11 +458,11 @@ int uscheme_open_sync(char *spec, u32 flags)
 	r->req.op_flags = flags & ~O_CLOEXEC;
 	ret = uscheme_sync_run(r);
 	if (ret >= 0 && r->passed) {
-		ret = uscheme_request_install_passed(r, flags);
+		ret = uscheme_request_install_passed(r, flags, ufd);
 	} else if (ret >= 0) {
 		path--;
 		*(char *)path = ':';	/* the file's name: "scheme:path" */
-		ret = uscheme_handle_install(s, ret, flags, spec);
+		ret = uscheme_handle_install(s, ret, flags, spec, ufd);
 	}
 	uscheme_request_put(r);
 	uscheme_scheme_put(s);
@@ -522,10 +590,23 @@ static int uscheme_handle_getattr(USCHEME_IDMAP_ARG, const struct path *path,
 				  struct kstat *stat, u32 mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
+	struct uscheme_handle *h = uscheme_inode_handle_get(inode);
+	kuid_t uid = INVALID_UID;
+	kgid_t gid = INVALID_GID;
 	struct uscheme_stat st;
 	int ret;
 
-	ret = uscheme_handle_fstat(inode->i_private, &st);
+	if (!h)
+		return -ESTALE;	/* only an O_PATH fd is left: the handle is closed */
+	ret = uscheme_handle_fstat(h, &st);
+	if (!ret && h->scheme) {
+		uid = make_kuid(h->scheme->user_ns, st.uid);
+		gid = make_kgid(h->scheme->user_ns, st.gid);
+	} else if (!ret) {
+		uid = GLOBAL_ROOT_UID;	/* sys: the kernel's */
+		gid = GLOBAL_ROOT_GID;
+	}
+	uscheme_handle_put(h);
 	if (ret)
 		return ret;
 	stat->result_mask = STATX_BASIC_STATS;
@@ -534,8 +615,8 @@ static int uscheme_handle_getattr(USCHEME_IDMAP_ARG, const struct path *path,
 	stat->rdev = 0;
 	stat->mode = st.mode;
 	stat->nlink = st.nlink;
-	stat->uid = make_kuid(&init_user_ns, st.uid);
-	stat->gid = make_kgid(&init_user_ns, st.gid);
+	stat->uid = uid;	/* unmapped: shown as the overflow id */
+	stat->gid = gid;
 	stat->size = st.size;
 	stat->blocks = st.blocks;
 	stat->blksize = st.blksize ? st.blksize : PAGE_SIZE;
@@ -549,16 +630,22 @@ static int uscheme_handle_getattr(USCHEME_IDMAP_ARG, const struct path *path,
 static int uscheme_handle_setattr(USCHEME_IDMAP_ARG, struct dentry *dentry,
 				  struct iattr *attr)
 {
-	struct uscheme_handle *h = d_inode(dentry)->i_private;
 	unsigned int ignored = ATTR_MTIME | ATTR_CTIME | ATTR_ATIME | ATTR_FILE |
 			       ATTR_OPEN | ATTR_KILL_SUID | ATTR_KILL_SGID |
 			       ATTR_KILL_PRIV;
+	struct uscheme_handle *h;
+	int ret;
 
 	if (attr->ia_valid & ~(ATTR_SIZE | ignored))
 		return -EPERM;
 	if (!(attr->ia_valid & ATTR_SIZE))
 		return 0;
-	return uscheme_handle_simple(h, USCHEME_OP_FTRUNCATE, attr->ia_size);
+	h = uscheme_inode_handle_get(d_inode(dentry));
+	if (!h)
+		return -ESTALE;	/* truncate(2) by path after the last close */
+	ret = uscheme_handle_simple(h, USCHEME_OP_FTRUNCATE, attr->ia_size);
+	uscheme_handle_put(h);
+	return ret;
 }
 
 static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uarg)
@@ -584,19 +671,13 @@ static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uar
 	r->req.len = d.len;
 	ret = uscheme_sync_run(r);
 	if (ret >= 0 && r->passed)
-		ret = uscheme_request_install_passed(r, d.flags);
+		ret = uscheme_request_install_passed(r, d.flags, &uarg->fd);
 	else if (ret >= 0)
 		ret = uscheme_handle_install(h->scheme, ret,
 					     (file->f_flags & O_ACCMODE) | d.flags,
-					     h->scheme->name);
+					     h->scheme->name, &uarg->fd);
 	uscheme_request_put(r);
-	if (ret < 0)
-		return ret;
-	if (put_user(ret, &uarg->fd)) {
-		close_fd(ret);
-		return -EFAULT;
-	}
-	return 0;
+	return ret < 0 ? ret : 0;
 }
 
 static long uscheme_handle_call(struct file *file, struct uscheme_call __user *uarg)
@@ -618,7 +699,8 @@ static long uscheme_handle_call(struct file *file, struct uscheme_call __user *u
 			       max(c.in_len, c.out_len));
 	if (IS_ERR(r))
 		return PTR_ERR(r);
-	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(c.in), c.in_len))
+	if (c.in_len &&
+	    copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(c.in), c.in_len))
 		return uscheme_request_abort(r, -EFAULT);
 	r->req.len = c.in_len;
 	r->req.len2 = c.out_len;
@@ -655,7 +737,11 @@ static __poll_t uscheme_handle_poll(struct file *file, poll_table *pt)
 
 static int uscheme_handle_release(struct inode *inode, struct file *file)
 {
-	uscheme_handle_free(file->private_data);
+	/* Inode operations find no handle from now on (they may hold one). */
+	spin_lock(&inode->i_lock);
+	inode->i_private = NULL;
+	spin_unlock(&inode->i_lock);
+	uscheme_handle_put(file->private_data);
 	return 0;
 }
 

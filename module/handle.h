@@ -9,10 +9,21 @@
 #define _USCHEME_HANDLE_H
 
 #include <linux/fs.h>
+#include <linux/refcount.h>
 
 #include "request.h"
 
+/*
+ * A handle's lifetime: its file holds one reference (@users). The inode
+ * outlives the file when an O_PATH fd of /proc/PID/fd/N holds it, and
+ * fstat(2) or truncate(2) by path reach it without the file: the inode
+ * points at the handle (i_private) only while the file lives, and inode
+ * operations take a reference under i_lock. The last reference sends the
+ * daemon its CLOSE and frees the handle, so no request for a handle ever
+ * reaches its daemon after the CLOSE.
+ */
 struct uscheme_handle {
+	refcount_t users;
 	struct uscheme_scheme *scheme;	/* reference held; NULL for sys: */
 	u64 id;				/* the daemon's id for it */
 	struct uscheme_request *close_note; /* the CLOSE sent on release */
@@ -27,17 +38,19 @@ struct uscheme_handle {
 int uscheme_handle_fs_init(void);
 void uscheme_handle_fs_exit(void);
 struct uscheme_handle *uscheme_handle_of(struct file *file);
+int uscheme_fd_publish(struct file *file, u32 oflags, int __user *ufd);
 int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
-			   const char *name);
+			   const char *name, int __user *ufd);
 int uscheme_open_flags_check(u32 flags);
 int uscheme_open_split(char *spec, const char **path);
 struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
 				 void *priv, u32 oflags, loff_t size);
 int uscheme_text_open(char *text, bool dir, u32 flags, const char *name);
 bool uscheme_kernel_scheme(const char *name);
-int uscheme_kernel_open(const char *name, const char *path, u32 flags);
+int uscheme_kernel_open(const char *name, const char *path, u32 flags,
+			int __user *ufd);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
-int uscheme_open_sync(char *spec, u32 flags);
+int uscheme_open_sync(char *spec, u32 flags, int __user *ufd);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
 void uscheme_scheme_hangup_handles(struct uscheme_scheme *s);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -174,15 +174,9 @@ static long uscheme_ioctl_open(struct uscheme_open __user *uarg)
 	spec = strndup_user(u64_to_user_ptr(o.path), USCHEME_PATH_MAX);
 	if (IS_ERR(spec))
 		return PTR_ERR(spec) == -EINVAL ? -ENAMETOOLONG : PTR_ERR(spec);
-	fd = uscheme_open_sync(spec, o.flags);
+	fd = uscheme_open_sync(spec, o.flags, &uarg->fd);
 	kfree(spec);
-	if (fd < 0)
-		return fd;
-	if (put_user(fd, &uarg->fd)) {
-		close_fd(fd);
-		return -EFAULT;
-	}
-	return 0;
+	return fd < 0 ? fd : 0;
 }
 
 static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

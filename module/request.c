@@ -11,14 +11,18 @@
  * Puts happen outside every spinlock: the last one may free rings.
  */
 #include <linux/bitmap.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
+#include "handle.h"
 #include "request.h"
 
 /*
@@ -128,9 +132,17 @@ struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcod
 	kref_get(&s->ref);
 	r->scheme = s;
 	r->req.opcode = opcode;
-	r->req.pid = task_tgid_vnr(current);
-	r->req.uid = from_kuid_munged(current_user_ns(), current_euid());
-	r->req.gid = from_kgid_munged(current_user_ns(), current_egid());
+	/*
+	 * The caller as its daemon sees it: ids translated into the
+	 * namespaces the daemon registered from. An id with no mapping there
+	 * is the overflow id (65534), never 0; a caller outside the daemon's
+	 * pid namespace is pid 0. The fs ids, as FUSE and every file system
+	 * use for access checks (they equal the effective ids unless the
+	 * caller called setfsuid()).
+	 */
+	r->req.pid = task_tgid_nr_ns(current, s->pid_ns);
+	r->req.uid = from_kuid_munged(s->user_ns, current_fsuid());
+	r->req.gid = from_kgid_munged(s->user_ns, current_fsgid());
 	r->state = USCHEME_REQ_NEW;
 	return r;
 }
@@ -284,9 +296,14 @@ int uscheme_request_abort(struct uscheme_request *r, int err)
 	return err;
 }
 
-/* The kernel's view of @r's data chunk (valid once admitted with one). */
+/*
+ * The kernel's view of @r's data chunk, once admitted; NULL for a request
+ * admitted without one (zero bytes): callers copy nothing then.
+ */
 void *uscheme_request_chunk(struct uscheme_request *r)
 {
+	if (!r->chunk_pages)
+		return NULL;
 	return r->server->data_rg.vaddr + r->req.buf;
 }
 
@@ -516,12 +533,16 @@ int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off)
 
 /*
  * Is @res an answer the daemon may give to @req? Errors pass unchanged if
- * they are errnos; successes must fit the op (see uapi/uscheme.h).
+ * they are userspace errnos (1 .. USCHEME_ERRNO_MAX): the kernel-internal
+ * codes above (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, -ENOIOCTLCMD,
+ * -EIOCBQUEUED, ...) would reach the VFS or io_uring, where -EIOCBQUEUED
+ * means "completes later" and hits BUG_ON() in new_sync_read(). Successes
+ * must fit the op (see uapi/uscheme.h).
  */
 int uscheme_answer_check(const struct uscheme_req *req, s32 res)
 {
 	if (res < 0)
-		return res >= -MAX_ERRNO ? 0 : -EIO;
+		return res >= -USCHEME_ERRNO_MAX ? 0 : -EIO;
 	switch (req->opcode) {
 	case USCHEME_OP_OPEN:
 	case USCHEME_OP_DUP:
@@ -547,16 +568,17 @@ bool uscheme_request_made_handle(const struct uscheme_request *r)
 	       (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP);
 }
 
-/* The file a daemon passed in answer to @r, as a new fd of the caller. */
-int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags)
+/*
+ * The file a daemon passed in answer to @r, as a new fd of the caller
+ * (whose number @ufd, if not NULL, learns before it is installed).
+ */
+int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags,
+				   int __user *ufd)
 {
-	int fd = get_unused_fd_flags(oflags & O_CLOEXEC);
+	struct file *file = r->passed;
 
-	if (fd < 0)
-		return fd;
-	fd_install(fd, r->passed);
 	r->passed = NULL;
-	return fd;
+	return uscheme_fd_publish(file, oflags, ufd);
 }
 
 /*

@@ -96,7 +96,8 @@ int uscheme_answer_check(const struct uscheme_req *req, s32 res);
 int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 			  bool fd, struct file *passed);
 bool uscheme_request_made_handle(const struct uscheme_request *r);
-int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags);
+int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags,
+				   int __user *ufd);
 void uscheme_scheme_dispatch(struct uscheme_scheme *s);
 void uscheme_scheme_kill(struct uscheme_scheme *s);
 

@@ -9,6 +9,9 @@
  */
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/task.h>
+#include <linux/user_namespace.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -45,6 +48,8 @@ static void uscheme_scheme_release(struct kref *ref)
 	struct uscheme_scheme *s = container_of(ref, struct uscheme_scheme, ref);
 
 	put_pid(s->pid);
+	put_user_ns(s->user_ns);
+	put_pid_ns(s->pid_ns);
 	kvfree(s->slots);
 	kvfree(s->gen);
 	kvfree(s->free);
@@ -68,6 +73,8 @@ static struct uscheme_scheme *uscheme_scheme_alloc(struct uscheme_ring *ring,
 	strscpy(s->name, name, sizeof(s->name));
 	s->ring = ring;
 	s->pid = get_task_pid(current, PIDTYPE_TGID);
+	s->user_ns = get_user_ns(current_user_ns());
+	s->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->queue);
 	init_waitqueue_head(&s->admit_wait);

@@ -33,6 +33,13 @@ struct uscheme_scheme {
 	struct kref ref;
 	struct list_head node;		/* on the registry while registered */
 	struct pid *pid;		/* the process that registered it */
+	/*
+	 * The namespaces the daemon registered from (references held): the
+	 * caller's pid, uid and gid in every request are translated into
+	 * them, as FUSE does with its connection's namespaces.
+	 */
+	struct user_namespace *user_ns;
+	struct pid_namespace *pid_ns;
 	char name[USCHEME_NAME_MAX];
 
 	/*

@@ -85,7 +85,11 @@
  * O_CLOEXEC) and pass over SCM_RIGHTS; io_uring's READ and WRITE work on
  * them. The daemon is sent a CLOSE when the last reference to the handle
  * is gone. fstat's st_uid/st_gid are the daemon's values, taken as ids of
- * the initial user namespace.
+ * the user namespace the daemon registered from (and shown to the caller
+ * in its own, 65534 where unmapped). The ids in every request are
+ * translated the same way (struct uscheme_req): a caller that made its own
+ * user namespace and mapped itself to 0 there is still its real uid to
+ * the daemon.
  *
  * Lifetimes. When a daemon closes its scheme ring or dies, every request
  * waiting on it fails with -EPIPE at once, its handles answer -EPIPE from
@@ -229,7 +233,7 @@ struct uscheme_ring_hdr {
  * -EBADF. Every routed op may also fail with: -EPIPE (the daemon is gone),
  * -EIO (the daemon gave an illegal answer), -ECANCELED (cancelled), -EINTR
  * (a signal interrupted a wait for room in the daemon's queue), -EFAULT, or
- * any error the daemon answers with, unchanged (-4095..-1).
+ * any error the daemon answers with, unchanged (-USCHEME_ERRNO_MAX..-1).
  *
  * NOP		No arguments. res = 0.
  * OPEN		addr = "scheme:path", NUL-terminated within len bytes (len at
@@ -291,8 +295,14 @@ struct uscheme_ring_hdr {
  *		answered. A notification: do not answer it; answer the
  *		cancelled request as usual (its answer is discarded).
  * An answer with res >= 0 where the op allows only 0, res beyond the range
- * above, or res < -4095 is illegal: the client gets -EIO.
+ * above, or res < -USCHEME_ERRNO_MAX is illegal: the client gets -EIO (and
+ * the scheme's rejected counter counts it). Errors a daemon may answer with
+ * are the userspace errnos, 1..USCHEME_ERRNO_MAX (EPERM .. EHWPOISON):
+ * the kernel's internal codes above them (ERESTARTSYS 512 ..
+ * EIOCBQUEUED 529) never reach a client.
  */
+#define USCHEME_ERRNO_MAX	133	/* EHWPOISON, the highest userspace errno */
+
 enum uscheme_op {
 	USCHEME_OP_NOP = 0,
 	USCHEME_OP_OPEN,
@@ -400,9 +410,12 @@ struct uscheme_sqe {
  * @buf:	offset of this request's buffer in the daemon's data area
  * @len:	length argument
  * @op_flags:	per-op flags
- * @pid:	the caller's thread group id, in the daemon's pid namespace
- * @uid:	the caller's effective uid, in the daemon's user namespace
- * @gid:	the caller's effective gid, in the daemon's user namespace
+ * @pid:	the caller's thread group id in the pid namespace the daemon
+ *		registered from; 0 when the caller is not visible there
+ * @uid:	the caller's fs uid (its effective uid unless it called
+ *		setfsuid()) in the user namespace the daemon registered from;
+ *		65534 (the overflow uid) when it has no mapping there, never 0
+ * @gid:	the caller's fs gid, likewise
  * @resv1:	zero
  */
 struct uscheme_req {

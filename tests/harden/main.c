@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hardening suite: regression tests for what a hostile local user or
+ * daemon could do to uscheme (issue "Hardening"), one file per attack.
+ * Runs as root in the test VM; the tests drop privileges where the attack
+ * is an unprivileged user's.
+ *
+ * Usage: harden_test [name-substring]
+ */
+#include "harden.h"
+
+static const struct tap_test tests[] = {
+	{ "creds_userns_client", t_creds_userns_client, 0 },
+	{ "creds_pidns_daemon", t_creds_pidns_daemon, 0 },
+	{ "creds_fsuid", t_creds_fsuid, 0 },
+	{ "opath_fstat_after_close", t_opath_fstat_after_close, 0 },
+	{ "opath_truncate_after_close", t_opath_truncate_after_close, 0 },
+	{ "opath_live_handle", t_opath_live_handle, 0 },
+	{ "zero_len_handle_call", t_zero_len_handle_call, 0 },
+	{ "zero_len_ring_ops", t_zero_len_ring_ops, 0 },
+	{ "daemon_internal_errno_read", t_daemon_internal_errno_read, 0 },
+	{ "daemon_internal_errno_ring", t_daemon_internal_errno_ring, 0 },
+	{ "daemon_errno_range", t_daemon_errno_range, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return tap_run("harden", tests, sizeof(tests) / sizeof(tests[0]),
+		       argc > 1 ? argv[1] : NULL);
+}

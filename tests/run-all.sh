@@ -148,7 +148,7 @@ fi
 phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
 # The guest suites (tests/vm-suites.sh runs the same list); each prints "# suite NAME".
-suites=(ring reactor scheme route events device)
+suites=(ring reactor scheme route events device harden)
 # Everything the userspace build made (tool, daemons, pcid and pcid.conf,
 # suites; not the library) and every guest suite script
 # (userspace-drivers/*/*-suite.sh) goes to the guest's /bin.

@@ -6,7 +6,7 @@
 if grep -q 'intel_iommu=on' /proc/cmdline; then
 	export USCHEME_EXPECT_IOMMU=1
 fi
-for suite in ring_test reactor_test scheme_test route_test events_test device_test; do
+for suite in ring_test reactor_test scheme_test route_test events_test device_test harden_test; do
 	$suite >/dev/ttyS1 2>&1
 	if [ -x "/bin/$suite-asan" ]; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

@@ -253,7 +253,7 @@ static void uscheme_fn_info(struct uscheme_pcifn *fn, struct uscheme_pci_info *i
 	info->device = pdev->device;
 	info->subvendor = pdev->subsystem_vendor;
 	info->subdevice = pdev->subsystem_device;
-	info->class = pdev->class;
+	info->class_code = pdev->class;
 	info->revision = pdev->revision;
 	info->irq_pin = pdev->pin;
 	info->cfg_size = fn->policy.size;

@@ -147,6 +147,10 @@ fi
 
 phase "userspace builds (C11, -Wall -Wextra -Werror; static, ASan+UBSan, 32-bit)"
 step "userspace build" make -C userspace-drivers O="$top/build/userspace" -j"$(nproc)"
+# A uapi header must compile as C++ too (no C++ keywords as field names).
+step "uapi/uscheme.h compiles as C++ (g++ -std=c++11 -Werror)" bash -c \
+	'printf "#include \"uapi/uscheme.h\"\nint main() { return 0; }\n" |
+	 g++ -std=c++11 -Wall -Wextra -Werror -I. -x c++ -fsyntax-only -'
 # The guest suites (tests/vm-suites.sh runs the same list); each prints "# suite NAME".
 suites=(ring reactor scheme route events device harden)
 # Everything the userspace build made (tool, daemons, pcid and pcid.conf,

@@ -832,7 +832,8 @@ struct uscheme_pci_bar {
 /**
  * struct uscheme_pci_info - argument of USCHEME_PIOC_INFO (out)
  * @vendor, @device, @subvendor, @subdevice: the IDs
- * @class:	class code, subclass and prog-if (0x0c0330 for xHCI)
+ * @class_code: class code, subclass and prog-if (0x0c0330 for xHCI); not
+ *		"class", so that the header compiles as C++
  * @revision:	revision ID
  * @irq_pin:	the INTx pin (1-4), 0 for none
  * @irq_modes:	USCHEME_IRQ_* the function can use
@@ -847,7 +848,7 @@ struct uscheme_pci_info {
 	__u16 device;
 	__u16 subvendor;
 	__u16 subdevice;
-	__u32 class;
+	__u32 class_code;
 	__u8 revision;
 	__u8 irq_pin;
 	__u8 irq_modes;

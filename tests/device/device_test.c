@@ -1210,7 +1210,7 @@ static int check_info(const char *addr)
 	CHECK_EQ(in.device, dev_num(addr, "device"));
 	CHECK_EQ(in.subvendor, dev_num(addr, "subsystem_vendor"));
 	CHECK_EQ(in.subdevice, dev_num(addr, "subsystem_device"));
-	CHECK_EQ(in.class, dev_num(addr, "class"));
+	CHECK_EQ(in.class_code, dev_num(addr, "class"));
 	CHECK_EQ(in.revision, dev_num(addr, "revision"));
 	dev_path(p, sizeof(p), addr, "config");
 	CHECK_EQ(stat(p, &st), 0);
@@ -1257,7 +1257,7 @@ static int check_info(const char *addr)
 		}
 	}
 	fprintf(stderr, "  %s: %04x:%04x class %06x, BAR0 %#" PRIx64 " flags %#x, irq modes %#x,"
-		" MSI-X %u, MSI %u, pin %u, config %u\n", addr, in.vendor, in.device, in.class,
+		" MSI-X %u, MSI %u, pin %u, config %u\n", addr, in.vendor, in.device, in.class_code,
 		(uint64_t)in.bars[0].size, in.bars[0].flags, in.irq_modes, in.msix_vectors,
 		in.msi_vectors, in.irq_pin, in.cfg_size);
 	/* fstat on the handle: size = config space size */
@@ -2355,7 +2355,7 @@ static int unpriv_user(int fn)
 	int bar, dma;
 
 	CHECK_EQ(fn_info(fn, &in), 0);
-	CHECK_EQ(in.class, 0x0c0330);
+	CHECK_EQ(in.class_code, 0x0c0330);
 	CHECK_EQ(xpread(fn, b, 4, 0), 4);
 	CHECK_EQ(b[0] | b[1] << 8, in.vendor);
 	bar = bar_open(fn, 0);

@@ -370,7 +370,7 @@ static int t_channel_calls(void)
 	CHECK_EQ(pcidrv_info(ch, &info), 0);
 	CHECK_EQ(info.vendor, f.vendor);
 	CHECK_EQ(info.device, f.device);
-	CHECK_EQ(info.class, f.class_code);
+	CHECK_EQ(info.class_code, f.class_code);
 	CHECK_EQ(info.subvendor, f.subvendor);
 	CHECK_EQ(info.revision, f.revision);
 	CHECK(info.bars[0].size >= 4096);
@@ -463,7 +463,7 @@ static int t_channel_dups(void)
 	CHECK_EQ(len, 4096);
 	CHECK_EQ(fstat(fd, &st), 0);
 	CHECK_EQ((uint64_t)st.st_size, info.bars[0].size);
-	if (info.class == 0x0c0330) {
+	if (info.class_code == 0x0c0330) {
 		CHECK((regs[0] & 0xff) >= 0x20);	/* CAPLENGTH */
 		CHECK((regs[0] >> 16) >= 0x0096);	/* HCIVERSION */
 	}

@@ -186,7 +186,7 @@ static int probe(int ch)
 		return 1;
 	}
 	say("%04x:%04x class %06x rev %02x, config space %u bytes, irq modes%s%s%s",
-	    info.vendor, info.device, info.class, info.revision, info.cfg_size,
+	    info.vendor, info.device, info.class_code, info.revision, info.cfg_size,
 	    info.irq_modes & USCHEME_IRQ_MSIX ? " msix" : "",
 	    info.irq_modes & USCHEME_IRQ_MSI ? " msi" : "",
 	    info.irq_modes & USCHEME_IRQ_INTX ? " intx" : "");
@@ -203,7 +203,7 @@ static int probe(int ch)
 		return 1;
 	}
 	say("BAR0 mapped through the channel (%zu bytes)", len);
-	print_caps(regs, info.class);
+	print_caps(regs, info.class_code);
 	munmap((void *)regs, len);
 
 	fd = pcidrv_function(ch);

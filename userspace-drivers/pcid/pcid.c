@@ -404,7 +404,7 @@ static void channel_text(struct text *t, const struct fn *f)
 	tprintf(t, "address %s\n", f->addr);
 	tprintf(t, "id %04x:%04x\n", in->vendor, in->device);
 	tprintf(t, "subsystem %04x:%04x\n", in->subvendor, in->subdevice);
-	tprintf(t, "class %06x\n", in->class);
+	tprintf(t, "class %06x\n", in->class_code);
 	tprintf(t, "revision %02x\n", in->revision);
 	tprintf(t, "irq-pin %u\n", in->irq_pin);
 	tprintf(t, "irq-modes%s%s%s%s\n", in->irq_modes & USCHEME_IRQ_MSIX ? " msix" : "",

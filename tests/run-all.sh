@@ -51,94 +51,10 @@ summary() {
 	exit $?
 }
 
-# Kernel problems that fail a VM run, looked for after the module loads.
-kernel_problems() {
-	sed -n '/^USCHEME-VM: booted/,$p' "$1" | grep -E \
-		'BUG:|WARNING:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Kernel panic|Oops|general protection fault|kmemleak report follows|unreferenced object|INFO: task .* blocked|Call Trace' |
-		head -n 20
-}
-
-# check_vm LABEL OUTDIR: the VM-level results of one boot.
-check_vm() {
-	local label=$1 out=$2 problems
-	if [ -s "$out/retried" ]; then
-		printf '      | %s: %s\n' "$label" "$(head -n 1 "$out/retried")"
-		printf '      | (first attempt: %s/attempt1)\n' "${out#"$top"/}"
-	fi
-	if grep -q '^USCHEME-VM: insmod ok' "$out/console.log"; then
-		pass "$label: insmod"
-	else
-		fail "$label: insmod" "see ${out#"$top"/}/console.log"
-	fi
-	if grep -q '^USCHEME-VM: rmmod ok' "$out/console.log"; then
-		pass "$label: rmmod after the suites (no ring left behind)"
-	else
-		fail "$label: rmmod after the suites" "see ${out#"$top"/}/console.log"
-	fi
-	if grep -q '^USCHEME-VM: done' "$out/console.log"; then
-		pass "$label: VM ran to the end"
-	else
-		fail "$label: VM ran to the end" "hang, panic or timeout; see ${out#"$top"/}/console.log"
-		# CI shows only this output: say where the guest stopped.
-		tail -n 12 "$out/console.log" 2>/dev/null | tr -d '\r' | sed 's/^/      | console: /'
-		tail -n 5 "$out/qemu.log" 2>/dev/null | sed 's/^/      | qemu: /'
-	fi
-	problems=$(kernel_problems "$out/console.log")
-	if [ -z "$problems" ]; then
-		pass "$label: no kernel warnings, sanitizer or kmemleak reports"
-	else
-		fail "$label: kernel warnings or sanitizer reports" "see ${out#"$top"/}/console.log"
-		printf '%s\n' "$problems" | sed 's/^/      | /'
-	fi
-}
-
-# tap_results LABEL FILE [SUITE...]: count each TAP result of the guest's
-# suites; each SUITE named must have reported.
-tap_results() {
-	local label=$1 file=$2 suite="" line n=0 plan="" want headers
-	shift 2
-	if [ ! -s "$file" ]; then
-		fail "$label: suites produced no output"
-		return
-	fi
-	# Not "tr | grep -q": with pipefail, grep -q quitting at an early match
-	# can kill tr with SIGPIPE once the log outgrows a pipe buffer (64 KiB),
-	# and the pipeline then fails a suite that ran.
-	headers=$(tr -d '\r' <"$file" | grep -x '# suite .*' || true)
-	for want in "$@"; do
-		grep -qxF "# suite $want" <<<"$headers" || {
-			fail "$label: suite $want did not run"
-			printf '      | the suites that reported: %s\n' "$(echo $headers | sed 's/# suite //g')"
-		}
-	done
-	while IFS= read -r line; do
-		line=${line%$'\r'}	# the serial port ends lines with CR LF
-		case "$line" in
-		"# suite "*) suite=${line#\# suite } ;;
-		"ok "*) n=$((n + 1)); pass "$label: $suite/${line#ok * - }" ;;
-		"not ok "*) n=$((n + 1)); fail "$label: $suite/${line#not ok * - }" ;;
-		"1.."*[!0-9]*) ;;
-		"1.."*) plan=$((${plan:-0} + ${line#1..})) ;;
-		"  "*) printf '      | %s\n' "$line" ;;
-		esac
-	done <"$file"
-	if [ -z "$plan" ] || [ "$plan" != "$n" ]; then
-		fail "$label: suites finished (planned ${plan:-?}, ran $n)"
-	fi
-}
-
-# kunit_results LOG: count each KUnit case from kunit.py parse's per-case lines.
-kunit_results() {
-	local line n=0
-	while IFS= read -r line; do
-		case "$line" in
-		*"] [PASSED] "*) n=$((n + 1)); pass "KUnit: ${line##*] }" ;;
-		*"] [SKIPPED] "*) n=$((n + 1)); skip "KUnit: ${line##*] }" "skipped by the test" ;;
-		*"] [FAILED] "* | *"] [CRASHED] "*) n=$((n + 1)); fail "KUnit: ${line##*] }" ;;
-		esac
-	done < <(grep -E '^\[[0-9:]+\] \[(PASSED|FAILED|SKIPPED|CRASHED)\] [A-Za-z0-9_]+$' "$1")
-	[ "$n" -gt 0 ] || fail "KUnit: no test case results"
-}
+# The verdicts on the VMs' consoles and the suites' TAP: kernel_problems,
+# check_vm, kmemleak_results, tap_results, valgrind_results, kunit_results.
+# tests/selftest/harness-selftest.sh proves that each can fail.
+. "$top/tests/lib/harness.sh"
 
 phase "dependencies (Debian packages; the first run installs them)"
 if ! step "install dependencies" bash tests/install-deps.sh; then
@@ -204,12 +120,14 @@ host=$top/build/userspace-host
 if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" STATIC= -j"$(nproc)" tests; then
 	valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 		"$host/reactor_test" unit_ >"$logs/valgrind-reactor.log" 2>&1
+	valgrind_results "host valgrind: reactor_test unit_" $? "$logs/valgrind-reactor.log"
 	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
 	# libuscheme's daemon framework and ramd's file tree, on fake rings;
 	# pcid's config parser and its enumeration of a fake sysfs tree.
 	for t in daemon ramfs pcid_unit; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
+		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"
 		tap_results "host valgrind" "$logs/valgrind-$t.log" "$t"
 	done
 fi
@@ -220,6 +138,7 @@ for series in 6.1 6.12; do
 	if read -r img kdir kver < <(bash tests/stock-kernel.sh "$series" 2>>"$logs/stock-kernels.log"); then
 		kdir_of[$series]=$kdir
 		if step "module build $kver W=1" bash tests/build-module.sh "$kdir" "$top/build/module/$kver"; then
+			build_log_results "module build $kver" "$top/build/module/$kver/build.log"
 			ko[$series]=$top/build/module/$kver/src/uscheme.ko
 			echo "$img" >"$top/build/module/$kver/kernel-image"
 		fi
@@ -233,12 +152,19 @@ phase "debug kernel (linux-source-6.1 + KUnit, KASAN, lockdep, UBSAN, kmemleak; 
 dbg=""
 if dbg=$(bash tests/kernel/build-debug-kernel.sh 2> >(tee "$logs/debug-kernel.log" >&2)); then
 	pass "debug kernel build"
-	step "module build debug kernel W=1" bash tests/build-module.sh "$dbg/tree" "$top/build/module/debug" &&
-		ko[debug]=$top/build/module/debug/src/uscheme.ko
+	# USCHEME_TEST_HOOKS=y: module/testing.c (test_plant_leak), for the
+	# debug VM's planted kmemleak failure; no other build has it.
+	step "module build debug kernel W=1" bash tests/build-module.sh "$dbg/tree" "$top/build/module/debug" \
+		USCHEME_TEST_HOOKS=y && ko[debug]=$top/build/module/debug/src/uscheme.ko &&
+		build_log_results "module build debug kernel" "$top/build/module/debug/build.log"
 else
 	fail "debug kernel build" "log: build/test-logs/debug-kernel.log"
 	dbg=""
 fi
+
+phase "harness self-test: planted failures each check must catch (host, seconds)"
+step "harness self-test" bash tests/selftest/harness-selftest.sh "${dbg:+$dbg/tree}"
+tap_results "harness" "$logs/harness_self-test.log" harness
 
 phase "checkpatch --strict"
 if [ -n "$dbg" ]; then
@@ -250,6 +176,7 @@ fi
 
 phase "DKMS add/build/install on both header series"
 step "dkms" bash tests/dkms-test.sh
+dkms_results "$logs/dkms.log" 6.1 6.12
 
 for series in 6.1 6.12; do
 	[ -n "${ko[$series]:-}" ] || { fail "VM $series: no module built"; continue; }
@@ -292,18 +219,15 @@ if [ -n "${ko[debug]:-}" ]; then
 	# kmemleak and lockdep in TCG. Only PCI interrupt routing changes.
 	bash tests/qemu/run-vm.sh --kernel "$dbg/bzImage" --module "${ko[debug]}" \
 		--script tests/vm-suites.sh --out "$out" "${bins[@]}" --timeout 1800 --mem 2048 \
-		--qemu "$devices" --append "acpi=noirq" >"$logs/vm-debug.log" 2>&1
+		--qemu "$devices" --append "acpi=noirq" --plant-leak >"$logs/vm-debug.log" 2>&1
 	step "KUnit: every suite reported, kunit.py parse clean" \
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
 	tap_results "debug" "$out/tests.log" "${suites[@]}" tool schemes-tool schemes device-tool \
 		pcid pcid-scheme
 	check_vm "debug" "$out"
-	if grep -q '^USCHEME-VM: kmemleak clean' "$out/console.log"; then
-		pass "debug: kmemleak scan after rmmod is clean"
-	else
-		fail "debug: kmemleak scan after rmmod" "see build/vm/debug/console.log"
-	fi
+	# The real verdict, then the leak planted after it (--plant-leak).
+	kmemleak_results "debug" "$out" planted
 else
 	fail "QEMU debug kernel run" "no module for the debug kernel"
 fi

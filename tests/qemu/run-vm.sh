@@ -5,7 +5,7 @@
 #
 #   run-vm.sh --kernel IMG --module KO --script SH --out DIR [--file PATH]...
 #             [--timeout SECONDS] [--mem MB] [--qemu "extra args"]
-#             [--append "extra kernel command line"]
+#             [--append "extra kernel command line"] [--plant-leak]
 #
 # DIR/console.log gets the kernel console (ttyS0); DIR/tests.log gets what the
 # script writes to /dev/ttyS1 (test output, kept apart from kernel messages).
@@ -15,9 +15,14 @@
 # more, with a note and the first attempt's logs in DIR/retried and
 # DIR/attempt1. Exit status: 0 when the guest reached the end of its script,
 # 1 otherwise (hang, panic, timeout).
+#
+# DIR/vm-token holds the random token that ends init.sh's markers in this
+# boot (a test program cannot print them). --plant-leak has init.sh leak on
+# purpose after its kmemleak verdict (module built with USCHEME_TEST_HOOKS=y,
+# kernel with kmemleak) and say whether kmemleak caught it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= module= script= out= timeout=600 mem=1024 extra=() append=
+kernel= module= script= out= timeout=600 mem=1024 extra=() append= plant=
 files=() rootfiles=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--qemu) read -r -a extra <<<"$2"; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--plant-leak) plant=1; shift ;;
 	*) echo "run-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -44,6 +50,11 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc}
 cp /bin/busybox "$root/bin/busybox"
 cp "$module" "$root/uscheme.ko"
 cp "$here/init.sh" "$root/init"
+cp "$here/kmemleak.awk" "$root/kmemleak.awk"
+token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+echo "$token" >"$root/vm-token"
+echo "$token" >"$out/vm-token"
+[ -z "$plant" ] || touch "$root/plant-leak"
 cp "$script" "$root/test.sh"
 for f in "${files[@]}"; do
 	cp "$f" "$root/bin/"
@@ -93,4 +104,4 @@ fi
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	echo "run-vm: the VM did not finish within ${timeout}s" >&2
 fi
-grep -q '^USCHEME-VM: done' "$out/console.log" 2>/dev/null
+grep -aqF "USCHEME-VM: done [$token]" "$out/console.log" 2>/dev/null

@@ -4,6 +4,7 @@
 #                   uscheme.ko loaded and run the demo (installs what it needs)
 #   make check      every test (installs what it needs; first run ~20 minutes)
 #   make bench      IPC round trips: uscheme ring and fd vs unix socket, pipe, FUSE, io_uring (QEMU)
+#   make fuzz       the fuzzer's long run (FUZZ_SECONDS, default 600) in the debug kernel VM
 #
 #   make module     build uscheme.ko for the running kernel (KDIR= to override)
 #   make userspace  build libuscheme, the uscheme tool and test programs
@@ -35,8 +36,11 @@ check:
 bench:
 	bash tests/run-bench.sh
 
+fuzz:
+	bash tests/fuzz/run-fuzz.sh
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module install userspace run check bench clean
+.PHONY: all module install userspace run check bench fuzz clean

@@ -18,6 +18,15 @@ for suite in ring_test reactor_test scheme_test route_test events_test device_te
 	fi
 done
 
+# The fuzzer's bounded run (tests/fuzz, "# suite fuzz"): longer on the debug
+# kernel (it has kmemleak), whose console run-all checks for KASAN, lockdep,
+# BUG and WARNING. USCHEME_FUZZ_SECONDS overrides (make fuzz sets it).
+if [ -x /bin/fuzz_test ]; then
+	secs=45
+	[ -e /sys/kernel/debug/kmemleak ] && secs=100
+	fuzz_test --seconds "${USCHEME_FUZZ_SECONDS:-$secs}" >/dev/ttyS1 2>&1
+fi
+
 # The uscheme tool: it runs, and refuses bad input with a usage error.
 {
 	echo "# suite tool"

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Family "fu": FILES_UPDATE batches (ADD/MOD/DEL, random events and flags,
+ * 0, 1, USCHEME_FU_MAX, USCHEME_FU_MAX + 1 and huge entry counts) on a
+ * client ring, while a second thread makes the watched fds ready (eventfd,
+ * pipe and socket writes), closes them and dup2()s others over their
+ * numbers, and sometimes the ring is closed with every watch alive.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+struct closer {
+	pthread_t thr;
+	uint64_t seed;
+	volatile int stop;
+	int fds[32];	/* the numbers it may close or reuse: never the ring's */
+	unsigned int nfds;
+};
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+	struct fz_rng r = { c->seed };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (!c->stop && c->nfds) {
+		int fd = c->fds[rnd_below(&r, c->nfds)];
+		uint64_t one = 1;
+
+		switch (rnd_below(&r, 8)) {
+		case 0:
+			close(fd);	/* maybe watched, maybe in an entry being read */
+			break;
+		case 1:	/* another file under the same number */
+			dup2(c->fds[rnd_below(&r, c->nfds)], fd);
+			break;
+		default:	/* readiness: eventfd counter, pipe or socket data */
+			if (write(fd, &one, sizeof(one)) < 0 && errno == EBADF)
+				(void)0;
+			if (one_in(&r, 2)) {
+				unsigned char b[64];
+
+				if (read(fd, b, sizeof(b)) < 0)
+					(void)0;
+			}
+		}
+		usleep(rnd_below(&r, 500));
+	}
+	return NULL;
+}
+
+void gen_fu(struct fz_run *run)
+{
+	struct fz_rng *r = &run->rng;
+	uint64_t start = LOAD(&fz->ops[FAM_FU]);
+	struct closer c;
+	struct fz_ring fr;
+	unsigned int i;
+	int threaded;
+
+	for (i = 0; i < 12; i++)
+		pool_make(r, FAM_FU);
+	if (fz_ring_setup(&fr, r, FAM_FU))
+		return;
+	memset(&c, 0, sizeof(c));
+	c.seed = fz_mix(r->s, 5);
+	for (i = 0; i < fz_npool && c.nfds < 32; i++)
+		if (fz_pool[i].fd != fr.fd)
+			c.fds[c.nfds++] = fz_pool[i].fd;
+	threaded = one_in(r, 3) ? 0 : !pthread_create(&c.thr, NULL, closer_main, &c);
+	while (fz_run_more(run, FAM_FU, start)) {
+		struct uscheme_fu_entry *e;
+		struct uscheme_sqe sqe;
+		uint32_t n, k;
+
+		switch (rnd_below(r, 10)) {
+		case 0:
+			n = 0;
+			break;
+		case 1:
+			n = USCHEME_FU_MAX + rnd_below(r, 2);
+			break;
+		case 2:
+			n = rnd_len(r);
+			break;
+		default:
+			n = 1 + rnd_below(r, 16);
+		}
+		k = n < USCHEME_FU_MAX + 1 ? n : USCHEME_FU_MAX + 1;
+		e = scratch_at(r, (size_t)k * sizeof(*e));
+		for (i = 0; i < k; i++) {
+			memset(&e[i], 0, sizeof(e[i]));
+			e[i].fd = one_in(r, 10) ? rnd_fd(r) :
+				  (fz_npool ? fz_pool[rnd_below(r, fz_npool)].fd : -1);
+			if (one_in(r, 30))
+				e[i].fd = fr.fd;	/* the ring itself: -EINVAL */
+			e[i].flags = 1U << rnd_below(r, 3);
+			if (one_in(r, 3))
+				e[i].flags |= USCHEME_FU_ONESHOT;
+			if (one_in(r, 20))
+				e[i].flags = (uint32_t)rnd(r);
+			e[i].events = e[i].flags & USCHEME_FU_DEL ? 0 : 1 + rnd_below(r, 5);
+			if (one_in(r, 20))
+				e[i].events = (uint32_t)rnd(r);
+			if (one_in(r, 40))
+				e[i].resv = rnd(r);
+			e[i].user_data = ud_new(0, UD_WATCH);
+		}
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = USCHEME_OP_FILES_UPDATE;
+		sqe.addr = one_in(r, 20) ? rnd_ptr(r, 32) : (uintptr_t)e;
+		sqe.len = n;
+		sqe.user_data = ud_new(USCHEME_OP_FILES_UPDATE, UD_INFLIGHT);
+		if (!fz_ring_push(&fr, &sqe))
+			fz_op(FAM_FU);
+		fz_ring_enter(&fr, r, FAM_FU, one_in(r, 2));
+		fz_ring_reap(&fr, FAM_FU);
+		for (i = 0; i < k && i < 64; i++)	/* the kernel wrote res back */
+			fz_check_res(FAM_FU, e[i].res, "FILES_UPDATE entry res");
+		if (one_in(r, 8))
+			pool_make(r, FAM_FU);
+		if (!threaded && one_in(r, 6))
+			pool_close_one(r, fr.fd);
+		if (one_in(r, 200))
+			break;	/* close the ring with its watches */
+	}
+	c.stop = 1;
+	if (threaded)
+		pthread_join(c.thr, NULL);
+	fz_ring_close(&fr);
+}

@@ -69,7 +69,9 @@ logsays() {
 	fi
 }
 lognot() {
-	if grep -qF -- "$2" "$1"; then
+	if [ ! -s "$1" ]; then
+		nok "log must not say: $2 (no log $1)"
+	elif grep -qF -- "$2" "$1"; then
 		nok "log must not say: $2"
 		grep -F -- "$2" "$1" | sed 's/^/  log: /' | head -n 5
 	else

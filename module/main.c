@@ -106,6 +106,9 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);
 	else if (e.to_submit)
 		ret = uscheme_ring_submit(ring, e.to_submit, &submitted);
+	/* Any enter of a daemon, even an empty one, sends out what waits for room. */
+	if (!ret && uscheme_ring_is_scheme(ring))
+		uscheme_ring_dispatch(ring);
 	/* Readiness that came in becomes event CQEs (FILES_UPDATE). */
 	if (!ret && !uscheme_ring_is_scheme(ring))
 		uscheme_events_run(ring);

@@ -6,6 +6,7 @@
  * Submission (reading SQEs) lives in submit.c; this file owns the CQ.
  */
 #include <linux/bitmap.h>
+#include <linux/capability.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
@@ -224,6 +225,13 @@ int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p)
 		goto out;
 	ret = uscheme_params_check(p, &cq_entries);
 	if (ret)
+		goto out;
+	/*
+	 * Only a process that may register a name gets a data area (up to
+	 * USCHEME_DATA_MAX of kernel memory): nobody else could use one.
+	 */
+	ret = -EPERM;
+	if ((p->flags & USCHEME_SETUP_SCHEME) && !capable(CAP_SYS_ADMIN))
 		goto out;
 	cqe_size = (p->flags & USCHEME_SETUP_CQE32) ?
 		sizeof(struct uscheme_cqe32) : sizeof(struct uscheme_cqe);
@@ -533,6 +541,9 @@ __poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
 	poll_wait(file, &ring->cq_wait, pt);
 	if (!uscheme_ring_is_ready(ring))
 		return EPOLLERR;
+	/* Queued requests go out to a daemon that made room, however it waits. */
+	if (uscheme_ring_is_scheme(ring))
+		uscheme_ring_dispatch(ring);
 	if (uscheme_user_ready(ring) || uscheme_ring_has_done(ring) ||
 	    uscheme_events_pending(ring))
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -576,8 +587,7 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 {
 	if (uscheme_ring_is_scheme(ring)) {
 		/* The daemon may have made SQ room since it last entered. */
-		if (ring->scheme)
-			uscheme_scheme_dispatch(ring->scheme);
+		uscheme_ring_dispatch(ring);
 	} else {
 		uscheme_ring_finish_done(ring);
 		uscheme_events_run(ring);
@@ -594,7 +604,9 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 int uscheme_ring_wait(struct uscheme_ring *ring, u32 min,
 		      bool has_timeout, s64 timeout_ns)
 {
-	ktime_t deadline = ktime_add_ns(ktime_get(), has_timeout ? timeout_ns : 0);
+	/* Clamped: a huge timeout waits (almost) forever, never wraps to the past. */
+	ktime_t deadline = ktime_add_safe(ktime_get(),
+					  ns_to_ktime(has_timeout ? timeout_ns : 0));
 	bool counted = false;
 	s64 left;
 	int ret;

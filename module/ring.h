@@ -104,7 +104,11 @@ struct uscheme_ring {
 	bool ev_stalled;		/* submit_lock: ready events wait for CQ room */
 
 	/* Scheme rings (USCHEME_SETUP_SCHEME) only: */
-	struct uscheme_scheme *scheme;	/* uscheme_schemes_lock: the name served */
+	/*
+	 * The name served: written under uscheme_schemes_lock (WRITE_ONCE),
+	 * read by the ring's own ioctls and under RCU (uscheme_ring_dispatch).
+	 */
+	struct uscheme_scheme *scheme;
 	u32 resp_head;		/* submit_lock (lockless readers: poll): next response */
 	u32 req_tail;		/* scheme lock to write (release); readers acquire */
 	struct uscheme_region data_rg;	/* the data area */

@@ -53,7 +53,7 @@ static void uscheme_scheme_release(struct kref *ref)
 	kvfree(s->slots);
 	kvfree(s->gen);
 	kvfree(s->free);
-	kfree(s);
+	kfree_rcu(s, rcu);
 }
 
 void uscheme_scheme_put(struct uscheme_scheme *s)
@@ -126,7 +126,7 @@ int uscheme_scheme_register(struct uscheme_ring *ring, const char *name)
 		ret = -EEXIST;
 	if (!ret) {
 		list_add_tail(&s->node, &uscheme_schemes);
-		ring->scheme = s;
+		WRITE_ONCE(ring->scheme, s);
 	}
 	mutex_unlock(&uscheme_schemes_lock);
 	if (ret) {
@@ -148,7 +148,7 @@ void uscheme_scheme_unregister(struct uscheme_ring *ring)
 	s = ring->scheme;
 	if (s) {
 		list_del(&s->node);
-		ring->scheme = NULL;
+		WRITE_ONCE(ring->scheme, NULL);
 	}
 	mutex_unlock(&uscheme_schemes_lock);
 	if (s) {
@@ -156,6 +156,32 @@ void uscheme_scheme_unregister(struct uscheme_ring *ring)
 		uscheme_scheme_hangup_handles(s);
 		uscheme_scheme_put(s);
 	}
+}
+
+/*
+ * Write what @ring's scheme has queued into its daemon's SQ, if @ring
+ * serves a scheme. Every path that may see room the daemon made in its SQ
+ * (by moving sq_head, which the kernel learns of only by looking) calls
+ * this: any enter of the scheme ring, a poll of it, and a FILES_UPDATE
+ * watch's poll of it. So queued requests never wait for one particular
+ * way of waiting. No reference on @ring's file is needed (a watch holds
+ * only the ring): the scheme is found under RCU, as unregistering clears
+ * ->scheme before it drops its reference and schemes are freed after a
+ * grace period. Process context (the last put may free the scheme).
+ */
+void uscheme_ring_dispatch(struct uscheme_ring *ring)
+{
+	struct uscheme_scheme *s;
+
+	rcu_read_lock();
+	s = READ_ONCE(ring->scheme);
+	if (s && !kref_get_unless_zero(&s->ref))
+		s = NULL;
+	rcu_read_unlock();
+	if (!s)
+		return;
+	uscheme_scheme_dispatch(s);
+	uscheme_scheme_put(s);
 }
 
 /* The scheme registered as @name, with a reference; NULL if there is none. */

@@ -31,6 +31,7 @@ struct uscheme_scheme_stats {
 
 struct uscheme_scheme {
 	struct kref ref;
+	struct rcu_head rcu;		/* freed after a grace period: see uscheme_ring_dispatch() */
 	struct list_head node;		/* on the registry while registered */
 	struct pid *pid;		/* the process that registered it */
 	/*
@@ -68,5 +69,6 @@ int uscheme_schemes_show(char *buf, size_t size);
 int uscheme_scheme_name_check(const char *name, size_t size);
 int uscheme_scheme_register(struct uscheme_ring *ring, const char *name);
 void uscheme_scheme_unregister(struct uscheme_ring *ring);
+void uscheme_ring_dispatch(struct uscheme_ring *ring);
 
 #endif /* _USCHEME_SCHEME_H */

@@ -32,6 +32,9 @@
  * kernel writes sq_tail and cq_head, the daemon writes sq_head and cq_tail;
  * enter's to_submit counts responses to consume, min_complete requests to
  * wait for. A daemon names its ring's scheme with USCHEME_IOC_REGISTER.
+ * Setting up a scheme ring needs CAP_SYS_ADMIN, as registering does
+ * (USCHEME_IOC_SETUP fails with -EPERM): its data area is up to
+ * USCHEME_DATA_MAX bytes of kernel memory.
  *
  * The way a client request travels
  * ---------------------------------

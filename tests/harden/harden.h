@@ -76,5 +76,8 @@ int t_zero_len_ring_ops(void);
 int t_daemon_internal_errno_read(void);
 int t_daemon_internal_errno_ring(void);
 int t_daemon_errno_range(void);
+int t_queued_dispatch_any_wait(void);
+int t_enter_huge_timeout(void);
+int t_handle_hup_after_death(void);
 
 #endif /* USCHEME_HARDEN_H */

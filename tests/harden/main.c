@@ -21,6 +21,9 @@ static const struct tap_test tests[] = {
 	{ "daemon_internal_errno_read", t_daemon_internal_errno_read, 0 },
 	{ "daemon_internal_errno_ring", t_daemon_internal_errno_ring, 0 },
 	{ "daemon_errno_range", t_daemon_errno_range, 0 },
+	{ "queued_dispatch_any_wait", t_queued_dispatch_any_wait, 0 },
+	{ "enter_huge_timeout", t_enter_huge_timeout, 0 },
+	{ "handle_hup_after_death", t_handle_hup_after_death, 0 },
 };
 
 int main(int argc, char **argv)

@@ -162,7 +162,10 @@ static int t_name_freed_on_kill(void)
 	return 0;
 }
 
-/* Registering needs CAP_SYS_ADMIN; setting up a scheme ring does not. */
+/*
+ * Registering needs CAP_SYS_ADMIN, and so does setting up a scheme ring
+ * (its data area is kernel memory nobody else could use).
+ */
 static int t_unprivileged_refused(void)
 {
 	int status;
@@ -174,9 +177,7 @@ static int t_unprivileged_refused(void)
 
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
-		if (scheme_ring(&s))
-			_exit(3);
-		_exit(us_register(&s, "t-unpriv") == -EPERM ? 0 : 4);
+		_exit(scheme_ring(&s) == -EPERM ? 0 : 3);
 	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status));

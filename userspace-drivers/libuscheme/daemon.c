@@ -872,6 +872,9 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	err = us_ring_init_data(&d->ring, fd, sq, 0, USCHEME_SETUP_SCHEME, data_size);
 	if (err) {
 		close(fd);
+		/* A scheme ring needs the privilege registering needs (EPERM). */
+		if (err == -EPERM)
+			d->failed = "register scheme";
 		return err;
 	}
 	if (!d->ring.data) {

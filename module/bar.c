@@ -53,8 +53,9 @@ bool uscheme_bar_in_hole(const struct uscheme_pcifn *fn, int bar, u64 start, u64
 
 /*
  * Pages of a BAR mapping are inserted at fault time, under fn->lock, never
- * after a revoke: a revoke zaps what was inserted, and a mapping whose
- * mmap() raced with the revoke has nothing in it yet (VFIO does the same).
+ * after a revoke and never while memory decode is off: a revoke, and the
+ * config write that turns decode off, zap what was inserted, and a mapping
+ * whose mmap() raced with them has nothing in it yet (VFIO does the same).
  */
 static vm_fault_t uscheme_bar_fault(struct vm_fault *vmf)
 {
@@ -64,7 +65,7 @@ static vm_fault_t uscheme_bar_fault(struct vm_fault *vmf)
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	mutex_lock(&fn->lock);
-	if (uscheme_session_live(fn))
+	if (uscheme_session_live(fn) && (fn->decode & PCI_COMMAND_MEMORY))
 		ret = vmf_insert_pfn(vma, vmf->address,
 				     (pci_resource_start(fn->pdev, df->bar) >> PAGE_SHIFT) +
 				     vmf->pgoff);
@@ -128,6 +129,9 @@ static void __iomem *uscheme_bar_access(struct uscheme_devfile *df, loff_t pos, 
 		return IOMEM_ERR_PTR(-EINVAL);
 	if (uscheme_bar_in_hole(fn, df->bar, pos, pos + len))
 		return IOMEM_ERR_PTR(-EACCES);
+	/* the BAR does not decode: the access would be an Unsupported Request */
+	if (!(fn->decode & (mem ? PCI_COMMAND_MEMORY : PCI_COMMAND_IO)))
+		return IOMEM_ERR_PTR(-EIO);
 	if (!fn->iomap[df->bar])
 		fn->iomap[df->bar] = pci_iomap(pdev, df->bar, 0);
 	return fn->iomap[df->bar] ? fn->iomap[df->bar] : IOMEM_ERR_PTR(-ENOMEM);

@@ -7,8 +7,27 @@
  * the command register (bits IO, MEMORY, MASTER, PARITY, SERR; a write that
  * would change any other bit is refused), the status register, the cache
  * line size and the latency timer are writable. Past the header everything
- * is writable except the MSI, MSI-X and power management capabilities,
- * which the kernel owns (interrupt routing, power state).
+ * is writable except what the kernel owns (enum uscheme_cfg_guard):
+ *
+ *   - the MSI, MSI-X and power management capabilities (interrupt routing,
+ *     power state; a D3hot->D0 transition is also a reset);
+ *   - the PCIe capability's Device Control register, whole: Initiate FLR
+ *     (bit 15) resets the function behind the kernel's back (BARs, MSI-X
+ *     state), Max Payload Size must match the link partner's, the error
+ *     reporting enables belong to AER, extended tags, phantom functions,
+ *     aux power and no-snoop change what the device puts on the link. None
+ *     of it is virtualized: a driver reads the register, a write is
+ *     refused (the kernel resets the function between sessions itself);
+ *   - the Advanced Features capability (its control register is FLR);
+ *   - the ACS (isolation between functions, what IOMMU groups rest on),
+ *     Resizable BAR and VF Resizable BAR (BAR sizes behind the kernel's
+ *     resource allocation), SR-IOV (creating functions, their BARs) and
+ *     ATS, PRI and PASID (the IOMMU's: a wrong invalidation queue depth or
+ *     page size leaves stale translations in the device) extended
+ *     capabilities, whole.
+ *
+ * Device-specific registers outside any capability stay writable: drivers
+ * need them (some xHCI controllers route ports through config space).
  */
 #include <linux/pci.h>
 
@@ -32,22 +51,97 @@ static u16 uscheme_msi_cap_len(struct pci_dev *pdev, u16 pos)
 	return len;
 }
 
+#ifndef PCI_EXT_CAP_ID_VF_REBAR
+#define PCI_EXT_CAP_ID_VF_REBAR	0x24	/* pci_regs.h has it from 6.7 */
+#endif
+
+/* The bytes of ACS capability @pos: 8, and its egress control vector. */
+static u16 uscheme_acs_cap_len(struct pci_dev *pdev, u16 pos)
+{
+	u16 cap = 0, bits;
+
+	pci_read_config_word(pdev, pos + PCI_ACS_CAP, &cap);
+	if (!(cap & PCI_ACS_EC))
+		return PCI_ACS_EGRESS_CTL_V;
+	bits = cap >> 8 ? cap >> 8 : 256;
+	return PCI_ACS_EGRESS_CTL_V + DIV_ROUND_UP(bits, 32) * 4;
+}
+
+/* The bytes of (VF) Resizable BAR capability @pos: 4 and 8 per BAR. */
+static u16 uscheme_rebar_cap_len(struct pci_dev *pdev, u16 pos)
+{
+	u32 ctrl = 0, n;
+
+	pci_read_config_dword(pdev, pos + PCI_REBAR_CTRL, &ctrl);
+	n = (ctrl & PCI_REBAR_CTRL_NBAR_MASK) >> PCI_REBAR_CTRL_NBAR_SHIFT;
+	return 4 + 8 * clamp_t(u32, n, 1, USCHEME_PCI_BARS);
+}
+
+static void uscheme_cfg_guard(struct uscheme_cfg_policy *p, enum uscheme_cfg_guard g,
+			      u16 start, u16 len)
+{
+	if (!start)
+		return;
+	p->guarded[g].start = start;
+	p->guarded[g].end = min_t(u32, start + len, p->size);
+}
+
+/* An extended capability @id, the whole of it guarded as @g. */
+static void uscheme_cfg_guard_ext(struct uscheme_cfg_policy *p, struct pci_dev *pdev,
+				  enum uscheme_cfg_guard g, int id)
+{
+	u16 pos = pci_find_ext_capability(pdev, id);
+	u16 len;
+
+	if (!pos)
+		return;
+	switch (id) {
+	case PCI_EXT_CAP_ID_ACS:
+		len = uscheme_acs_cap_len(pdev, pos);
+		break;
+	case PCI_EXT_CAP_ID_REBAR:
+	case PCI_EXT_CAP_ID_VF_REBAR:
+		len = uscheme_rebar_cap_len(pdev, pos);
+		break;
+	case PCI_EXT_CAP_ID_SRIOV:
+		len = PCI_EXT_CAP_SRIOV_SIZEOF;
+		break;
+	case PCI_EXT_CAP_ID_PRI:
+		len = PCI_EXT_CAP_PRI_SIZEOF;
+		break;
+	case PCI_EXT_CAP_ID_ATS:
+		len = PCI_EXT_CAP_ATS_SIZEOF;
+		break;
+	default:
+		len = PCI_EXT_CAP_PASID_SIZEOF;
+		break;
+	}
+	uscheme_cfg_guard(p, g, pos, len);
+}
+
 void uscheme_cfg_policy_init(struct uscheme_cfg_policy *p, struct pci_dev *pdev)
 {
+	u16 pos;
+
 	memset(p, 0, sizeof(*p));
 	p->size = pdev->cfg_size;
-	if (pdev->msi_cap) {
-		p->guarded[0].start = pdev->msi_cap;
-		p->guarded[0].end = pdev->msi_cap + uscheme_msi_cap_len(pdev, pdev->msi_cap);
-	}
-	if (pdev->msix_cap) {
-		p->guarded[1].start = pdev->msix_cap;
-		p->guarded[1].end = pdev->msix_cap + PCI_CAP_MSIX_SIZEOF;
-	}
-	if (pdev->pm_cap) {
-		p->guarded[2].start = pdev->pm_cap;
-		p->guarded[2].end = pdev->pm_cap + PCI_PM_SIZEOF;
-	}
+	if (pdev->msi_cap)
+		uscheme_cfg_guard(p, USCHEME_CFG_MSI, pdev->msi_cap,
+				  uscheme_msi_cap_len(pdev, pdev->msi_cap));
+	uscheme_cfg_guard(p, USCHEME_CFG_MSIX, pdev->msix_cap, PCI_CAP_MSIX_SIZEOF);
+	uscheme_cfg_guard(p, USCHEME_CFG_PM, pdev->pm_cap, PCI_PM_SIZEOF);
+	if (pci_is_pcie(pdev))
+		uscheme_cfg_guard(p, USCHEME_CFG_EXP_DEVCTL,
+				  pci_pcie_cap(pdev) + PCI_EXP_DEVCTL, 2);
+	pos = pci_find_capability(pdev, PCI_CAP_ID_AF);
+	uscheme_cfg_guard(p, USCHEME_CFG_AF, pos, PCI_CAP_AF_SIZEOF);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_ACS, PCI_EXT_CAP_ID_ACS);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_REBAR, PCI_EXT_CAP_ID_REBAR);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_VF_REBAR, PCI_EXT_CAP_ID_VF_REBAR);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_SRIOV, PCI_EXT_CAP_ID_SRIOV);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_ATS, PCI_EXT_CAP_ID_ATS);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_PRI, PCI_EXT_CAP_ID_PRI);
+	uscheme_cfg_guard_ext(p, pdev, USCHEME_CFG_PASID, PCI_EXT_CAP_ID_PASID);
 }
 
 static bool uscheme_cfg_byte_writable(const struct uscheme_cfg_policy *p, u32 off)
@@ -64,28 +158,33 @@ static bool uscheme_cfg_byte_writable(const struct uscheme_cfg_policy *p, u32 of
 }
 
 /*
+ * The command register after writing @data[0..len) at @off, when it holds
+ * @cmd now (@cmd itself when the write does not reach it).
+ */
+u16 uscheme_cfg_new_cmd(u32 off, const u8 *data, u32 len, u16 cmd)
+{
+	if (off <= PCI_COMMAND && PCI_COMMAND - off < len)
+		cmd = (cmd & 0xff00) | data[PCI_COMMAND - off];
+	if (off <= PCI_COMMAND + 1 && PCI_COMMAND + 1 - off < len)
+		cmd = (cmd & 0x00ff) | (data[PCI_COMMAND + 1 - off] << 8);
+	return cmd;
+}
+
+/*
  * May @data[0..len) be written at @off, the command register now holding
  * @cmd? 0 or -EPERM (-EINVAL past the end).
  */
 int uscheme_cfg_write_check(const struct uscheme_cfg_policy *p, u32 off,
 			    const u8 *data, u32 len, u16 cmd)
 {
-	u16 new_cmd = cmd;
 	u32 i;
 
 	if (off >= p->size || len > p->size - off)
 		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		u32 at = off + i;
-
-		if (!uscheme_cfg_byte_writable(p, at))
+	for (i = 0; i < len; i++)
+		if (!uscheme_cfg_byte_writable(p, off + i))
 			return -EPERM;
-		if (at == PCI_COMMAND)
-			new_cmd = (new_cmd & 0xff00) | data[i];
-		else if (at == PCI_COMMAND + 1)
-			new_cmd = (new_cmd & 0x00ff) | (data[i] << 8);
-	}
-	if ((new_cmd ^ cmd) & ~USCHEME_CMD_ALLOWED)
+	if ((uscheme_cfg_new_cmd(off, data, len, cmd) ^ cmd) & ~USCHEME_CMD_ALLOWED)
 		return -EPERM;
 	return 0;
 }

@@ -6,16 +6,23 @@
  * A buffer is on fn->dma_bufs from allocation until its memory is freed.
  * Its file going away frees it at once only if the device cannot reach it
  * (bus mastering off); otherwise it is kept, "released", until session
- * teardown, which frees every buffer after bus mastering is off. A buffer
- * whose memory teardown freed while its file lived (an unbind) is detached
- * (cpu == NULL) and only its struct waits for the file.
+ * teardown, which frees every buffer after bus mastering is off.
+ *
+ * Mappings are made by dma_mmap_coherent() in ->mmap, so the DMA API picks
+ * the pages and their protection (vmapped IOMMU allocations, decrypted
+ * memory). A revoke (unbind) zaps them, but a mapping whose mmap() was
+ * between ->mmap and being linked into the file's mapping is not seen by
+ * the zap; so teardown frees the memory of a buffer that was ever mapped
+ * only once its file is gone (every mapping holds the file): until then
+ * it is detached, on no list, unreachable to the device (bus mastering is
+ * off) and to new calls (-ENODEV). A buffer never mapped is freed at once
+ * and only its struct waits for the file (cpu == NULL).
  */
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "compat.h"
 #include "pci.h"
@@ -26,14 +33,18 @@ struct uscheme_dma_buf {
 	dma_addr_t bus;
 	size_t size;
 	bool released;			/* its file is gone */
+	bool mapped;			/* ever mmapped (under fn->lock) */
+	bool detached;			/* off fn->dma_bufs, memory kept */
 };
 
 static void uscheme_dma_buf_free(struct uscheme_pcifn *fn, struct uscheme_dma_buf *buf)
 {
 	dma_free_coherent(&fn->pdev->dev, buf->size, buf->cpu, buf->bus);
 	buf->cpu = NULL;
-	list_del_init(&buf->node);
-	fn->dma_bytes -= buf->size;
+	if (!buf->detached) {
+		list_del_init(&buf->node);
+		fn->dma_bytes -= buf->size;
+	}
 }
 
 /* A buffer's file went (fn->lock held). */
@@ -54,13 +65,23 @@ void uscheme_dma_release(struct uscheme_pcifn *fn, struct uscheme_dma_buf *buf)
 	kfree(buf);
 }
 
-/* Session teardown, bus mastering already off: every buffer's memory goes. */
+/*
+ * Session teardown, bus mastering already off: every buffer's memory goes,
+ * but that of a buffer ever mapped whose file is still open (a revoke)
+ * waits for the file, detached (see the top of this file).
+ */
 void uscheme_dma_teardown(struct uscheme_pcifn *fn)
 {
 	struct uscheme_dma_buf *buf, *tmp;
 
 	lockdep_assert_held(&fn->lock);
 	list_for_each_entry_safe(buf, tmp, &fn->dma_bufs, node) {
+		if (buf->mapped && !buf->released) {
+			list_del_init(&buf->node);
+			fn->dma_bytes -= buf->size;
+			buf->detached = true;
+			continue;
+		}
 		uscheme_dma_buf_free(fn, buf);
 		if (buf->released)
 			kfree(buf);
@@ -69,29 +90,13 @@ void uscheme_dma_teardown(struct uscheme_pcifn *fn)
 }
 
 /*
- * Pages of a buffer mapping are inserted at fault time, under fn->lock, and
- * never once the buffer is freed: teardown zaps the mappings first (bar.c
- * explains why not at mmap time). The buffer may be vmapped (an IOMMU
- * allocation of scattered pages) or in the direct map.
+ * dma_mmap_coherent() filled the whole mapping at mmap time: a fault means
+ * teardown zapped it. (Without a fault handler the mapping would count as
+ * anonymous memory and a fault would hand out a fresh page.)
  */
 static vm_fault_t uscheme_dma_fault(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct uscheme_devfile *df = vma->vm_file->private_data;
-	struct uscheme_pcifn *fn = df->fn;
-	struct uscheme_dma_buf *buf = df->buf;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	struct page *page;
-	void *addr;
-
-	mutex_lock(&fn->lock);
-	if (uscheme_session_live(fn) && buf->cpu && vmf->pgoff < buf->size >> PAGE_SHIFT) {
-		addr = buf->cpu + (vmf->pgoff << PAGE_SHIFT);
-		page = is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
-		ret = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
-	}
-	mutex_unlock(&fn->lock);
-	return ret;
+	return VM_FAULT_SIGBUS;
 }
 
 static const struct vm_operations_struct uscheme_dma_vm_ops = {
@@ -109,19 +114,20 @@ static int uscheme_dma_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &uscheme_dma_vm_ops;
+	/* under fn->lock: teardown cannot free the memory while it is mapped */
 	mutex_lock(&fn->lock);
-	if (!uscheme_session_live(fn) || !buf->cpu)
+	if (!uscheme_session_live(fn) || !buf->cpu || buf->detached) {
 		ret = -ENODEV;
-	else if (off >= buf->size || len > buf->size - off)
+	} else if (off >= buf->size || len > buf->size - off) {
 		ret = -EINVAL;
-	else
-		ret = 0;
-	mutex_unlock(&fn->lock);
-	if (!ret) {
-		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-		vm_flags_clear(vma, VM_MAYEXEC);
-		vma->vm_ops = &uscheme_dma_vm_ops;
+	} else {
+		buf->mapped = true;
+		ret = dma_mmap_coherent(&fn->pdev->dev, vma, buf->cpu, buf->bus, buf->size);
 	}
+	mutex_unlock(&fn->lock);
 	return ret;
 }
 
@@ -133,7 +139,7 @@ static long uscheme_dma_ioctl(struct file *file, unsigned int cmd, unsigned long
 	if (cmd != USCHEME_PIOC_DMA_INFO)
 		return -ENOTTY;
 	mutex_lock(&df->fn->lock);
-	if (uscheme_session_live(df->fn) && df->buf->cpu) {
+	if (uscheme_session_live(df->fn) && df->buf->cpu && !df->buf->detached) {
 		d.size = df->buf->size;
 		d.bus_addr = df->buf->bus;
 	}

@@ -31,6 +31,7 @@ static void uscheme_pcifn_release(struct kref *ref)
 	struct uscheme_pcifn *fn = container_of(ref, struct uscheme_pcifn, ref);
 
 	uscheme_irq_free_vecs(fn);
+	kfree(fn->saved);	/* NULL after every teardown */
 	pci_dev_put(fn->pdev);
 	kfree(fn);
 }
@@ -48,36 +49,119 @@ bool uscheme_session_live(struct uscheme_pcifn *fn)
 }
 
 /*
- * Take the hardware back from a session, in the one safe order: the
- * device stops reaching memory before anything it could reach is freed.
+ * Zap the mappings of the session's files (only its BAR files when
+ * @bars_only): later accesses fault, and the fault handlers decide.
  */
-static void uscheme_session_teardown(struct uscheme_pcifn *fn)
+void uscheme_session_unmap(struct uscheme_pcifn *fn, bool bars_only)
+{
+	struct uscheme_devfile *df;
+
+	lockdep_assert_held(&fn->lock);
+	list_for_each_entry(df, &fn->session_files, node)
+		if (!bars_only || df->kind == USCHEME_DEVFILE_BAR)
+			unmap_mapping_range(df->mapping, 0, 0, 1);
+}
+
+/*
+ * The end of a session, its interrupts and DMA memory gone: reset the
+ * function where it supports a reset, and put config space back as the
+ * session found it (as VFIO's vfio_pci_core_disable()). Resetting takes
+ * the PCI device lock: remove() holds it already (@locked), anyone else
+ * only by trylock (the lock order in pci.h); a reset that cannot be done
+ * now is done when the next session starts. A function without a reset
+ * method (QEMU's xHCI controllers on a root bus have none) gets its config
+ * space back only.
+ */
+static void uscheme_session_reset(struct uscheme_pcifn *fn, bool locked)
+{
+	struct pci_dev *pdev = fn->pdev;
+	int ret = -EAGAIN;
+	u16 cmd = 0;
+
+	lockdep_assert_held(&fn->lock);
+	if (fn->saved && pci_load_and_free_saved_state(pdev, &fn->saved))
+		pci_save_state(pdev);
+	fn->saved = NULL;
+	/* no decoding, no DMA, no INTx while it resets */
+	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+	fn->decode = 0;
+	/* -ENOTTY at once without a reset method */
+	if (locked) {
+		ret = __pci_reset_function_locked(pdev);
+	} else if (pci_dev_trylock(pdev)) {
+		ret = __pci_reset_function_locked(pdev);
+		pci_dev_unlock(pdev);
+	}
+	fn->needs_reset = ret && ret != -ENOTTY;
+	pci_restore_state(pdev);
+	/* no handler until the next session: INTx stays masked (irq.c) */
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_INTX_DISABLE);
+	if (fn->needs_reset)
+		pci_info(pdev, "uscheme: reset at session end failed (%d), at next start\n", ret);
+}
+
+/*
+ * Take the hardware back from a session, in the one safe order: the
+ * device stops reaching memory before anything it could reach is freed,
+ * and it is reset before the next user gets it. @locked: the PCI device
+ * lock is held (remove()).
+ */
+static void uscheme_session_teardown(struct uscheme_pcifn *fn, bool locked)
 {
 	lockdep_assert_held(&fn->lock);
 	pci_clear_master(fn->pdev);
 	uscheme_irq_teardown(fn);
 	uscheme_dma_teardown(fn);
 	uscheme_bar_teardown(fn);
+	uscheme_session_reset(fn, locked);
 	pci_release_regions(fn->pdev);
 	pci_disable_device(fn->pdev);
 }
 
+/*
+ * A new session: the device enabled (decoding on, bus mastering off),
+ * reset first unless the last session's end did it, and its config space
+ * saved for the session's end. A reset that is busy (-EAGAIN: the device
+ * lock is held, it is being bound, unbound or reset through sysfs) fails
+ * the open with -EBUSY rather than hand out an unreset device; a function
+ * without a reset method is used as it is.
+ */
 static int uscheme_session_start(struct uscheme_pcifn *fn)
 {
+	struct pci_dev *pdev = fn->pdev;
+	u16 cmd = 0;
 	int ret;
 
 	lockdep_assert_held(&fn->lock);
-	ret = pci_enable_device(fn->pdev);
+	ret = pci_enable_device(pdev);
 	if (ret)
 		return ret;
-	ret = pci_request_regions(fn->pdev, "uscheme");
-	if (ret) {
-		pci_disable_device(fn->pdev);
-		return ret;
+	ret = pci_request_regions(pdev, "uscheme");
+	if (ret)
+		goto disable;
+	pci_clear_master(pdev);
+	if (fn->needs_reset) {
+		ret = pci_try_reset_function(pdev);
+		if (ret == -EAGAIN) {
+			ret = -EBUSY;
+			goto release;
+		}
+		fn->needs_reset = ret && ret != -ENOTTY;
 	}
-	pci_clear_master(fn->pdev);
+	pci_save_state(pdev);
+	fn->saved = pci_store_saved_state(pdev);
+	if (!fn->saved)
+		pci_dbg(pdev, "uscheme: config space not saved\n");
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	fn->decode = cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
 	fn->state = USCHEME_SESSION_ACTIVE;
 	return 0;
+release:
+	pci_release_regions(pdev);
+disable:
+	pci_disable_device(pdev);
+	return ret;
 }
 
 /* The last file of the session went: back to IDLE, for the next one. */
@@ -85,7 +169,7 @@ static void uscheme_session_end(struct uscheme_pcifn *fn)
 {
 	lockdep_assert_held(&fn->lock);
 	if (fn->state == USCHEME_SESSION_ACTIVE)
-		uscheme_session_teardown(fn);
+		uscheme_session_teardown(fn, false);
 	uscheme_irq_free_vecs(fn);
 	fn->state = USCHEME_SESSION_IDLE;
 }
@@ -96,12 +180,9 @@ static void uscheme_session_end(struct uscheme_pcifn *fn)
  */
 static void uscheme_session_revoke(struct uscheme_pcifn *fn)
 {
-	struct uscheme_devfile *df;
-
 	lockdep_assert_held(&fn->lock);
-	list_for_each_entry(df, &fn->session_files, node)
-		unmap_mapping_range(df->mapping, 0, 0, 1);
-	uscheme_session_teardown(fn);
+	uscheme_session_unmap(fn, false);
+	uscheme_session_teardown(fn, true);
 	fn->state = USCHEME_SESSION_REVOKED;
 	pci_info(fn->pdev, "uscheme: session revoked by unbind\n");
 }
@@ -202,6 +283,31 @@ static ssize_t uscheme_fn_read(struct file *file, char __user *ubuf, size_t coun
 	return ret;
 }
 
+/*
+ * A checked config write (fn->lock held, session live; the command register
+ * holds @cmd). Memory decode going off zaps the BAR mappings before the
+ * write, so no access through them reaches a BAR that does not decode: the
+ * fault handler, which takes fn->lock, cannot map them again before
+ * fn->decode says off (as VFIO's vfio_pci_zap_and_down_write_memory_lock()).
+ */
+static ssize_t uscheme_fn_cfg_write(struct uscheme_pcifn *fn, u32 pos, const u8 *buf,
+				    u32 count, u16 cmd)
+{
+	u16 new_cmd = uscheme_cfg_new_cmd(pos, buf, count, cmd);
+	ssize_t ret;
+
+	lockdep_assert_held(&fn->lock);
+	if ((fn->decode & PCI_COMMAND_MEMORY) && !(new_cmd & PCI_COMMAND_MEMORY))
+		uscheme_session_unmap(fn, true);
+	ret = uscheme_cfg_write(fn->pdev, pos, buf, count);
+	if (new_cmd != cmd) {
+		/* what the device took, even from a partial write */
+		pci_read_config_word(fn->pdev, PCI_COMMAND, &cmd);
+		fn->decode = cmd & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+	}
+	return ret;
+}
+
 /* Config space: pwrite, checked whole against the policy (config.c). */
 static ssize_t uscheme_fn_write(struct file *file, const char __user *ubuf,
 				size_t count, loff_t *ppos)
@@ -227,7 +333,7 @@ static ssize_t uscheme_fn_write(struct file *file, const char __user *ubuf,
 		pci_read_config_word(fn->pdev, PCI_COMMAND, &cmd);
 		ret = uscheme_cfg_write_check(&fn->policy, pos, buf, count, cmd);
 		if (!ret)
-			ret = uscheme_cfg_write(fn->pdev, pos, buf, count);
+			ret = uscheme_fn_cfg_write(fn, pos, buf, count, cmd);
 	}
 	mutex_unlock(&fn->lock);
 	if (ret > 0)
@@ -470,6 +576,7 @@ static int uscheme_pci_probe(struct pci_dev *pdev, const struct pci_device_id *i
 	INIT_LIST_HEAD(&fn->session_files);
 	INIT_LIST_HEAD(&fn->dma_bufs);
 	fn->bound = true;
+	fn->needs_reset = true;		/* whatever ran before us left its state */
 	uscheme_cfg_policy_init(&fn->policy, pdev);
 	uscheme_bar_holes_init(fn);
 

@@ -23,11 +23,26 @@
  *   IDLE --unbind--> gone (no session can start: fn->bound is false)
  *
  * Teardown (end or revoke) is always: bus mastering off, then interrupts
- * freed, then DMA memory freed, then the regions released and the device
- * disabled. Nothing the device could still write to is freed before it.
+ * freed, then DMA memory freed, then the function reset where it supports
+ * a reset and its config space put back as the session found it, then the
+ * regions released and the device disabled. Nothing the device could still
+ * write to is freed before it. A session starts with a reset too when the
+ * last one could not be done (uscheme_session_start), so no driver sees
+ * the device state another left behind.
+ *
+ * Decode: fn->decode mirrors the command register's IO and MEMORY bits as
+ * the session set them (only config writes through the function handle
+ * change them during a session). While MEMORY is off no BAR page is mapped:
+ * the config write that turns it off zaps every BAR mapping first, and the
+ * fault handler refuses (SIGBUS) until it is on again; BAR pread/pwrite
+ * fail with -EIO while their BAR's decode is off (the class of
+ * CVE-2020-12888: an access to a BAR that does not decode is an
+ * Unsupported Request, fatal on some platforms).
  *
  * Lock order: mmap_lock -> fn->lock -> i_mmap_rwsem (unmap_mapping_range)
  *             -> vec->lock (irq.c, also taken in hard interrupt context).
+ * The PCI device lock is taken under fn->lock only by trylock (a reset at
+ * session end; remove() holds it and then takes fn->lock).
  * No copy_{to,from}_user under fn->lock: a fault takes mmap_lock.
  */
 #ifndef _USCHEME_PCI_H
@@ -54,7 +69,25 @@ struct uscheme_cfg_range {
 	u16 end;
 };
 
-#define USCHEME_CFG_GUARDED	3	/* MSI, MSI-X, power management */
+/*
+ * The ranges of config space the kernel keeps for itself (config.c says
+ * why each); an absent capability's range is empty.
+ */
+enum uscheme_cfg_guard {
+	USCHEME_CFG_MSI,
+	USCHEME_CFG_MSIX,
+	USCHEME_CFG_PM,
+	USCHEME_CFG_EXP_DEVCTL,		/* PCIe capability: Device Control */
+	USCHEME_CFG_AF,			/* Advanced Features (FLR) */
+	USCHEME_CFG_ACS,
+	USCHEME_CFG_REBAR,
+	USCHEME_CFG_VF_REBAR,
+	USCHEME_CFG_SRIOV,
+	USCHEME_CFG_ATS,
+	USCHEME_CFG_PRI,
+	USCHEME_CFG_PASID,
+	USCHEME_CFG_GUARDED
+};
 
 /* What config.c needs to judge a write: kept apart so KUnit can build one. */
 struct uscheme_cfg_policy {
@@ -85,6 +118,9 @@ struct uscheme_pcifn {
 	unsigned int files;		/* open files of the session */
 	struct list_head session_files;	/* struct uscheme_devfile.node */
 	void __iomem *iomap[USCHEME_PCI_BARS]; /* for BAR pread/pwrite */
+	u16 decode;			/* PCI_COMMAND_IO | _MEMORY now on */
+	bool needs_reset;		/* no reset since the last session */
+	struct pci_saved_state *saved;	/* config space at session start */
 	/* irq.c */
 	u32 irq_mode;			/* USCHEME_IRQ_*, 0 before setup */
 	u32 nvec;
@@ -124,11 +160,13 @@ int uscheme_devfile_install(struct uscheme_pcifn *fn, enum uscheme_devfile_kind 
 			    loff_t size, u32 oflags, int bar, void *obj);
 int uscheme_devfile_release(struct inode *inode, struct file *file);
 bool uscheme_session_live(struct uscheme_pcifn *fn);
+void uscheme_session_unmap(struct uscheme_pcifn *fn, bool bars_only);
 
 /* config.c */
 void uscheme_cfg_policy_init(struct uscheme_cfg_policy *p, struct pci_dev *pdev);
 int uscheme_cfg_write_check(const struct uscheme_cfg_policy *p, u32 off,
 			    const u8 *data, u32 len, u16 cmd);
+u16 uscheme_cfg_new_cmd(u32 off, const u8 *data, u32 len, u16 cmd);
 ssize_t uscheme_cfg_read(struct pci_dev *pdev, u32 off, u8 *buf, u32 len);
 ssize_t uscheme_cfg_write(struct pci_dev *pdev, u32 off, const u8 *buf, u32 len);
 

@@ -746,11 +746,16 @@ struct uscheme_call {
  *   1. bus mastering off (the device can no longer reach memory),
  *   2. interrupts freed (vectors released, INTx masked),
  *   3. DMA buffers freed (including those released early, see below),
- *   4. the device disabled.
+ *   4. the function reset, where it has a reset method, and its config
+ *      space put back as the session found it,
+ *   5. the device disabled.
+ * A session starts with a reset too when the last one could not be done;
+ * if that reset is busy (the device lock is held) OPEN fails with -EBUSY.
  * Unbinding the function during a session does the same at once and
  * revokes the session: its mmaps are zapped (a later access is SIGBUS),
  * every call on its fds fails with -ENODEV, and interrupt fds poll
- * EPOLLERR | EPOLLHUP.
+ * EPOLLERR | EPOLLHUP (a DMA buffer that was mapped keeps its memory until
+ * its fd is closed, out of the device's reach).
  *
  * On the function handle:
  *   pread/pwrite	config space, offset 0..cfg_size (256 or 4096).
@@ -765,8 +770,16 @@ struct uscheme_call {
  *			  refused  the rest of the header (0x00-0x3f: IDs,
  *			           BARs, ROM, interrupt line, BIST, ...), the
  *			           MSI, MSI-X and power management capabilities
- *			           (the kernel owns interrupts and power state)
+ *			           (the kernel owns interrupts and power state),
+ *			           the PCIe Device Control register (FLR; not
+ *			           virtualized), the Advanced Features, ACS,
+ *			           (VF) Resizable BAR, SR-IOV, ATS, PRI and
+ *			           PASID capabilities
  *			-EINVAL past cfg_size.
+ *			Memory decode off (the MEMORY bit cleared) zaps the
+ *			session's BAR mmaps: SIGBUS on access, and BAR
+ *			pread/pwrite -EIO, until it is on again (I/O BARs:
+ *			the IO bit).
  *   fstat		size = cfg_size
  *   ioctls		USCHEME_PIOC_INFO, _BAR_OPEN, _DMA_ALLOC, _IRQ_SETUP,
  *			_IRQ_OPEN, _MASTER (below)
@@ -778,7 +791,8 @@ struct uscheme_call {
  *			than a page: -ENODEV.
  *   pread/pwrite	1, 2, 4 (or, memory BARs, 8) naturally aligned bytes
  *			at an offset within the BAR: one register access
- *			(-EINVAL otherwise; -EACCES in the MSI-X table or PBA)
+ *			(-EINVAL otherwise; -EACCES in the MSI-X table or PBA;
+ *			-EIO while the BAR's decode is off)
  *   fstat		size = the BAR's size
  *
  * A DMA buffer fd (USCHEME_PIOC_DMA_ALLOC): DMA-coherent memory from the

@@ -37,17 +37,26 @@ static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request
 }
 
 /*
- * Admit @r with a (zeroed) chunk of @chunk bytes; on failure @r is put. The
- * SQE is consumed by now, so an admission cut short by task work is -EINTR
- * in its CQE too (no restart).
+ * Admit @r with a (zeroed) chunk of @chunk bytes, without sleeping: the
+ * caller holds @ring's submit_lock, which other threads of the ring need,
+ * and a daemon decides when room comes. On failure @r is put; -EAGAIN (no
+ * room now) leaves the scheme and size in @ring->blocked_on and
+ * blocked_bytes, for the submit loop to wait on after it dropped the lock
+ * (the SQE stays unconsumed).
  */
-static int uscheme_client_admit(struct uscheme_request *r, u32 chunk)
+static int uscheme_client_admit(struct uscheme_ring *ring, struct uscheme_request *r,
+				u32 chunk)
 {
-	int ret = uscheme_request_admit(r, chunk);
+	int ret = uscheme_request_try_admit(r, chunk);
 
+	if (ret == -EAGAIN) {
+		kref_get(&r->scheme->ref);
+		ring->blocked_on = r->scheme;
+		ring->blocked_bytes = chunk;
+	}
 	if (ret)
 		uscheme_request_put(r);
-	return ret == -ERESTARTSYS ? -EINTR : ret;
+	return ret;
 }
 
 static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
@@ -88,7 +97,7 @@ static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_s
 	ret = -ENOMEM;
 	if (!r)
 		goto out;
-	ret = uscheme_client_admit(r, plen + 1);
+	ret = uscheme_client_admit(ring, r, plen + 1);
 	if (ret)
 		goto out;
 	memcpy(uscheme_request_chunk(r), path, plen);
@@ -152,7 +161,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 				goto out_fput;
 			}
 		}
-		ret = uscheme_client_admit(r, len);
+		ret = uscheme_client_admit(ring, r, len);
 		if (ret)
 			goto out_fput;
 		r->req.len = len;
@@ -166,14 +175,14 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		}
 		break;
 	case USCHEME_OP_FSTAT:
-		ret = uscheme_client_admit(r, sizeof(struct uscheme_stat));
+		ret = uscheme_client_admit(ring, r, sizeof(struct uscheme_stat));
 		if (ret)
 			goto out_fput;
 		r->req.len = sizeof(struct uscheme_stat);
 		r->out_addr = sqe->addr;
 		break;
 	case USCHEME_OP_DUP:
-		ret = uscheme_client_admit(r, sqe->len + 1);
+		ret = uscheme_client_admit(ring, r, sqe->len + 1);
 		if (ret)
 			goto out_fput;
 		if (copy_from_user(uscheme_request_chunk(r),
@@ -190,7 +199,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 			uscheme_request_put(r);
 			goto out_fput;
 		}
-		ret = uscheme_client_admit(r, max(sqe->len, sqe->len2));
+		ret = uscheme_client_admit(ring, r, max(sqe->len, sqe->len2));
 		if (ret)
 			goto out_fput;
 		chunk = uscheme_request_chunk(r);
@@ -203,7 +212,7 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		r->req.op_flags = sqe->op_flags;
 		break;
 	default:	/* FSYNC, FTRUNCATE */
-		ret = uscheme_client_admit(r, 0);
+		ret = uscheme_client_admit(ring, r, 0);
 		if (ret)
 			goto out_fput;
 		r->req.off = sqe->off;

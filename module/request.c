@@ -11,12 +11,14 @@
  * Puts happen outside every spinlock: the last one may free rings.
  */
 #include <linux/bitmap.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pid_namespace.h>
+#include <linux/sched/user.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -26,26 +28,63 @@
 #include "request.h"
 
 /*
+ * Charge @nr pinned pages to the current user's RLIMIT_MEMLOCK, as io_uring
+ * does for its buffers (CAP_IPC_LOCK is exempt): -ENOMEM beyond the limit.
+ */
+static int uscheme_ubuf_account(struct uscheme_ubuf *ub, u32 nr)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	user = get_uid(current_user());
+	if (atomic_long_add_return(nr, &user->locked_vm) > limit) {
+		atomic_long_sub(nr, &user->locked_vm);
+		free_uid(user);
+		return -ENOMEM;
+	}
+	ub->user = user;
+	return 0;
+}
+
+static void uscheme_ubuf_unaccount(struct uscheme_ubuf *ub, u32 nr)
+{
+	if (!ub->user)
+		return;
+	atomic_long_sub(nr, &ub->user->locked_vm);
+	free_uid(ub->user);
+	ub->user = NULL;
+}
+
+/*
  * Pin the user buffer [@addr, @addr + @len) for writing. Short-term pins,
- * like O_DIRECT's: released when the request is, at the latest when the
- * daemon answers and the submitter finishes it.
+ * like O_DIRECT's, charged to the submitter's RLIMIT_MEMLOCK: released
+ * when the request is answered and finished, or at once when it is
+ * cancelled or its client ring closes (uscheme_request_cancel()).
  */
 int uscheme_ubuf_pin(struct uscheme_ubuf *ub, u64 addr, u32 len)
 {
 	u32 nr = DIV_ROUND_UP(offset_in_page(addr) + (u64)len, PAGE_SIZE);
-	int got;
+	int got, ret;
 
 	if (!len)
 		return 0;
+	ret = uscheme_ubuf_account(ub, nr);
+	if (ret)
+		return ret;
 	ub->pages = kvmalloc_array(nr, sizeof(*ub->pages), GFP_KERNEL_ACCOUNT);
-	if (!ub->pages)
+	if (!ub->pages) {
+		uscheme_ubuf_unaccount(ub, nr);
 		return -ENOMEM;
+	}
 	got = pin_user_pages_fast(addr & PAGE_MASK, nr, FOLL_WRITE, ub->pages);
 	if (got != nr) {
 		if (got > 0)
 			unpin_user_pages(ub->pages, got);
 		kvfree(ub->pages);
 		ub->pages = NULL;
+		uscheme_ubuf_unaccount(ub, nr);
 		return got < 0 ? got : -EFAULT;
 	}
 	ub->nr_pages = nr;
@@ -74,6 +113,7 @@ void uscheme_ubuf_release(struct uscheme_ubuf *ub)
 	unpin_user_pages_dirty_lock(ub->pages, ub->nr_pages, true);
 	kvfree(ub->pages);
 	ub->pages = NULL;
+	uscheme_ubuf_unaccount(ub, ub->nr_pages);
 }
 
 /* Give @r's data chunk back to the serving ring now (it was copied out). */
@@ -267,6 +307,59 @@ static bool uscheme_admit_step(struct uscheme_request *r, u32 pages, int *ret)
 	return *ret != -EAGAIN;
 }
 
+/* Zero the chunk of a just admitted request: no earlier data shows through. */
+static void uscheme_request_zero_chunk(struct uscheme_request *r)
+{
+	if (r->chunk_pages)
+		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
+}
+
+/*
+ * Admit @r with a (zeroed) chunk of @chunk_bytes now or not at all: 0,
+ * -EAGAIN (no slot or data room now: see uscheme_scheme_wait_room()),
+ * -EPIPE, -E2BIG. For callers that hold a lock another caller needs (a
+ * client ring's submit_lock): they never sleep for a daemon.
+ */
+int uscheme_request_try_admit(struct uscheme_request *r, u32 chunk_bytes)
+{
+	int ret = uscheme_try_admit(r, DIV_ROUND_UP(chunk_bytes, PAGE_SIZE));
+
+	if (!ret)
+		uscheme_request_zero_chunk(r);
+	return ret;
+}
+
+/* Could a request with a chunk of @pages pages be admitted to @s now? */
+static bool uscheme_admit_possible(struct uscheme_scheme *s, u32 pages)
+{
+	struct uscheme_ring *ring;
+	bool ok;
+
+	spin_lock(&s->lock);
+	ring = s->ring;
+	ok = !ring || pages > ring->data_pages ||
+	     (s->nr_free && (!pages ||
+			     bitmap_find_next_zero_area(ring->data_map, ring->data_pages,
+							0, pages, 0) < ring->data_pages));
+	spin_unlock(&s->lock);
+	return ok;
+}
+
+/*
+ * Sleep (interruptibly, holding nothing) until a request with a chunk of
+ * @chunk_bytes might be admitted to @s, or its daemon is gone. Returns 0
+ * (try again: someone else may have taken the room), -EINTR (a signal) or
+ * -ERESTARTSYS (task work only).
+ */
+int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes)
+{
+	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
+
+	if (wait_event_interruptible(s->admit_wait, uscheme_admit_possible(s, pages)))
+		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+	return 0;
+}
+
 /*
  * Admit @r with a data chunk of @chunk_bytes, sleeping (interruptibly) while
  * the scheme has no slot or data room. The chunk is handed out zeroed: no
@@ -283,8 +376,8 @@ int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 	if (wait_event_interruptible(r->scheme->admit_wait,
 				     uscheme_admit_step(r, pages, &ret)))
 		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
-	if (!ret && r->chunk_pages)
-		memset(uscheme_request_chunk(r), 0, (size_t)r->chunk_pages << PAGE_SHIFT);
+	if (!ret)
+		uscheme_request_zero_chunk(r);
 	return ret;
 }
 
@@ -393,7 +486,7 @@ int uscheme_request_cancel(struct uscheme_request *r)
 {
 	struct uscheme_scheme *s = r->scheme;
 	struct uscheme_request *note;
-	bool put_table = false;
+	bool put_table = false, unpin = false;
 	int ret = 0;
 
 	note = kzalloc(sizeof(*note), GFP_KERNEL_ACCOUNT);
@@ -414,6 +507,8 @@ int uscheme_request_cancel(struct uscheme_request *r)
 		put_table = true;
 		break;
 	case USCHEME_REQ_DISPATCHED:
+		/* Nobody copies into @r's pages once it is abandoned: unpin now. */
+		unpin = !r->abandoned;
 		r->abandoned = true;
 		if (note && s->ring) {
 			INIT_LIST_HEAD(&note->qnode);
@@ -433,6 +528,8 @@ int uscheme_request_cancel(struct uscheme_request *r)
 	}
 	spin_unlock(&s->lock);
 	kfree(note);
+	if (unpin)
+		uscheme_ubuf_release(&r->out);
 	if (put_table) {
 		wake_up_all(&s->admit_wait);
 		uscheme_request_put(r);

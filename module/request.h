@@ -36,6 +36,7 @@ struct uscheme_ubuf {
 	struct page **pages;
 	u32 nr_pages;
 	u32 offset;		/* of the buffer in its first page */
+	struct user_struct *user; /* charged nr_pages of RLIMIT_MEMLOCK, or NULL */
 };
 
 int uscheme_ubuf_pin(struct uscheme_ubuf *ub, u64 addr, u32 len);
@@ -83,6 +84,8 @@ struct uscheme_request {
 struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcode);
 void uscheme_request_put(struct uscheme_request *r);
 int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes);
+int uscheme_request_try_admit(struct uscheme_request *r, u32 chunk_bytes);
+int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes);
 int uscheme_request_abort(struct uscheme_request *r, int err);
 void *uscheme_request_chunk(struct uscheme_request *r);
 int uscheme_request_queue(struct uscheme_request *r);

@@ -326,6 +326,17 @@ int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma)
 }
 
 /* Reserve up to @want CQ slots for work about to be consumed; returns how many. */
+/* Give back @n reserved CQ slots that no SQE was consumed for. */
+void uscheme_cq_unreserve(struct uscheme_ring *ring, u32 n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ring->cq_lock, flags);
+	if (!WARN_ON_ONCE(ring->inflight < n))
+		ring->inflight -= n;
+	spin_unlock_irqrestore(&ring->cq_lock, flags);
+}
+
 u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want)
 {
 	unsigned long flags;

@@ -115,6 +115,14 @@ struct uscheme_ring {
 	unsigned long *data_map;	/* scheme lock: pages of the data area in use */
 	u32 data_pages;
 
+	/*
+	 * Client rings: the scheme (a reference) whose admission the submit
+	 * loop must wait for, and the chunk size; set by an issue that found no
+	 * room, taken by the loop, both under submit_lock.
+	 */
+	struct uscheme_scheme *blocked_on;
+	u32 blocked_bytes;
+
 	struct uscheme_ring_stats stats;
 };
 
@@ -150,6 +158,7 @@ struct uscheme_cq_batch {
 };
 
 u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want);
+void uscheme_cq_unreserve(struct uscheme_ring *ring, u32 n);
 void uscheme_cq_post_batch(struct uscheme_ring *ring, struct uscheme_cq_batch *b);
 void uscheme_cq_post(struct uscheme_ring *ring, u64 user_data, s32 res,
 		     u32 flags);

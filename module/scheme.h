@@ -4,8 +4,9 @@
  * daemon's scheme ring.
  *
  * Lock rules: uscheme_schemes_lock (a mutex) protects the registry list and
- * every ring's ->scheme pointer. It is taken before a ring's submit_lock,
- * never inside it.
+ * the writes of every ring's ->scheme pointer. A client ring submitting an
+ * OPEN looks a name up while it holds its submit_lock, so the registry lock
+ * nests inside a ring's submit_lock, never the other way round.
  */
 #ifndef _USCHEME_SCHEME_H
 #define _USCHEME_SCHEME_H
@@ -45,9 +46,11 @@ struct uscheme_scheme {
 
 	/*
 	 * @lock protects everything below, the state of every request of this
-	 * scheme, and the serving ring's data-area bitmap. Lock order:
-	 * uscheme_schemes_lock -> server ring's submit_lock -> @lock ->
-	 * a client ring's req_lock -> any ring's cq_lock.
+	 * scheme, and the serving ring's data-area bitmap. Lock order: a
+	 * ring's submit_lock (a client ring's submission, or the serving
+	 * ring's consumption of answers) -> uscheme_schemes_lock -> @lock ->
+	 * a client ring's req_lock -> any ring's cq_lock. Nobody sleeps for a
+	 * daemon while holding a submit_lock (see uscheme_ring_submit()).
 	 */
 	spinlock_t lock;
 	struct uscheme_ring *ring;	/* the serving ring; NULL once dead */

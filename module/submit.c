@@ -7,6 +7,7 @@
  */
 #include <linux/fcntl.h>
 #include <linux/minmax.h>
+#include <linux/sched/signal.h>
 
 #include "client.h"
 #include "event.h"
@@ -115,33 +116,35 @@ static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe
 }
 
 /*
- * Consume up to @to_submit SQEs. Each consumed SQE first takes a CQ slot, so
- * a full CQ stops submission instead of losing completions: -EBUSY when
- * entries were waiting but none could be taken.
+ * One pass under submit_lock: consume up to @to_submit SQEs, each taking a
+ * CQ slot first. Returns how many were consumed; *@want says how many were
+ * waiting. A routed op whose scheme has no room now is left unconsumed and
+ * ends the pass with @ring->blocked_on set (see uscheme_client_admit()).
  */
-int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted)
+static u32 uscheme_submit_pass(struct uscheme_ring *ring, u32 to_submit, u32 *want)
 {
 	struct uscheme_ring_hdr *hdr = ring->hdr;
 	struct uscheme_cq_batch batch;
-	u32 avail, want, n, i;
 	struct uscheme_sqe sqe;
+	u32 avail, n, i;
 	int res;
 
-	mutex_lock(&ring->submit_lock);
 	avail = uscheme_ring_user_count(ring, ring->sq_head, &hdr->sq_tail,
 					ring->sq_entries);
-	want = min(to_submit, avail);
-	n = want ? uscheme_cq_reserve(ring, want) : 0;
+	*want = min(to_submit, avail);
+	n = *want ? uscheme_cq_reserve(ring, *want) : 0;
 
 	batch.n = 0;
 	for (i = 0; i < n; i++) {
 		uscheme_sqe_copy(&sqe, &ring->sqes[ring->sq_head & (ring->sq_entries - 1)]);
-		WRITE_ONCE(ring->sq_head, ring->sq_head + 1);
 		res = uscheme_sqe_check(&sqe);
 		if (res && res != -EOPNOTSUPP)
 			atomic64_inc(&ring->stats.rejected);
 		else if (!res)
 			res = uscheme_sqe_issue(ring, &sqe);
+		if (res == -EAGAIN && ring->blocked_on)
+			break;		/* not consumed: read again after the wait */
+		WRITE_ONCE(ring->sq_head, ring->sq_head + 1);
 		if (res == -EIOCBQUEUED)
 			continue;
 		/* Inline completions go out together: one lock, one wakeup. */
@@ -151,12 +154,50 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 		if (++batch.n == USCHEME_CQ_BATCH)
 			uscheme_cq_post_batch(ring, &batch);
 	}
+	if (i < n)
+		uscheme_cq_unreserve(ring, n - i);
 	uscheme_cq_post_batch(ring, &batch);
-	uscheme_ring_user_consumed(ring, &hdr->sq_head, ring->sq_head, n);
-	mutex_unlock(&ring->submit_lock);
+	uscheme_ring_user_consumed(ring, &hdr->sq_head, ring->sq_head, i);
+	return i;
+}
 
-	*submitted = n;
-	if (want && !n) {
+/*
+ * Consume up to @to_submit SQEs. Each consumed SQE first takes a CQ slot, so
+ * a full CQ stops submission instead of losing completions: -EBUSY when
+ * entries were waiting but none could be taken.
+ *
+ * A routed op whose daemon has no room for it (slots or data area) waits
+ * for room here, interruptibly and without submit_lock: a slow daemon
+ * never holds up another thread's enter of this ring, and nothing waits
+ * uninterruptibly for a daemon. A signal ends the wait with -EINTR (-ERESTARTSYS
+ * for task work alone), the op's SQE not consumed; *@submitted counts what was.
+ */
+int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted)
+{
+	struct uscheme_scheme *blocked;
+	u32 want, n, bytes;
+	int ret;
+
+	*submitted = 0;
+	for (;;) {
+		if (mutex_lock_interruptible(&ring->submit_lock))
+			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+		n = uscheme_submit_pass(ring, to_submit, &want);
+		blocked = ring->blocked_on;
+		bytes = ring->blocked_bytes;
+		ring->blocked_on = NULL;
+		mutex_unlock(&ring->submit_lock);
+
+		*submitted += n;
+		to_submit -= n;
+		if (!blocked)
+			break;
+		ret = uscheme_scheme_wait_room(blocked, bytes);
+		uscheme_scheme_put(blocked);
+		if (ret)
+			return ret;
+	}
+	if (want && !n && !*submitted) {
 		atomic64_inc(&ring->stats.busy);
 		return -EBUSY;
 	}

@@ -69,7 +69,13 @@
  * at most its CQ size of ops in flight (each SQE reserves a CQE); a scheme
  * holds at most 4096 requests between admission and answer, and its data
  * area bounds the bytes in flight; beyond either, submitters sleep
- * interruptibly until the daemon answers something. Everything is charged
+ * interruptibly until the daemon answers something (a client ring's enter
+ * sleeps without holding the ring: its other threads enter it meanwhile;
+ * a signal ends the sleep with -EINTR and the waiting SQE not consumed).
+ * The output pages of a ring READ or CALL are pinned until the answer, and
+ * charged to the submitting user's RLIMIT_MEMLOCK (the op completes with
+ * -ENOMEM beyond it; CAP_IPC_LOCK is exempt); a cancelled op, or one whose
+ * ring was closed, gives its pages back at once. Everything is charged
  * to the allocating process's memory cgroup.
  *
  * Handles are files. An OPEN result is an fd whose read, write, pread,
@@ -569,7 +575,8 @@ struct uscheme_fu_entry {
  * min_complete larger than the CQ), -EBADFD (no USCHEME_IOC_SETUP yet),
  * -EBUSY (nothing could be submitted because the CQ has no room for the
  * completions: reap CQEs first), -ETIME (timeout before min_complete),
- * -EINTR (a signal arrived while waiting), -EFAULT.
+ * -EINTR (a signal arrived while waiting, for completions or for room in a
+ * daemon's queue: an SQE that waited for room is left in the SQ), -EFAULT.
  */
 struct uscheme_enter {
 	__u32 to_submit;

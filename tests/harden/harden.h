@@ -79,5 +79,7 @@ int t_daemon_errno_range(void);
 int t_queued_dispatch_any_wait(void);
 int t_enter_huge_timeout(void);
 int t_handle_hup_after_death(void);
+int t_submit_lock_not_held_for_daemon(void);
+int t_pins_charged_to_memlock(void);
 
 #endif /* USCHEME_HARDEN_H */

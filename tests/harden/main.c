@@ -24,6 +24,8 @@ static const struct tap_test tests[] = {
 	{ "queued_dispatch_any_wait", t_queued_dispatch_any_wait, 0 },
 	{ "enter_huge_timeout", t_enter_huge_timeout, 0 },
 	{ "handle_hup_after_death", t_handle_hup_after_death, 0 },
+	{ "submit_lock_not_held_for_daemon", t_submit_lock_not_held_for_daemon, 0 },
+	{ "pins_charged_to_memlock", t_pins_charged_to_memlock, 0 },
 };
 
 int main(int argc, char **argv)

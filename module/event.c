@@ -7,9 +7,13 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/irq_work.h>
+#include <linux/magic.h>
+#include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "event.h"
@@ -68,6 +72,16 @@ static bool uscheme_watch_queue_ready(struct uscheme_watch *w)
 /*
  * The watched file's wait queue was woken (its lock is held). Only a
  * transition to "ready" kicks the ring: a storm costs one wakeup.
+ *
+ * POLLFREE (signalfd, ...: the queue is freed before the file, after an RCU
+ * grace period): everything the watch needs is done first, and the
+ * store-release of NULL into wait->head is the callback's last touch of the
+ * watch, its ring and the queue entry. The unhook side (DEL, a ring's
+ * release) reads head with an acquire under rcu_read_lock(): NULL means the
+ * entry is off the queue and this callback has stopped touching @w, so @w
+ * may be freed at once; non-NULL means the queue still exists (RCU) and
+ * remove_wait_queue() takes its lock, so it waits for a callback in
+ * progress. As epoll's ep_poll_callback() and ep_remove_wait_queue().
  */
 static int uscheme_watch_wake(wait_queue_entry_t *entry, unsigned int mode,
 			      int sync, void *key)
@@ -77,16 +91,16 @@ static int uscheme_watch_wake(wait_queue_entry_t *entry, unsigned int mode,
 	struct uscheme_watch *w = wait->watch;
 	__poll_t mask = key_to_poll(key);
 
-	if (mask & POLLFREE) {
-		/* The queue is going away before the file (signalfd, ...). */
-		list_del_init(&entry->entry);
-		/* Unlinked before unhook may see the queue gone (it then skips it). */
-		smp_store_release(&wait->head, NULL);
-	} else if (mask && !(mask & (READ_ONCE(w->events) | EPOLLERR | EPOLLHUP))) {
+	if (!(mask & POLLFREE) && mask &&
+	    !(mask & (READ_ONCE(w->events) | EPOLLERR | EPOLLHUP)))
 		return 0;
-	}
 	if (READ_ONCE(w->armed) && uscheme_watch_queue_ready(w))
 		irq_work_queue(&w->ring->ev_kick);
+	if (mask & POLLFREE) {
+		list_del_init(&entry->entry);
+		/* The last touch: @w may be freed as soon as this is seen. */
+		smp_store_release(&wait->head, NULL);
+	}
 	return 0;
 }
 
@@ -117,7 +131,10 @@ static __poll_t uscheme_watch_poll(struct uscheme_watch *w, poll_table *pt)
 	return vfs_poll(w->file, pt);
 }
 
-/* Unhook @w from every queue; no wake callback runs for it afterwards. */
+/*
+ * Unhook @w from every queue; no wake callback runs for it, or still
+ * touches it, afterwards (see uscheme_watch_wake()).
+ */
 static void uscheme_watch_unhook(struct uscheme_watch *w)
 {
 	wait_queue_head_t *head;
@@ -126,7 +143,10 @@ static void uscheme_watch_unhook(struct uscheme_watch *w)
 	for (i = 0; i < w->nr_waits; i++) {
 		/* A POLLFREE'd queue is freed only after an RCU grace period. */
 		rcu_read_lock();
-		/* Pairs with the release in the POLLFREE branch of the wake callback. */
+		/*
+		 * Pairs with the callback's last store: NULL means it is done
+		 * with @w; otherwise the queue lock serializes with it.
+		 */
 		head = smp_load_acquire(&w->waits[i].head);
 		if (head)
 			remove_wait_queue(head, &w->waits[i].entry);
@@ -154,6 +174,37 @@ static void uscheme_watch_free(struct uscheme_watch *w)
 	kfree(w);
 }
 
+/*
+ * An io_uring instance: io_is_uring_fops() is not exported, so it is told by
+ * what io_uring_get_file() makes on every supported kernel: a file on the
+ * anonymous-inode filesystem whose dentry is named "[io_uring]". Only kernel
+ * code names files there, so no user can forge the pair (a regular file
+ * called "[io_uring]" lives on another filesystem).
+ */
+static bool uscheme_file_is_io_uring(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file_dentry(file)->d_name.name, "[io_uring]");
+}
+
+/*
+ * Can @file hold references to other open files that the unix-socket
+ * garbage collector cannot see through a uscheme reference? An AF_UNIX
+ * socket (SCM_RIGHTS in its queues) or an io_uring instance (registered
+ * files, requests in flight). See event.h.
+ */
+bool uscheme_file_holds_files(struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+	const struct proto_ops *ops;
+
+	if (sock) {
+		ops = READ_ONCE(sock->ops);
+		return ops && ops->family == PF_UNIX;
+	}
+	return uscheme_file_is_io_uring(file);
+}
+
 static struct uscheme_watch *uscheme_watch_find(struct uscheme_ring *ring, int fd)
 {
 	struct uscheme_watch *w;
@@ -179,6 +230,11 @@ static int uscheme_watch_add(struct uscheme_ring *ring,
 	if (file->private_data == ring && uscheme_file_is_ring(file)) {
 		fput(file);
 		return -EINVAL;
+	}
+	if (uscheme_file_holds_files(file)) {
+		/* A reference on it could close a cycle: watch it through epoll. */
+		fput(file);
+		return -EOPNOTSUPP;
 	}
 	/* A file without ->poll (a regular file) is always ready: one event. */
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);

@@ -13,6 +13,32 @@
  *
  * Lock order: submit_lock -> a watched file's wait-queue lock -> ev_lock.
  * The watch list (ring->watches) is changed only under submit_lock.
+ *
+ * POLLFREE: a queue freed before its file (signalfd's) is unhooked by the
+ * callback itself, whose store-release of NULL into wait->head is its last
+ * touch of the watch; unhook reads head with an acquire under RCU (as epoll).
+ *
+ * File references (the unix-socket GC's blind spot): a ring file can travel
+ * in SCM_RIGHTS, and the GC frees only cycles made of AF_UNIX sockets'
+ * in-flight references. A reference a ring holds on a file that can itself
+ * hold the ring's file (a socket queue holding it, an io_uring with it
+ * registered) closes a cycle nothing ever breaks: every ring in it, and the
+ * module, stay forever. So the file references a ring holds (watches, and
+ * files a daemon passed with USCHEME_CQE_F_FD waiting on its done list)
+ * must point only at files that hold no other files:
+ *  - a watched ring is held by a ring reference (uscheme_ring_get()), not
+ *    its file, and its file's ->release ends its own watches and done list;
+ *  - a watch on an AF_UNIX socket or an io_uring instance is refused
+ *    (-EOPNOTSUPP): watch such a file through an epoll fd, which holds no
+ *    reference on what it watches (as the kernel's own epoll does);
+ *  - a daemon may not pass a uscheme ring (its own scheme ring, or any
+ *    other), an AF_UNIX socket or an io_uring instance with
+ *    USCHEME_CQE_F_FD: the answer becomes -EIO, counted rejected
+ *    (respond.c). So a scheme never outlives its daemon through a passed
+ *    ring either.
+ * Handles hold a scheme, never a file. Every other kind of file is assumed
+ * to hold no file references an unprivileged user controls (true of pipes,
+ * eventfd, timerfd, signalfd, pidfd, epoll, inet sockets, device files).
  */
 #ifndef _USCHEME_EVENT_H
 #define _USCHEME_EVENT_H
@@ -52,5 +78,6 @@ int uscheme_files_update(struct uscheme_ring *ring, u64 uaddr, u32 n);
 void uscheme_events_run(struct uscheme_ring *ring);
 bool uscheme_events_pending(struct uscheme_ring *ring);
 void uscheme_events_release(struct uscheme_ring *ring);
+bool uscheme_file_holds_files(struct file *file);
 
 #endif /* _USCHEME_EVENT_H */

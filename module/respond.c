@@ -11,9 +11,30 @@
 #include <linux/file.h>
 #include <linux/minmax.h>
 
+#include "event.h"
 #include "handle.h"
+#include "main.h"
 #include "request.h"
 #include "respond.h"
+
+/*
+ * The file a daemon passes with USCHEME_CQE_F_FD (fd @res in its table), or
+ * NULL: then the answer is refused (-EIO for the client, counted rejected).
+ * A uscheme ring, an AF_UNIX socket or an io_uring instance is never taken:
+ * on a client ring's done list it could hold that ring's own file (a cycle
+ * no garbage collector sees, event.h), and a daemon's own scheme ring would
+ * keep its scheme alive after the daemon died.
+ */
+static struct file *uscheme_passed_file(s32 res)
+{
+	struct file *file = res >= 0 ? fget(res) : NULL;
+
+	if (file && (uscheme_file_is_ring(file) || uscheme_file_holds_files(file))) {
+		fput(file);
+		return NULL;
+	}
+	return file;
+}
 
 /*
  * Match one private copy to its request. Returns 0, -ENOENT (unknown tag:
@@ -28,7 +49,7 @@ static int uscheme_response_match(struct uscheme_ring *ring,
 		return uscheme_scheme_send_event(ring->scheme, resp->user_data, resp->res);
 	if (resp->flags == USCHEME_CQE_F_FD)	/* in the daemon's enter: its fds */
 		return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res, true,
-					     resp->res >= 0 ? fget(resp->res) : NULL);
+					     uscheme_passed_file(resp->res));
 	if (resp->flags)
 		return -ENOENT;
 	return uscheme_scheme_answer(ring->scheme, resp->user_data, resp->res, false, NULL);

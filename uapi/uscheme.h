@@ -477,6 +477,10 @@ struct uscheme_cqe32 {
  * client's OPEN flags); the daemon's fd stays open and its own. This is how
  * pcid hands a driver the device handles it opened. A res that is not an
  * open fd of the daemon's is rejected (counted) and the client gets -EIO.
+ * So is a file that could hold other files' references where no garbage
+ * collector sees them (see "Events", Lifetimes): a uscheme ring (the
+ * daemon's own scheme ring too: a scheme never outlives its daemon through
+ * a passed ring), an AF_UNIX socket, an io_uring instance.
  */
 #define USCHEME_CQE_F_FD	_BITUL(2)
 
@@ -501,18 +505,25 @@ struct uscheme_cqe32 {
  * routed ops, event CQEs are produced when the ring's process enters it
  * (poll() on the ring says EPOLLIN while some wait).
  *
- * Sources: any pollable fd (pipe, socket, eventfd, timerfd, signalfd, a
- * regular file is always ready); another uscheme ring (READ: CQEs or
- * requests waiting, WRITE: room in the queue it produces; a ring cannot
- * watch itself: -EINVAL); a scheme handle, whose readiness its daemon sets
- * (below); interrupt handles (Device services: each a file that polls
- * readable when interrupts came).
+ * Sources: any pollable fd (pipe, inet socket, eventfd, timerfd,
+ * signalfd, pidfd, epoll; a regular file is always ready); another uscheme
+ * ring (READ: CQEs or requests waiting, WRITE: room in the queue it
+ * produces; a ring cannot watch itself: -EINVAL); a scheme handle, whose
+ * readiness its daemon sets (below); interrupt handles (Device services:
+ * each a file that polls readable when interrupts came).
  *
  * Lifetimes: a registration holds a reference on the watched file (not on
- * a watched ring, which can close at will). DEL ends it at once. A watched
- * fd that is closed, or a watched ring released, ends its registration at
- * its next event or the next enter, with a final CQE res = -EBADF (no
- * F_MORE). Closing the ring ends them all.
+ * a watched ring, which can close at will). DEL ends it at once. A file
+ * that can itself hold references to other files, an AF_UNIX socket
+ * (SCM_RIGHTS in its queues) or an io_uring instance (registered files), is
+ * refused with -EOPNOTSUPP: a reference on it could close a cycle (the
+ * socket's queue holding this ring's fd) that the kernel's unix-socket
+ * garbage collector cannot see, and every ring in it would live forever.
+ * Watch such a file through an epoll fd instead (epoll holds no reference
+ * on what it watches; an epoll fd is a pollable source like any other).
+ * A watched fd that is closed, or a watched ring released, ends its
+ * registration at its next event or the next enter, with a final CQE
+ * res = -EBADF (no F_MORE). Closing the ring ends them all.
  *
  * A daemon sets a handle's readiness with a response whose flags are
  * USCHEME_CQE_F_EVENT: user_data = the handle's id, res = its ready mask
@@ -541,7 +552,9 @@ struct uscheme_cqe32 {
  * @flags:	in: USCHEME_FU_*
  * @res:	out: 0, or -EBADF (bad fd), -EINVAL (bad flags, events,
  *		reserved field; the ring's own fd), -EEXIST, -ENOENT, -EPERM
- *		(the file polls on more than two wait queues), -ENOMEM
+ *		(the file polls on more than two wait queues), -EOPNOTSUPP
+ *		(an AF_UNIX socket or io_uring instance: watch it through
+ *		epoll, see Lifetimes), -ENOMEM
  * @user_data:	in: returned in this registration's event CQEs
  * @resv:	must be zero
  */

@@ -7,9 +7,19 @@
  *     in one batch with the rest applied, bad ops;
  *   - edge-triggered delivery: one CQE per change, none while nothing
  *     changes, one at ADD/MOD when ready then;
- *   - every source: eventfd, pipe, socketpair, timerfd, a regular file,
- *     a scheme handle whose daemon sends SEND_EVENT, another client ring,
- *     a scheme ring; poll/epoll on ring and handle fds;
+ *   - every source: eventfd, pipe, a socketpair through an epoll fd,
+ *     timerfd, a regular file, a scheme handle whose daemon sends
+ *     SEND_EVENT, another client ring, a scheme ring; poll/epoll on ring
+ *     and handle fds;
+ *   - file references the unix-socket GC cannot see: AF_UNIX sockets and
+ *     io_uring instances refused as watches (-EOPNOTSUPP), rings, AF_UNIX
+ *     sockets and io_uring instances refused as USCHEME_CQE_F_FD answers
+ *     (-EIO); each cycle that leaked rings before (a watched socket
+ *     holding its ring's fd, an io_uring with the ring registered, a ring
+ *     passed to itself or inside a socket) is built and released, and the
+ *     ring count (/sys/class/misc/uscheme/rings) must come back;
+ *   - POLLFREE: signalfds whose queue is freed while a DEL or a ring
+ *     close races the wake callback;
  *   - robustness: an event storm coalesces (ev_merged, no CQ overflow),
  *     thousands of registrations, a CQ smaller than the ready set, closing
  *     a watched fd, and races (close vs fire, DEL vs fire, daemon death
@@ -23,6 +33,7 @@
  * Usage: events_test [name-substring]
  */
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -32,9 +43,12 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "../../userspace-drivers/libuscheme/libuscheme.h"
 #include "../../userspace-drivers/libuscheme/daemon.h"
@@ -1237,35 +1251,82 @@ static int t_pipe(void)
 	return 0;
 }
 
+/* An epoll fd watching fd for events (EPOLLIN/EPOLLOUT, level-triggered). */
+static int epoll_on(int fd, uint32_t events)
+{
+	struct epoll_event ee = { .events = events, .data.fd = fd };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -errno;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee)) {
+		close(ep);
+		return -errno;
+	}
+	return ep;
+}
+
+/* Which fd epoll ep reports ready now (-1 none), with its events. */
+static int epoll_ready(int ep, uint32_t *events)
+{
+	struct epoll_event ee;
+
+	if (epoll_wait(ep, &ee, 1, 0) != 1)
+		return -1;
+	*events = ee.events;
+	return ee.data.fd;
+}
+
+/*
+ * A socketpair is watched through an epoll fd (a watch on the AF_UNIX
+ * socket itself is refused, see unix_io_uring_refused): epoll holds no
+ * reference on the socket, and its fd is an ordinary source.
+ */
 static int t_socketpair(void)
 {
 	struct uscheme_cqe got[64];
 	struct tr t;
-	int s[2], s2[2], n;
+	int s[2], s2[2], ep, ep2, n;
+	uint32_t evs = 0;
 	char buf[16];
 
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s), 0);
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, s2), 0);
+	ep = epoll_on(s[0], EPOLLIN);
+	CHECK(ep >= 0);
+	ep2 = epoll_on(s2[0], EPOLLOUT);
+	CHECK(ep2 >= 0);
 	CHECK_EQ(tr_init(&t, 8, 0), 0);
-	CHECK_EQ(fu1(&t, s[0], EVR, FU_ADD, 30), 0);
+	CHECK_EQ(fu1(&t, s[0], EVR, FU_ADD, 29), -EOPNOTSUPP);
+	CHECK_EQ(fu1(&t, ep, EVR, FU_ADD, 30), 0);
 	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
 	CHECK_EQ(send(s[1], "a", 1, 0), 1);
 	CHECK_EQ(ev_expect(&t, 30, EV | MORE, EVR), 0);
+	CHECK_EQ(epoll_ready(ep, &evs), s[0]);
+	CHECK(evs & EPOLLIN);
+	CHECK_EQ(recv(s[0], buf, sizeof(buf), 0), 1);
 	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
 	CHECK_EQ(send(s[1], "b", 1, 0), 1);
 	CHECK_EQ(ev_expect(&t, 30, EV | MORE, EVR), 0);
-	CHECK_EQ(recv(s[0], buf, sizeof(buf), 0), 2);
+	CHECK_EQ(recv(s[0], buf, sizeof(buf), 0), 1);
+	CHECK_EQ(epoll_ready(ep, &evs), -1);
 	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
-	/* WRITE interest: a socket with room is ready at ADD. */
-	CHECK_EQ(fu1(&t, s2[0], EVW, FU_ADD, 31), 0);
-	CHECK_EQ(ev_expect(&t, 31, EV | MORE, EVW), 0);
+	/* WRITE interest: a socket with room makes its epoll fd readable at ADD. */
+	CHECK_EQ(fu1(&t, ep2, EVR, FU_ADD, 31), 0);
+	CHECK_EQ(ev_expect(&t, 31, EV | MORE, EVR), 0);
+	CHECK_EQ(epoll_ready(ep2, &evs), s2[0]);
+	CHECK(evs & EPOLLOUT);
 	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
-	/* The peer closes: HUP (always reported). */
+	/* The peer closes: the epoll fd turns readable (HUP is epoll's to tell). */
 	CHECK_EQ(close(s[1]), 0);
 	n = ev_drain(&t, got, 64, QUIET_MS * 2);
-	CHECK(count_ud(got, n, 30, USCHEME_EV_HUP) >= 1);
+	CHECK(count_ud(got, n, 30, USCHEME_EV_READ) >= 1);
+	CHECK_EQ(epoll_ready(ep, &evs), s[0]);
+	CHECK(evs & EPOLLHUP);
 	CHECK_EQ(stats_ok(&t), 0);
 	tr_exit(&t);
+	close(ep);
+	close(ep2);
 	close(s[0]);
 	close(s2[0]);
 	close(s2[1]);
@@ -2846,6 +2907,613 @@ static int t_daemon_watch(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* File references the unix-socket garbage collector cannot see        */
+/* ------------------------------------------------------------------ */
+
+#define RINGS_PATH	"/sys/class/misc/uscheme/rings"
+
+/* Ring files alive now (the module's own count), or -1. */
+static int rings_live(void)
+{
+	char b[32];
+	int fd = open(RINGS_PATH, O_RDONLY | O_CLOEXEC), n;
+
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	return atoi(b);
+}
+
+/*
+ * The ring count comes back to base within SLOW_MS. Each poll also closes
+ * a unix socket, which runs the unix GC if anything is in flight.
+ */
+static int rings_back_to(int base, const char *what)
+{
+	long long end = deadline(SLOW_MS);
+	int n, sp[2];
+
+	for (;;) {
+		n = rings_live();
+		if (n >= 0 && n <= base)
+			return 0;
+		if (tap_now_ns() > end) {
+			fprintf(stderr, "  %s: %d ring(s) alive, %d before: leaked\n", what, n, base);
+			return -1;
+		}
+		if (!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp)) {
+			close(sp[0]);
+			close(sp[1]);
+		}
+		usleep(20 * 1000);
+	}
+}
+
+/* Send fd over the unix socket sock (SCM_RIGHTS) with one byte. */
+static int send_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	char c = 'f';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr m;
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = sizeof(u.b);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
+}
+
+/* A new io_uring instance (raw syscalls: no liburing in every build). */
+static int uring_new(void)
+{
+	struct io_uring_params p;
+	long fd;
+
+	memset(&p, 0, sizeof(p));
+	fd = syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0) {
+		fprintf(stderr, "  io_uring_setup: %s\n", strerror(errno));
+		return -errno;
+	}
+	return (int)fd;
+}
+
+/* Register fd as a fixed file of io_uring ufd: the io_uring holds its file. */
+static int uring_hold(int ufd, int fd)
+{
+	__s32 fds[1] = { fd };
+
+	if (syscall(__NR_io_uring_register, ufd, IORING_REGISTER_FILES, fds, 1) < 0) {
+		fprintf(stderr, "  io_uring_register(FILES): %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Watching an AF_UNIX socket or an io_uring instance is refused; epoll is fine. */
+static int t_unix_io_uring_refused(void)
+{
+	struct tr t;
+	int s[2], d[2], u, ep;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, d), 0);
+	u = uring_new();
+	CHECK(u >= 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(ep >= 0);
+	CHECK_EQ(tr_init(&t, 8, 0), 0);
+	CHECK_EQ(fu1(&t, s[0], EVR, FU_ADD, 1), -EOPNOTSUPP);
+	CHECK_EQ(fu1(&t, s[1], EVW, FU_ADD | FU_ONESHOT, 2), -EOPNOTSUPP);
+	CHECK_EQ(fu1(&t, d[0], EVR, FU_ADD, 3), -EOPNOTSUPP);
+	CHECK_EQ(fu1(&t, u, EVR, FU_ADD, 4), -EOPNOTSUPP);
+	/* Nothing was registered: MOD and DEL find nothing. */
+	CHECK_EQ(fu1(&t, s[0], EVR, FU_MOD, 1), -ENOENT);
+	CHECK_EQ(fu1(&t, u, 0, FU_DEL, 0), -ENOENT);
+	CHECK_EQ(fu1(&t, ep, EVR, FU_ADD, 5), 0);
+	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
+	CHECK_EQ(stats_ok(&t), 0);
+	tr_exit(&t);
+	close(s[0]);
+	close(s[1]);
+	close(d[0]);
+	close(d[1]);
+	close(u);
+	close(ep);
+	return 0;
+}
+
+/*
+ * Run build() in a child that then exits (closing every fd it had), and
+ * check every ring it made is released: the ring count comes back.
+ */
+static int cycle_run(const char *what, int (*build)(void))
+{
+	int base = rings_live(), st;
+	pid_t pid;
+
+	CHECK(base >= 0);
+	pid = fork_child();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(build() ? 1 : 0);
+	st = wait_exit(pid, SLOW_MS * 2);
+	if (!exited_ok(st)) {
+		fprintf(stderr, "  %s: the cycle's builder failed\n", what);
+		return -1;
+	}
+	return rings_back_to(base, what);
+}
+
+/* A ring watches a socket whose queue holds the ring's own fd. */
+static int build_unix_watch(void)
+{
+	struct tr t;
+	int s[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) || tr_init(&t, 8, 0))
+		return -1;
+	if (send_fd(s[1], t.r.fd))
+		return -1;
+	r = fu1(&t, s[0], EVR, FU_ADD, 1);
+	if (r != -EOPNOTSUPP)
+		fprintf(stderr, "  watch of the socket: %d (want -EOPNOTSUPP)\n", r);
+	return r == 0 || r == -EOPNOTSUPP ? 0 : -1;	/* the count decides */
+}
+
+/* An io_uring has the ring as a registered file, and the ring watches it. */
+static int build_uring_watch(void)
+{
+	struct tr t;
+	int u, r;
+
+	if (tr_init(&t, 8, 0))
+		return -1;
+	u = uring_new();
+	if (u < 0 || uring_hold(u, t.r.fd))
+		return -1;
+	r = fu1(&t, u, EVR, FU_ADD, 1);
+	if (r != -EOPNOTSUPP)
+		fprintf(stderr, "  watch of the io_uring: %d (want -EOPNOTSUPP)\n", r);
+	return r == 0 || r == -EOPNOTSUPP ? 0 : -1;
+}
+
+/*
+ * The epoll way: the ring watches an epoll fd that watches the socket
+ * holding the ring's fd. epoll holds no references: nothing leaks.
+ */
+static int build_epoll_watch(void)
+{
+	struct tr t;
+	int s[2], ep;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) || tr_init(&t, 8, 0))
+		return -1;
+	ep = epoll_on(s[0], EPOLLIN);
+	if (ep < 0 || send_fd(s[1], ep) || send_fd(s[1], t.r.fd))
+		return -1;
+	if (fu1(&t, ep, EVR, FU_ADD, 1))
+		return -1;
+	return ev_expect(&t, 1, EV | MORE, EVR);	/* the socket has data */
+}
+
+/* The ring watching a socket/io_uring holding it: the cycles are released. */
+static int t_gc_watch_cycles(void)
+{
+	int leaks = 0;
+
+	/* Every cycle is tried (and reported) even when one leaks. */
+	leaks += !!cycle_run("a ring watching a socket that holds it", build_unix_watch);
+	leaks += !!cycle_run("a ring watching an io_uring that holds it", build_uring_watch);
+	leaks += !!cycle_run("a ring watching an epoll fd on a socket that holds both",
+			     build_epoll_watch);
+	CHECK_EQ(leaks, 0);
+	return 0;
+}
+
+/*
+ * A daemon that answers OPEN "PASS:N" with USCHEME_CQE_F_FD res = its fd N
+ * (any other OPEN with a handle), then bumps shm->served; runs until
+ * killed. The caller prepares the fds the paths name.
+ */
+static void pass_daemon_loop(struct dmn *d)
+{
+	uint32_t seen = 0;
+
+	for (;;) {
+		uint32_t tail, seq = LOAD(&d->shm->cmd_seq);
+		int ret;
+
+		if (seq != seen) {
+			seen = seq;
+			dmn_cmd(d, d->shm->cmd_op, d->shm->cmd_id, d->shm->cmd_res);
+			STORE(&d->shm->cmd_ack, seq);
+		}
+		ret = dmn_enter(d, 1, USCHEME_ENTER_GETEVENTS | USCHEME_ENTER_TIMEOUT,
+				20 * 1000 * 1000);
+		if (ret && ret != -ETIME && ret != -EINTR)
+			STORE(&d->shm->derr, ret);
+		tail = LOAD(&d->hdr->sq_tail);
+		while (d->sq_head != tail) {
+			struct uscheme_req rq = d->reqs[d->sq_head & d->sq_mask];
+			char path[32];
+			uint32_t n;
+
+			d->sq_head++;
+			STORE(&d->hdr->sq_head, d->sq_head);
+			if (rq.flags & USCHEME_REQ_F_NOREPLY)
+				continue;
+			if (rq.opcode != USCHEME_OP_OPEN) {
+				dmn_answer(d, rq.tag, -ENOSYS, 0);
+				continue;
+			}
+			n = rq.len < sizeof(path) - 1 ? rq.len : (uint32_t)sizeof(path) - 1;
+			memcpy(path, d->data + rq.buf, n);
+			path[n] = '\0';
+			if (!strncmp(path, "PASS:", 5))
+				dmn_answer(d, rq.tag, atoi(path + 5), USCHEME_CQE_F_FD);
+			else
+				dmn_answer(d, rq.tag, (int32_t)d->next_id++, 0);
+		}
+		if (d->unsent) {
+			dmn_enter(d, 0, 0, 0);	/* the kernel takes the answers (and fds) */
+			INC(&d->shm->served);
+		}
+	}
+}
+
+/*
+ * Fork a pass daemon serving dm->name: it keeps the fds it inherits (the
+ * ones the caller wants passed). 0 once registered; *scheme_fd = the fd of
+ * its scheme ring (in the daemon).
+ */
+static int pass_daemon_start(struct daemon *dm, int *scheme_fd)
+{
+	int p[2], err = -1000;
+	pid_t pid;
+
+	if (!dm->shm) {
+		dm->shm = dshm_new();
+		if (!dm->shm)
+			return -ENOMEM;
+	}
+	memset(dm->shm, 0, sizeof(*dm->shm));
+	if (pipe(p))
+		return -errno;
+	pid = fork_child();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct dmn d;
+
+		memset(&d, 0, sizeof(d));
+		d.shm = dm->shm;
+		err = dmn_setup(&d, dm->name, 64, 4 * MIB);
+		if (!err)
+			STORE(&dm->shm->last_id, (uint64_t)d.fd);
+		if (write(p[1], &err, sizeof(err)) != sizeof(err) || err)
+			_exit(1);
+		close(p[1]);
+		close(p[0]);
+		pass_daemon_loop(&d);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &err, sizeof(err)) != sizeof(err))
+		err = -1001;
+	close(p[0]);
+	if (err) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "  daemon %s: setup/register failed: %d\n", dm->name, err);
+		return err;
+	}
+	dm->pid = pid;
+	*scheme_fd = (int)LOAD(&dm->shm->last_id);
+	return 0;
+}
+
+/*
+ * USCHEME_CQE_F_FD refuses files that can hold other files (and the
+ * daemon's own scheme ring): the client gets -EIO, the answer is counted
+ * rejected. A pipe still passes.
+ */
+static int t_passfd_refused(void)
+{
+	int s[2], u, pp[2], cring, sfd = -1, fd, i, bad = 0;
+	struct daemon dm;
+	char path[32], b[8];
+	int64_t rej;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s), 0);
+	u = uring_new();
+	CHECK(u >= 0);
+	CHECK_EQ(pipe(pp), 0);
+	CHECK_EQ(write(pp[1], "ok", 2), 2);
+	cring = open(USCHEME_DEVICE, O_RDWR | O_CLOEXEC);
+	CHECK(cring >= 0);
+	dname(&dm, "passfd");
+	CHECK_EQ(pass_daemon_start(&dm, &sfd), 0);	/* inherits them all */
+	/* a pipe passes */
+	snprintf(path, sizeof(path), "PASS:%d", pp[0]);
+	fd = d_open(&dm, path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(read(fd, b, sizeof(b)), 2);
+	close(fd);
+	/* the daemon's own scheme ring, another ring, a socket, an io_uring do not */
+	for (i = 0; i < 4; i++) {
+		static const char *const what[] = {
+			"its own scheme ring", "a client ring", "an AF_UNIX socket", "an io_uring",
+		};
+		int which[] = { sfd, cring, s[0], u };
+
+		snprintf(path, sizeof(path), "PASS:%d", which[i]);
+		fd = d_open(&dm, path, O_RDWR);
+		if (fd != -EIO) {
+			fprintf(stderr, "  a daemon passing %s: %d, want -EIO\n", what[i], fd);
+			bad++;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK_EQ(bad, 0);
+	rej = drejected(&dm);
+	CHECK_EQ(rej, 4);
+	CHECK_EQ(dstop(&dm), 0);
+	close(s[0]);
+	close(s[1]);
+	close(u);
+	close(pp[0]);
+	close(pp[1]);
+	close(cring);
+	return 0;
+}
+
+/*
+ * A daemon answers this ring's ring OPEN with the ring itself (or with a
+ * socket whose queue holds the ring's fd), and the ring is then closed
+ * without being entered again: the answer waits on its done list.
+ */
+static int build_passfd(int via_unix)
+{
+	struct uscheme_sqe *sqe;
+	struct daemon dm;
+	char path[96];
+	long long end;
+	int s[2], sfd, passed, ret;
+	struct tr t;
+
+	if (tr_init(&t, 8, 0))
+		return -1;
+	passed = t.r.fd;
+	if (via_unix) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) || send_fd(s[1], t.r.fd))
+			return -1;
+		passed = s[0];
+	}
+	dname(&dm, via_unix ? "cyc-unix" : "cyc-ring");
+	if (pass_daemon_start(&dm, &sfd))
+		return -1;
+	if (via_unix) {
+		close(s[0]);
+		close(s[1]);
+	}
+	snprintf(path, sizeof(path), "%s:PASS:%d", dm.name, passed);
+	sqe = us_get_sqe(&t.r);
+	if (!sqe)
+		return -1;
+	us_prep_open(sqe, path, O_RDWR, 7);
+	ret = us_submit(&t.r);
+	if (ret != 1) {
+		fprintf(stderr, "  submit: %d\n", ret);
+		return -1;
+	}
+	end = deadline(SLOW_MS);
+	while (!LOAD(&dm.shm->served)) {
+		if (tap_now_ns() > end) {
+			fprintf(stderr, "  the daemon did not answer\n");
+			return -1;
+		}
+		usleep(1000);
+	}
+	return dstop(&dm);	/* then exit: the ring is closed, never entered */
+}
+
+static int build_passfd_ring(void)
+{
+	return build_passfd(0);
+}
+
+static int build_passfd_unix(void)
+{
+	return build_passfd(1);
+}
+
+/* Rings passed with USCHEME_CQE_F_FD to themselves: the cycles are released. */
+static int t_gc_passfd_cycles(void)
+{
+	int leaks = 0;
+
+	leaks += !!cycle_run("a ring answered with itself, closed unentered",
+			     build_passfd_ring);
+	leaks += !!cycle_run("a ring answered with a socket holding it, closed unentered",
+			     build_passfd_unix);
+	CHECK_EQ(leaks, 0);
+	return 0;
+}
+
+/*
+ * One FILES_UPDATE entry on r through its shared memory alone (no cached
+ * indices), so that any process sharing the mapping may use it, one at a
+ * time. Event CQEs met on the way are dropped. The entry's res, or < -9999.
+ */
+static int32_t fu_shared(struct us_ring *r, int fd, uint32_t events, uint32_t flags,
+			 uint64_t ud)
+{
+	struct uscheme_ring_hdr *h = r->hdr;
+	const struct uscheme_cqe *cq = r->cqes;
+	long long end = deadline(SLOW_MS);
+	struct uscheme_fu_entry e;
+	struct uscheme_enter en;
+	uint32_t tail = LOAD(&h->sq_tail), head;
+
+	us_fu_entry(&e, fd, events, flags, ud);
+	e.res = 0x5a5a;
+	us_prep_files_update(&r->sqes[tail & h->sq_mask], &e, 1, UD_FU);
+	STORE(&h->sq_tail, tail + 1);
+	memset(&en, 0, sizeof(en));
+	en.to_submit = 1;
+	for (;;) {
+		en.min_complete = 1;
+		en.flags = USCHEME_ENTER_GETEVENTS;
+		if (ioctl(r->fd, USCHEME_IOC_ENTER, &en) && errno != EINTR)
+			return -10000 - errno;
+		en.to_submit = 0;
+		head = LOAD(&h->cq_head);
+		while (head != LOAD(&h->cq_tail)) {
+			const struct uscheme_cqe *c = &cq[head & h->cq_mask];
+			int found = c->user_data == UD_FU && !(c->flags & USCHEME_CQE_F_EVENT);
+
+			STORE(&h->cq_head, ++head);
+			if (found)
+				return e.res;
+		}
+		if (tap_now_ns() > end)
+			return -20000;
+	}
+}
+
+/*
+ * POLLFREE: a signalfd polls on the signal handlers of the process that
+ * polls it; they are freed (after a POLLFREE wakeup) when that process is
+ * reaped, while the file and the watch live on. Each round a child that
+ * shares our ring (not its handlers) watches a signalfd of its own on it
+ * and exits; our reaping of the child (the POLLFREE wake callback) races
+ * a DEL of the watch or the ring's close. KASAN (debug kernel) or
+ * slub_debug poisoning sees a callback touching a freed watch or ring.
+ */
+#define PF_ROUNDS	300
+
+struct pf_race {
+	pid_t pid;
+	int go;
+	int status;
+};
+
+static void *pf_reaper(void *p)
+{
+	struct pf_race *r = p;
+
+	while (!LOAD(&r->go))
+		;
+	r->status = waitpid(r->pid, NULL, 0) == r->pid ? 0 : -errno;
+	return NULL;
+}
+
+/* A child watches a signalfd of its own on r (fd number *fd) and exits. */
+static int pf_child(struct us_ring *r, pid_t *pid, int *fd)
+{
+	int p[2], got[2] = { -1, -1 };
+
+	if (pipe(p))
+		return -errno;
+	*pid = fork_child();
+	if (*pid < 0)
+		return -errno;
+	if (*pid == 0) {
+		sigset_t m;
+
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR2);
+		got[0] = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
+		got[1] = got[0] < 0 ? -1 : fu_shared(r, got[0], EVR, FU_ADD, 40000);
+		if (write(p[1], got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		_exit(0);	/* a zombie: its handlers live until we reap it */
+	}
+	if (read(p[0], got, sizeof(got)) != sizeof(got))
+		got[0] = -1;
+	close(p[0]);
+	close(p[1]);
+	if (got[0] < 0 || got[1]) {
+		fprintf(stderr, "  child: signalfd %d, ADD %d\n", got[0], got[1]);
+		waitpid(*pid, NULL, 0);
+		return -1;
+	}
+	*fd = got[0];
+	return 0;
+}
+
+static int pf_round(struct us_ring *r, int round, int close_ring)
+{
+	struct pf_race pr;
+	pthread_t th;
+	int fd;
+
+	memset(&pr, 0, sizeof(pr));
+	if (close_ring)
+		CHECK_EQ(us_ring_init(r, 8, 0, 0), 0);
+	CHECK_EQ(pf_child(r, &pr.pid, &fd), 0);
+	usleep(1000);	/* let it become a zombie: its fds closed, handlers not freed */
+	CHECK_EQ(pthread_create(&th, NULL, pf_reaper, &pr), 0);
+	if (round % 3 == 1)
+		usleep((unsigned int)(round % 20));
+	STORE(&pr.go, 1);
+	if (round & 1)
+		usleep((unsigned int)(round % 7));
+	if (close_ring)
+		us_ring_exit(r);
+	else
+		CHECK_EQ(fu_shared(r, fd, 0, FU_DEL, 0), 0);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	CHECK_EQ(pr.status, 0);
+	return 0;
+}
+
+static int t_race_pollfree(void)
+{
+	struct us_ring r;
+	int round, fd;
+	pid_t pid;
+
+	/* Mapped without MADV_DONTFORK: the children submit on it. */
+	CHECK_EQ(us_ring_init(&r, 8, 0, 0), 0);
+	g_where = "race_pollfree: DEL vs reaping";
+	for (round = 0; round < PF_ROUNDS; round++) {
+		g_round = round;
+		CHECK_EQ(pf_round(&r, round, 0), 0);
+	}
+	/* After a POLLFREE the watch stays (unhooked) until DEL: it still DELs. */
+	CHECK_EQ(pf_child(&r, &pid, &fd), 0);
+	CHECK_EQ(waitpid(pid, NULL, 0), pid);
+	CHECK_EQ(fu_shared(&r, fd, 0, FU_DEL, 0), 0);
+	CHECK_EQ(fu_shared(&r, fd, 0, FU_DEL, 0), -ENOENT);
+	us_ring_exit(&r);
+	g_where = "race_pollfree: ring close vs reaping";
+	for (round = 0; round < PF_ROUNDS; round++) {
+		g_round = round;
+		CHECK_EQ(pf_round(&r, round, 1), 0);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct tap_test tests[] = {
 	{ "feature", t_feature, 0 },
@@ -2880,6 +3548,11 @@ static const struct tap_test tests[] = {
 	{ "single_wait", t_single_wait, 120 },
 	{ "daemon_watch", t_daemon_watch, 120 },
 	{ "daemon_unwatch_in_callback", t_daemon_unwatch_in_callback, 0 },
+	{ "unix_io_uring_refused", t_unix_io_uring_refused, 0 },
+	{ "gc_watch_cycles", t_gc_watch_cycles, 60 },
+	{ "passfd_refused", t_passfd_refused, 0 },
+	{ "gc_passfd_cycles", t_gc_passfd_cycles, 60 },
+	{ "race_pollfree", t_race_pollfree, 400 },
 };
 
 int main(int argc, char **argv)

@@ -14,20 +14,21 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 token=$(cat /vm-token 2>/dev/null)
 rm -f /vm-token
 mark() { echo "USCHEME-VM: $* [$token]"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# jiffies now (kmemleak reports when each object was allocated in jiffies)
+jiffies() { awk '/^jiffies: / { print $2; exit }' /proc/timer_list 2>/dev/null; }
 
 leaks=/sys/kernel/debug/kmemleak
 if [ -e "$leaks" ]; then
 	# Forget whatever boot left behind: only what follows counts (objects
 	# younger than 5 s are not reported yet; kmemleak.awk sets them apart
-	# by their age).
+	# by their allocation time).
 	echo scan >"$leaks"
 	echo clear >"$leaks"
 fi
 
-# kmemleak_check SINCE: scan, then sort the report (kmemleak.awk) into
-# objects allocated before uptime SINCE, planted ones (module/testing.c) and
-# real ones; /tmp/kmemleak.out gets what to print. Sets kml_real and
+# kmemleak_check SINCE [planted]: scan, then sort the report (kmemleak.awk)
+# into objects allocated before jiffies SINCE, planted ones (module/testing.c;
+# only when "planted" is given, else they count as real) and real ones; /tmp/kmemleak.out gets what to print. Sets kml_real and
 # kml_planted; fails when kmemleak could not scan or be read. debugfs files
 # have size 0 whatever they hold: only their content tells.
 kmemleak_check() {
@@ -36,14 +37,14 @@ kmemleak_check() {
 	sleep 6
 	echo scan >"$leaks" && echo scan >"$leaks" && cat "$leaks" >/tmp/kmemleak.txt ||
 		return 1
-	awk -v since="$1" -v now="$(uptime_s)" -v counts=/tmp/kmemleak.counts \
+	awk -v since="$1" -v planted="${2:+1}" -v counts=/tmp/kmemleak.counts \
 		-f /kmemleak.awk /tmp/kmemleak.txt >/tmp/kmemleak.out || return 1
 	read -r kml_real kml_planted kml_before </tmp/kmemleak.counts || return 1
 	[ -n "$kml_planted" ]
 }
 
 echo "USCHEME-VM: booted $(uname -r)"
-t_insmod=$(uptime_s)
+t_insmod=$(jiffies)
 if insmod /uscheme.ko; then
 	echo "USCHEME-VM: insmod ok"
 else
@@ -76,7 +77,7 @@ if [ -e "$leaks" ]; then
 	if [ -e /plant-leak ]; then
 		echo clear >"$leaks"
 		mark "kmemleak planted leak: start"
-		t_plant=$(uptime_s)
+		t_plant=$(jiffies)
 		if ! insmod /uscheme.ko; then
 			mark "kmemleak planted leak NOT caught: insmod failed"
 		elif ! sh -c 'echo 4 >/sys/module/uscheme/parameters/test_plant_leak'; then
@@ -84,7 +85,7 @@ if [ -e "$leaks" ]; then
 			rmmod uscheme
 		else
 			rmmod uscheme || mark "kmemleak planted leak: rmmod failed"
-			if ! kmemleak_check "$t_plant"; then
+			if ! kmemleak_check "$t_plant" planted; then
 				mark "kmemleak planted leak NOT caught: could not scan or read $leaks"
 			else
 				[ "$kml_real" = 0 ] ||

@@ -1,11 +1,13 @@
 # Sort a kmemleak report (the content of /sys/kernel/debug/kmemleak) into
 # its objects, each an "unreferenced object ADDR (size N):" line and the
 # indented lines under it. An object is
-#   planted  when its hex dump starts with "USCHEME PLANTED" (module/testing.c
-#            wrote it there: the harness's own leak, which must be caught);
-#   before   when its age says it was allocated more than 1 s before the
-#            time given as -v since= (uptime seconds; -v now= is the uptime
-#            when the report was read): not the module's, which was not loaded;
+#   planted  with -v planted=1 only (init.sh's planted-leak step), when its
+#            hex dump starts with "USCHEME PLANTED" (module/testing.c wrote it
+#            there: the harness's own leak, which must be caught); without
+#            it such an object is real, so nothing can hide a real verdict;
+#   before   when it was allocated (the "jiffies N" of its comm line) more
+#            than -v margin= jiffies (default 250) before -v since= (the
+#            jiffies when the module was loaded): not the module's;
 #   real     otherwise, and so is any line the parser does not understand.
 # Real objects are printed verbatim (the console then holds "unreferenced
 # object", which tests/lib/harness.sh's kernel_problems fails on); the others
@@ -31,9 +33,11 @@ function flush(   i) {
 BEGIN {
 	n = 0
 	nk["real"] = nk["planted"] = nk["before"] = 0
-	maxage = -1
-	if (since != "" && now != "")
-		maxage = now - since + 1
+	if (margin == "")
+		margin = 250
+	before = -1
+	if (since ~ /^[0-9]+$/)
+		before = since - margin
 }
 { sub(/\r$/, "") }
 /^unreferenced object / {
@@ -56,14 +60,14 @@ n == 0 {
 	if ($0 ~ /^  comm "/) {
 		comm = $0
 		sub(/^ +/, "", comm)
-		if (maxage >= 0 && match($0, /\(age [0-9.]+s\)/)) {
-			age = substr($0, RSTART + 5, RLENGTH - 7) + 0
-			if (age > maxage && kind == "real")
+		if (before >= 0 && match($0, /, jiffies [0-9]+/)) {
+			j = substr($0, RSTART + 10, RLENGTH - 10) + 0
+			if (j < before && kind == "real")
 				kind = "before"
 		}
 	}
-	if ($0 ~ /^    55 53 43 48 45 4d 45 20 50 4c 41 4e 54 45 44 / ||
-	    $0 ~ /  USCHEME PLANTED/)
+	if (planted == 1 && ($0 ~ /^    55 53 43 48 45 4d 45 20 50 4c 41 4e 54 45 44 / ||
+	    $0 ~ /  USCHEME PLANTED/))
 		kind = "planted"
 }
 END {

@@ -99,11 +99,11 @@ USCHEME-VM: insmod ok
 @TEST@
 USCHEME-VM: script exit 0 [@TOK@]
 USCHEME-VM: rmmod ok [@TOK@]
-USCHEME-VM: kmemleak: before object (not counted as the module's): 0xffff888100a2c000 (size 64): comm "swapper/0", pid 1, jiffies 4294892300 (age 301.120s)
+USCHEME-VM: kmemleak: before object (not counted as the module's): 0xffff888100a2c000 (size 64): comm "swapper/0", pid 1, jiffies 4294892300 
 USCHEME-VM: kmemleak clean [@TOK@]
 USCHEME-VM: kmemleak planted leak: start [@TOK@]
 [  310.000000] uscheme: test hook: leaking 4 objects on purpose (kmemleak self-test)
-USCHEME-VM: kmemleak: planted object (not counted as the module's): 0xffff888100f4d300 (size 96): comm "sh", pid 321, jiffies 4294937296 (age 6.345s)
+USCHEME-VM: kmemleak: planted object (not counted as the module's): 0xffff888100f4d300 (size 96): comm "sh", pid 321, jiffies 4294937296 
 USCHEME-VM: kmemleak planted leak caught (4 objects) [@TOK@]
 @END@
 USCHEME-VM: done [@TOK@]
@@ -148,7 +148,7 @@ planted_line test "hung task (CONFIG_DETECT_HUNG_TASK, the message of kernel/hun
 planted_line test "a backtrace on its own (RCU stall, NMI backtrace)" '[  200.000000] Call Trace:'
 planted_line end "kmemleak report after rmmod" "USCHEME-VM: kmemleak report follows (1 objects) [$TOK]
 unreferenced object 0xffff888100f4d500 (size 64):
-  comm \"ring_test\", pid 99, jiffies 4294937296 (age 20.000s)"
+  comm \"ring_test\", pid 99, jiffies 4294937296"
 planted_line end "kmemleak could not scan" "USCHEME-VM: kmemleak failed: could not scan or read /sys/kernel/debug/kmemleak [$TOK]"
 planted_line end "a real leak reported during the planted-leak step" "USCHEME-VM: kmemleak report follows (1 objects, not planted) [$TOK]
 unreferenced object 0xffff888100f4d600 (size 128):"
@@ -190,18 +190,19 @@ caught "the planted-leak step never ran" 'planted failure NOT caught' kmemleak_r
 
 # ---- kmemleak.awk, under busybox awk as in the guest ----
 report=$tmp/kmemleak.txt
-obj() {	# ADDR SIZE COMM AGE HEXROW
-	printf 'unreferenced object %s (size %s):\n  comm "%s", pid 99, jiffies 4294937296 (age %ss)\n' "$1" "$2" "$3" "$4"
+obj() {	# ADDR SIZE COMM JIFFIES HEXROW
+	printf 'unreferenced object %s (size %s):\n  comm "%s", pid 99, jiffies %s\n' "$1" "$2" "$3" "$4"
 	printf '  hex dump (first 32 bytes):\n    %s\n' "$5"
 	printf '  backtrace (crc 5a2b):\n    [<ffffffff8134f1a2>] __kmem_cache_alloc_node+0x1a2/0x2e0\n    [<ffffffffc0012345>] 0xffffffffc0012345\n'
 }
 zero='00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  ................'
 tag='55 53 43 48 45 4d 45 20 50 4c 41 4e 54 45 44 20  USCHEME PLANTED '
-# kml CASE WANT: sort $report since uptime 100 (read at 130): counts WANT
+# kml CASE WANT [PLANTED]: sort $report, the module loaded at jiffies
+# 4294900000, in the planted-leak step (PLANTED=1) or not: counts WANT
 kml() {
 	local what=$1 want=$2 got
 	rm -f "$tmp/counts"
-	busybox awk -v since=100 -v now=130 -v counts="$tmp/counts" \
+	busybox awk -v since=4294900000 -v planted="${3:-}" -v counts="$tmp/counts" \
 		-f "$top/tests/qemu/kmemleak.awk" "$report" >"$tmp/kml.out" 2>&1
 	got=$(cat "$tmp/counts" 2>/dev/null)
 	if [ "$got" = "$want" ]; then
@@ -213,34 +214,35 @@ kml() {
 }
 : >"$report"
 kml "an empty report" "0 0 0"
-obj 0xffff888100f4d500 64 ring_test 20.000 "$zero" >"$report"
+obj 0xffff888100f4d500 64 ring_test 4294905000 "$zero" >"$report"
 kml "a leak while the module was loaded" "1 0 0"
 grep -q '^unreferenced object 0xffff888100f4d500' "$tmp/kml.out" &&
 	ok "kmemleak.awk: a real leak is printed verbatim (kernel_problems sees it)" ||
 	nok "kmemleak.awk: a real leak is printed verbatim"
-obj 0xffff888100f4d300 96 sh 6.345 "$tag" >"$report"
-kml "a planted leak" "0 1 0"
+obj 0xffff888100f4d300 96 sh 4294906000 "$tag" >"$report"
+kml "a planted leak" "0 1 0" 1
 grep -q 'unreferenced object' "$tmp/kml.out" &&
 	nok "kmemleak.awk: a planted leak is not printed as a leak" ||
 	ok "kmemleak.awk: a planted leak is not printed as a leak"
-obj 0xffff888100a2c000 64 swapper/0 301.120 "$zero" >"$report"
+obj 0xffff888100a2c000 64 swapper/0 4294800000 "$zero" >"$report"
 kml "an object allocated before insmod" "0 0 1"
-obj 0xffff888100a2c000 64 insmod 30.900 "$zero" >"$report"
-kml "an object allocated less than 1 s before the time given counts" "1 0 0"
+obj 0xffff888100a2c000 64 insmod 4294899900 "$zero" >"$report"
+kml "an object allocated less than 1 s (250 jiffies) before insmod counts" "1 0 0"
 {
-	obj 0xffff888100f4d300 96 sh 6.345 "$tag"
-	obj 0xffff888100f4d500 64 ring_test 20.000 "$zero"
-	obj 0xffff888100a2c000 64 swapper/0 301.120 "$zero"
-	obj 0xffff888100f4d700 96 sh 6.5 "$tag"
+	obj 0xffff888100f4d300 96 sh 4294906000 "$tag"
+	obj 0xffff888100f4d500 64 ring_test 4294905000 "$zero"
+	obj 0xffff888100a2c000 64 swapper/0 4294800000 "$zero"
+	obj 0xffff888100f4d700 96 sh 4294906001 "$tag"
 } >"$report"
-kml "planted, real and boot objects together: the planted ones do not mask the real one" "1 2 1"
+kml "planted, real and boot objects together: the planted ones do not mask the real one" "1 2 1" 1
+kml "the same in the real verdict: tagged objects count there" "3 0 1"
 echo "kmemleak: something this parser does not know" >"$report"
 kml "text it does not understand counts as a leak" "1 0 0"
-obj 0xffff888100f4d500 64 ring_test 20.000 "$zero" | tr -d '\n' >"$report"
+obj 0xffff888100f4d500 64 ring_test 4294905000 "$zero" | tr -d '\n' >"$report"
 kml "a report without line ends" "1 0 0"
 # end to end: what init.sh prints for a real leak fails check_vm
-obj 0xffff888100f4d500 64 ring_test 20.000 "$zero" >"$report"
-busybox awk -v since=100 -v now=130 -v counts="$tmp/counts" -f "$top/tests/qemu/kmemleak.awk" "$report" >"$tmp/kml.out"
+obj 0xffff888100f4d500 64 ring_test 4294905000 "$zero" >"$report"
+busybox awk -v since=4294900000 -v counts="$tmp/counts" -f "$top/tests/qemu/kmemleak.awk" "$report" >"$tmp/kml.out"
 END="USCHEME-VM: kmemleak report follows (1 objects, not planted) [$TOK]
 $(cat "$tmp/kml.out")" SED='' mkvm "$vm"
 caught "init.sh's print of a real leak (kmemleak.awk output)" 'kernel warnings' check_vm debug "$vm"

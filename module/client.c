@@ -314,6 +314,39 @@ int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sq
 }
 
 /*
+ * Has @r's submitter left its address space (exec, exit)? Then no enter of
+ * its will ever finish @r: any process entering the ring does, without
+ * touching its own memory.
+ */
+static bool uscheme_client_submitter_gone(const struct uscheme_request *r)
+{
+	return !atomic_read(&r->mm->mm_users);
+}
+
+/*
+ * Finish an answered request whose submitter is gone: what the daemon did
+ * stands (READ and CALL data went to the old pages), but an FSTAT result
+ * has nowhere to go, and an fd nobody can receive is not made (the
+ * daemon is told to close its handle): -ECANCELED.
+ */
+static int uscheme_client_finish_orphan(struct uscheme_request *r)
+{
+	if (r->res < 0)
+		return r->res;
+	switch (r->req.opcode) {
+	case USCHEME_OP_OPEN:
+	case USCHEME_OP_DUP:
+		if (uscheme_request_made_handle(r))
+			uscheme_notify(r->scheme, USCHEME_OP_CLOSE, r->res, 0);
+		return -ECANCELED;
+	case USCHEME_OP_FSTAT:
+		return -ECANCELED;
+	default:
+		return r->res;
+	}
+}
+
+/*
  * Finish one answered request in its submitter: its CQE's result. READ and
  * CALL results are in the pinned buffer already (copied at the answer).
  */
@@ -321,6 +354,8 @@ static int uscheme_client_finish_one(struct uscheme_request *r)
 {
 	int res = r->res;
 
+	if (r->mm != current->mm)
+		return uscheme_client_finish_orphan(r);
 	if (res < 0)
 		return res;
 	switch (r->req.opcode) {
@@ -345,7 +380,10 @@ static int uscheme_client_finish_one(struct uscheme_request *r)
 	}
 }
 
-/* The first answered request of @ring that the current process submitted. */
+/*
+ * The first answered request of @ring that the current process submitted,
+ * or whose submitter is gone (see uscheme_client_submitter_gone()).
+ */
 static struct uscheme_request *uscheme_client_next_done(struct uscheme_ring *ring,
 							bool take)
 {
@@ -353,7 +391,7 @@ static struct uscheme_request *uscheme_client_next_done(struct uscheme_ring *rin
 
 	spin_lock(&ring->req_lock);
 	list_for_each_entry(r, &ring->done, cnode) {
-		if (r->mm == current->mm) {
+		if (r->mm == current->mm || uscheme_client_submitter_gone(r)) {
 			found = r;
 			if (take)
 				list_del_init(&r->cnode);

@@ -305,8 +305,8 @@ int uscheme_open_split(char *spec, const char **path)
  * taken over; freed on failure too), a directory if @dir: an fd, whose
  * number @ufd (if not NULL) learns before it is installed.
  */
-static int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
-				  int __user *ufd)
+int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
+			   int __user *ufd)
 {
 	struct uscheme_handle *h;
 
@@ -330,12 +330,6 @@ static int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *n
 	h->text = text;
 	h->text_len = strlen(text);
 	return uscheme_handle_fd(h, flags, name, ufd);
-}
-
-/* uscheme_text_open_user() for a caller that returns the fd itself. */
-int uscheme_text_open(char *text, bool dir, u32 flags, const char *name)
-{
-	return uscheme_text_open_user(text, dir, flags, name, NULL);
 }
 
 /*
@@ -370,20 +364,9 @@ bool uscheme_kernel_scheme(const char *name)
 int uscheme_kernel_open(const char *name, const char *path, u32 flags,
 			int __user *ufd)
 {
-	int fd;
-
 	if (!strcmp(name, "sys"))
 		return uscheme_sys_open(path, flags, ufd);
-	fd = uscheme_pcidev_open(path, flags);
-	/*
-	 * pcidev: installs its fd itself; a caller that cannot learn it gets
-	 * -EFAULT and the fd is closed again. TODO(hardening): publish last.
-	 */
-	if (fd >= 0 && ufd && put_user(fd, ufd)) {
-		close_fd(fd);
-		return -EFAULT;
-	}
-	return fd;
+	return uscheme_pcidev_open(path, flags, ufd);
 }
 
 /* Copy out of a sys: handle's text at @pos; bytes copied or -EFAULT. */

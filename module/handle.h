@@ -45,7 +45,8 @@ int uscheme_open_flags_check(u32 flags);
 int uscheme_open_split(char *spec, const char **path);
 struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
 				 void *priv, u32 oflags, loff_t size);
-int uscheme_text_open(char *text, bool dir, u32 flags, const char *name);
+int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
+			   int __user *ufd);
 bool uscheme_kernel_scheme(const char *name);
 int uscheme_kernel_open(const char *name, const char *path, u32 flags,
 			int __user *ufd);

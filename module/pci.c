@@ -230,8 +230,50 @@ int uscheme_devfile_install(struct uscheme_pcifn *fn, enum uscheme_devfile_kind 
 		df->vec = obj;
 	list_add_tail(&df->node, &fn->session_files);
 	fn->files++;
+	if (fn->defer) {
+		/* The caller installs it (uscheme_devfile_finish()). */
+		fn->deferred = file;
+		fn->deferred_fd = fd;
+		return fd;
+	}
 	fd_install(fd, file);
 	return fd;
+}
+
+/* Ask the next uscheme_devfile_install() to defer its fd_install(). */
+static void uscheme_devfile_defer(struct uscheme_pcifn *fn)
+{
+	lockdep_assert_held(&fn->lock);
+	fn->defer = true;
+	fn->deferred = NULL;
+}
+
+/* The deferred file (or NULL) and its reserved fd; fn->lock held. */
+static struct file *uscheme_devfile_take(struct uscheme_pcifn *fn, int *fd)
+{
+	struct file *file = fn->deferred;
+
+	lockdep_assert_held(&fn->lock);
+	*fd = fn->deferred_fd;
+	fn->deferred = NULL;
+	fn->defer = false;
+	return file;
+}
+
+/*
+ * Without fn->lock: install a deferred @file at its reserved @fd when
+ * @publish, else give both back (the file's release undoes the rest).
+ */
+static void uscheme_devfile_finish(struct file *file, int fd, bool publish)
+{
+	if (!file)
+		return;
+	if (publish) {
+		fd_install(fd, file);
+		return;
+	}
+	put_unused_fd(fd);
+	fput(file);
 }
 
 /* The ->release of every session file. */
@@ -406,7 +448,9 @@ static long uscheme_fn_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		struct uscheme_irq_setup irq;
 	} u;
 	size_t size = _IOC_SIZE(cmd);
+	struct file *new;
 	long ret;
+	int fd;
 
 	switch (cmd) {
 	case USCHEME_PIOC_INFO:
@@ -426,6 +470,7 @@ static long uscheme_fn_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		return -EINVAL;
 
 	mutex_lock(&fn->lock);
+	uscheme_devfile_defer(fn);
 	if (!uscheme_session_live(fn)) {
 		ret = -ENODEV;
 		goto out;
@@ -456,18 +501,12 @@ static long uscheme_fn_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		break;
 	}
 out:
+	new = uscheme_devfile_take(fn, &fd);
 	mutex_unlock(&fn->lock);
-	if (ret || cmd == USCHEME_PIOC_MASTER)
-		return ret;
-	if (copy_to_user(uarg, &u, size)) {
-		/* A new fd the caller cannot learn of: take it back. */
-		if (cmd == USCHEME_PIOC_BAR_OPEN || cmd == USCHEME_PIOC_IRQ_OPEN)
-			close_fd(u.pfd.fd);
-		else if (cmd == USCHEME_PIOC_DMA_ALLOC)
-			close_fd(u.dma.fd);
-		return -EFAULT;
-	}
-	return 0;
+	if (!ret && cmd != USCHEME_PIOC_MASTER && copy_to_user(uarg, &u, size))
+		ret = -EFAULT;	/* a new fd the caller cannot learn of: never installed */
+	uscheme_devfile_finish(new, fd, !ret);
+	return ret;
 }
 
 static const struct file_operations uscheme_fn_fops = {
@@ -481,7 +520,7 @@ static const struct file_operations uscheme_fn_fops = {
 };
 
 /* "pcidev:": one line per bound function. */
-static int uscheme_pcidev_list(u32 flags)
+static int uscheme_pcidev_list(u32 flags, int __user *ufd)
 {
 	char *text = kmalloc(USCHEME_PCIDEV_TEXT_MAX, GFP_KERNEL_ACCOUNT);
 	struct uscheme_pcifn *fn;
@@ -504,22 +543,23 @@ static int uscheme_pcidev_list(u32 flags)
 		len += n;
 	}
 	mutex_unlock(&uscheme_pcifns_lock);
-	return uscheme_text_open(text, true, flags, USCHEME_PCIDEV_SCHEME ":");
+	return uscheme_text_open_user(text, true, flags, USCHEME_PCIDEV_SCHEME ":", ufd);
 }
 
 /*
  * Open "pcidev:PATH": the listing, or a function handle (a new session).
  * See uapi/uscheme.h for the errors.
  */
-int uscheme_pcidev_open(const char *path, u32 flags)
+int uscheme_pcidev_open(const char *path, u32 flags, int __user *ufd)
 {
 	struct uscheme_pcifn *fn, *it;
-	int ret;
+	struct file *new;
+	int ret, fd;
 
 	if (*path == '/')
 		path++;
 	if (!*path)
-		return uscheme_pcidev_list(flags);
+		return uscheme_pcidev_list(flags, ufd);
 	if (!capable(CAP_SYS_RAWIO))
 		return -EPERM;
 	if (flags & O_DIRECTORY)
@@ -541,6 +581,7 @@ int uscheme_pcidev_open(const char *path, u32 flags)
 		return -ENOENT;
 
 	mutex_lock(&fn->lock);
+	uscheme_devfile_defer(fn);
 	if (!fn->bound)
 		ret = -ENODEV;
 	else if (fn->state != USCHEME_SESSION_IDLE)
@@ -553,7 +594,12 @@ int uscheme_pcidev_open(const char *path, u32 flags)
 		if (ret < 0 && !fn->files)
 			uscheme_session_end(fn);
 	}
+	new = uscheme_devfile_take(fn, &fd);
 	mutex_unlock(&fn->lock);
+	/* The caller learns the number first; a failure ends the session again. */
+	if (new && ufd && put_user(fd, ufd))
+		ret = -EFAULT;
+	uscheme_devfile_finish(new, fd, ret >= 0);
 	uscheme_pcifn_put(fn);
 	return ret;
 }

@@ -114,6 +114,14 @@ struct uscheme_pcifn {
 
 	struct mutex lock;		/* protects everything below */
 	bool bound;			/* between probe and remove */
+	/*
+	 * A session file an ioctl or open made (defer set): installed only
+	 * after its fd number reached the caller and fn->lock was dropped, so
+	 * nothing can fail after fd_install().
+	 */
+	bool defer;
+	struct file *deferred;
+	int deferred_fd;
 	enum uscheme_session state;
 	unsigned int files;		/* open files of the session */
 	struct list_head session_files;	/* struct uscheme_devfile.node */
@@ -152,7 +160,7 @@ struct uscheme_devfile {
 
 int uscheme_pci_init(void);
 void uscheme_pci_exit(void);
-int uscheme_pcidev_open(const char *path, u32 flags);
+int uscheme_pcidev_open(const char *path, u32 flags, int __user *ufd);
 
 /* pci.c, for the files of a session */
 int uscheme_devfile_install(struct uscheme_pcifn *fn, enum uscheme_devfile_kind kind,

@@ -42,7 +42,14 @@ static void route_answer_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, 10), 0);
 	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, 11), -EIO);
 	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -ENOSPC), 0);
-	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -MAX_ERRNO), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -USCHEME_ERRNO_MAX), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -EHWPOISON), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -USCHEME_ERRNO_MAX - 1), -EIO);
+	/* The kernel-internal codes never reach a client. */
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -ERESTARTSYS), -EIO);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -ENOIOCTLCMD), -EIO);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -EIOCBQUEUED), -EIO);
+	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -MAX_ERRNO), -EIO);
 	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, -MAX_ERRNO - 1), -EIO);
 	KUNIT_EXPECT_EQ(test, uscheme_answer_check(&q, S32_MIN), -EIO);
 	q.opcode = USCHEME_OP_CALL;

@@ -81,5 +81,7 @@ int t_enter_huge_timeout(void);
 int t_handle_hup_after_death(void);
 int t_submit_lock_not_held_for_daemon(void);
 int t_pins_charged_to_memlock(void);
+int t_exec_submitter_not_stranded(void);
+int t_fd_publish_efault(void);
 
 #endif /* USCHEME_HARDEN_H */

@@ -26,6 +26,8 @@ static const struct tap_test tests[] = {
 	{ "handle_hup_after_death", t_handle_hup_after_death, 0 },
 	{ "submit_lock_not_held_for_daemon", t_submit_lock_not_held_for_daemon, 0 },
 	{ "pins_charged_to_memlock", t_pins_charged_to_memlock, 0 },
+	{ "exec_submitter_not_stranded", t_exec_submitter_not_stranded, 0 },
+	{ "fd_publish_efault", t_fd_publish_efault, 0 },
 };
 
 int main(int argc, char **argv)

@@ -104,16 +104,13 @@ struct handle {
 	uint32_t cfg_limit;		/* bytes this opener may read */
 };
 
-/* An OPEN of pcidev:ADDR that a request waits for. */
+/* An OPEN of pcidev:ADDR that a channel's OPEN waits for. */
 struct pending {
 	struct us_op op;
 	struct pending *next;		/* P.pendings */
 	struct fn *fn;
 	uint64_t tag;			/* the request to answer */
-	struct handle *h;		/* a channel being opened, or NULL */
-	const void *buf;		/* a config write: its data (the request's chunk) */
-	size_t len;
-	uint64_t off;
+	struct handle *h;		/* the channel being opened */
 	char path[PCID_ADDR_MAX + 16];
 };
 
@@ -553,7 +550,7 @@ static void pending_unlink(struct pending *p)
 	}
 }
 
-/* pcidev:ADDR opened (or not) for a channel or a config write. */
+/* pcidev:ADDR opened (or not) for a channel. */
 static void pending_complete(struct us_reactor *rx, struct us_op *op,
 			     const struct uscheme_cqe *cqe)
 {
@@ -563,38 +560,27 @@ static void pending_complete(struct us_reactor *rx, struct us_op *op,
 
 	(void)rx;
 	pending_unlink(p);
-	if (p->h) {		/* a channel */
-		if (res < 0) {
-			fnsay(f, "cannot open pcidev:%s for a channel: %s", f->addr, why(res));
-			f->ch = CH_FREE;
+	if (res < 0) {
+		fnsay(f, "cannot open pcidev:%s for a channel: %s", f->addr, why(res));
+		f->ch = CH_FREE;
+		handle_free(p->h);
+		us_reply(&P.d, p->tag, res);
+	} else {
+		f->fn_fd = res;
+		if (ioctl(res, USCHEME_PIOC_INFO, &f->info) < 0) {
+			int err = -errno;
+
+			fnsay(f, "USCHEME_PIOC_INFO: %s", why(err));
+			f->ch = CH_OPEN;	/* so that handle_free releases */
+			f->chan = p->h;
 			handle_free(p->h);
-			us_reply(&P.d, p->tag, res);
+			us_reply(&P.d, p->tag, err);
 		} else {
-			f->fn_fd = res;
-			if (ioctl(res, USCHEME_PIOC_INFO, &f->info) < 0) {
-				int err = -errno;
-
-				fnsay(f, "USCHEME_PIOC_INFO: %s", why(err));
-				f->ch = CH_OPEN;	/* so that handle_free releases */
-				f->chan = p->h;
-				handle_free(p->h);
-				us_reply(&P.d, p->tag, err);
-			} else {
-				f->ch = CH_OPEN;
-				f->chan = p->h;
-				fnsay(f, "channel opened");
-				/* On failure to number it, .close releases it. */
-				us_reply_handle(&P.d, p->tag, 0, p->h);
-			}
-		}
-	} else {		/* a config write without a session of ours */
-		if (res < 0) {
-			us_reply(&P.d, p->tag, res);
-		} else {
-			ssize_t n = pwrite(res, p->buf, p->len, (off_t)p->off);
-
-			us_reply(&P.d, p->tag, n < 0 ? -errno : (int)n);
-			close(res);
+			f->ch = CH_OPEN;
+			f->chan = p->h;
+			fnsay(f, "channel opened");
+			/* On failure to number it, .close releases it. */
+			us_reply_handle(&P.d, p->tag, 0, p->h);
 		}
 	}
 	free(p);
@@ -602,7 +588,7 @@ static void pending_complete(struct us_reactor *rx, struct us_op *op,
 }
 
 static int defer_pcidev_open(struct fn *f, const struct uscheme_req *req,
-			     struct handle *h, const void *buf, size_t len, uint64_t off)
+			     struct handle *h)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	int err;
@@ -614,9 +600,6 @@ static int defer_pcidev_open(struct fn *f, const struct uscheme_req *req,
 	p->fn = f;
 	p->tag = req->tag;
 	p->h = h;
-	p->buf = buf;
-	p->len = len;
-	p->off = off;
 	snprintf(p->path, sizeof(p->path), "pcidev:%s", f->addr);
 	err = submit_open(&p->op, p->path, O_RDWR | O_CLOEXEC);
 	if (err) {
@@ -768,7 +751,7 @@ static int open_path(const struct uscheme_req *req, const char *path, uint32_t f
 		if (!h)
 			return -ENOMEM;
 		f->ch = CH_OPENING;
-		err = defer_pcidev_open(f, req, h, NULL, 0, 0);
+		err = defer_pcidev_open(f, req, h);
 		if (err != US_DEFER) {
 			f->ch = CH_FREE;
 			free(h);
@@ -839,12 +822,18 @@ static int p_write(struct us_daemon *d, const struct uscheme_req *req,
 		return -EINVAL;
 	if (req->uid != 0)	/* opened by root and passed on: still root's only */
 		return -EACCES;
-	if (f->fn_fd >= 0) {
-		n = pwrite(f->fn_fd, buf, len, (off_t)off);
-		return n < 0 ? -errno : (int)n;
+	if (f->fn_fd < 0) {
+		/*
+		 * No driver session: the kernel restores a function's config
+		 * space when a session ends, so a write through a session of
+		 * its own would be undone at once. Refused, not lost.
+		 */
+		fnsay(f, "config write refused: no channel open (writes last as long as "
+		      "a driver's session)");
+		return -ENOTCONN;
 	}
-	/* No session of ours: a short one for this write. */
-	return defer_pcidev_open(f, req, NULL, buf, len, off);
+	n = pwrite(f->fn_fd, buf, len, (off_t)off);
+	return n < 0 ? -errno : (int)n;
 }
 
 static int p_fstat(struct us_daemon *d, const struct uscheme_req *req,

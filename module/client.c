@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "handle.h"
+#include "submit.h"
 
 /* Route an admitted request for @ring's process; -EIOCBQUEUED or an error. */
 static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request *r,
@@ -69,7 +70,9 @@ static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_s
 	long n;
 	int ret;
 
-	ret = uscheme_open_flags_check(sqe->op_flags);
+	ret = uscheme_sqe_check_args(sqe);
+	if (!ret)
+		ret = uscheme_open_flags_check(sqe->op_flags);
 	if (ret)
 		return ret;
 	spec = kmalloc(sqe->len, GFP_KERNEL);
@@ -110,6 +113,36 @@ out:
 	return ret;
 }
 
+/*
+ * An op on a handle of the kernel-served sys scheme, answered here and now
+ * as the same syscall on the handle would be: READ and FSTAT work, DUP and
+ * CALL are -EOPNOTSUPP (as their ioctls), FSYNC is -EINVAL (as fsync(2)).
+ */
+static int uscheme_client_sys_op(struct uscheme_handle *h, struct file *file,
+				 const struct uscheme_sqe *sqe)
+{
+	struct uscheme_stat st;
+	u64 off;
+	int ret;
+
+	switch (sqe->opcode) {
+	case USCHEME_OP_READ:
+		off = sqe->off == USCHEME_OFF_CURRENT ? file->f_pos : sqe->off;
+		ret = uscheme_sys_read(h, off, u64_to_user_ptr(sqe->addr), sqe->len);
+		if (ret > 0 && sqe->off == USCHEME_OFF_CURRENT)
+			file->f_pos += ret;
+		return ret;
+	case USCHEME_OP_FSTAT:
+		uscheme_sys_stat(h, &st);
+		return copy_to_user(u64_to_user_ptr(sqe->addr), &st, sizeof(st)) ? -EFAULT : 0;
+	case USCHEME_OP_DUP:
+	case USCHEME_OP_CALL:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* Ops on a handle fd. */
 static int uscheme_client_handle_op(struct uscheme_ring *ring,
 				    const struct uscheme_sqe *sqe)
@@ -132,16 +165,12 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 	    ((sqe->opcode == USCHEME_OP_WRITE || sqe->opcode == USCHEME_OP_FTRUNCATE) &&
 	     !(file->f_mode & FMODE_WRITE)))
 		goto out_fput;
+	/* The fd first, then the arguments ("Which error wins", uapi). */
+	ret = uscheme_sqe_check_args(sqe);
+	if (ret)
+		goto out_fput;
 	if (!h->scheme) {
-		/* The kernel-served sys scheme answers here and now. */
-		ret = -EINVAL;
-		if (sqe->opcode == USCHEME_OP_READ) {
-			u64 off = sqe->off == USCHEME_OFF_CURRENT ? file->f_pos : sqe->off;
-
-			ret = uscheme_sys_read(h, off, u64_to_user_ptr(sqe->addr), sqe->len);
-			if (ret > 0 && sqe->off == USCHEME_OFF_CURRENT)
-				file->f_pos += ret;
-		}
+		ret = uscheme_client_sys_op(h, file, sqe);
 		goto out_fput;
 	}
 

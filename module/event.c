@@ -205,14 +205,27 @@ bool uscheme_file_holds_files(struct file *file)
 	return uscheme_file_is_io_uring(file);
 }
 
-static struct uscheme_watch *uscheme_watch_find(struct uscheme_ring *ring, int fd)
-{
-	struct uscheme_watch *w;
+static bool uscheme_watch_gone(struct uscheme_watch *w);
 
-	list_for_each_entry(w, &ring->watches, node)
-		if (w->fd == fd)
+/*
+ * The watch of @fd: the live one, else (unless @live) one whose fd was
+ * closed or now names another file. Such a watch ends with its final
+ * -EBADF at the next events run; an ADD of the number (@live) does not
+ * see it, so a reused fd number can be watched again at once.
+ */
+static struct uscheme_watch *uscheme_watch_find(struct uscheme_ring *ring, int fd,
+						bool live)
+{
+	struct uscheme_watch *w, *gone = NULL;
+
+	list_for_each_entry(w, &ring->watches, node) {
+		if (w->fd != fd)
+			continue;
+		if (!uscheme_watch_gone(w))
 			return w;
-	return NULL;
+		gone = gone ?: w;
+	}
+	return live ? NULL : gone;
 }
 
 static int uscheme_watch_add(struct uscheme_ring *ring,
@@ -222,7 +235,7 @@ static int uscheme_watch_add(struct uscheme_ring *ring,
 	struct file *file;
 	__poll_t mask;
 
-	if (uscheme_watch_find(ring, e->fd))
+	if (uscheme_watch_find(ring, e->fd, true))
 		return -EEXIST;
 	file = fget(e->fd);
 	if (!file)
@@ -244,6 +257,7 @@ static int uscheme_watch_add(struct uscheme_ring *ring,
 	}
 	w->ring = ring;
 	w->fd = e->fd;
+	w->ident = file;
 	w->files = current->files;
 	w->events = uscheme_ev_to_poll(e->events);
 	w->oneshot = e->flags & USCHEME_FU_ONESHOT;
@@ -276,7 +290,7 @@ static int uscheme_watch_add(struct uscheme_ring *ring,
 static int uscheme_watch_mod(struct uscheme_ring *ring,
 			     const struct uscheme_fu_entry *e)
 {
-	struct uscheme_watch *w = uscheme_watch_find(ring, e->fd);
+	struct uscheme_watch *w = uscheme_watch_find(ring, e->fd, false);
 
 	if (!w)
 		return -ENOENT;
@@ -301,7 +315,7 @@ static int uscheme_fu_apply(struct uscheme_ring *ring, const struct uscheme_fu_e
 	if (op == USCHEME_FU_DEL) {
 		if (e->events || (e->flags & USCHEME_FU_ONESHOT))
 			return -EINVAL;
-		w = uscheme_watch_find(ring, e->fd);
+		w = uscheme_watch_find(ring, e->fd, false);
 		if (!w)
 			return -ENOENT;
 		uscheme_watch_free(w);
@@ -344,14 +358,18 @@ static bool uscheme_watch_gone(struct uscheme_watch *w)
 {
 	struct file *f;
 
-	if (w->target)
-		return READ_ONCE(w->target->dead);
+	if (w->target && READ_ONCE(w->target->dead))
+		return true;
 	if (current->files != w->files)
 		return false;
+	/*
+	 * The fd was closed, or now names another file (a watched ring's
+	 * file may live on elsewhere): the watch is over either way.
+	 */
 	f = fget(w->fd);
 	if (f)
 		fput(f);
-	return f != w->file;
+	return f != w->ident;
 }
 
 /*

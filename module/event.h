@@ -60,6 +60,7 @@ struct uscheme_watch {
 	struct uscheme_ring *ring;	/* the watching ring (the watch dies with it) */
 	struct file *file;		/* a reference, unless @target is set */
 	struct uscheme_ring *target;	/* a watched uscheme ring (a ring reference) */
+	const struct file *ident;	/* the file @fd named at ADD: compared, never used */
 	int fd;
 	__poll_t events;		/* EPOLLIN/EPOLLOUT asked for */
 	bool oneshot;

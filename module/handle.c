@@ -240,7 +240,11 @@ void uscheme_scheme_hangup_handles(struct uscheme_scheme *s)
 	spin_lock(&s->lock);
 	list_for_each_entry(h, &s->handles, snode) {
 		WRITE_ONCE(h->mask, USCHEME_HANDLE_HUP_MASK);
-		wake_up_poll(&h->wait, EPOLLHUP);
+		/*
+		 * The whole mask as the wakeup key: io_uring's POLL_ADD takes
+		 * the key as the result, and must say what poll(2) says.
+		 */
+		wake_up_poll(&h->wait, USCHEME_HANDLE_HUP_MASK);
 	}
 	spin_unlock(&s->lock);
 }
@@ -540,16 +544,22 @@ static int uscheme_handle_fsync(struct file *file, loff_t start, loff_t end,
 	return uscheme_handle_simple(file->private_data, USCHEME_OP_FSYNC, 0);
 }
 
+/* What fstat says of a sys: handle (also its ring FSTAT). */
+void uscheme_sys_stat(struct uscheme_handle *h, struct uscheme_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mode = h->dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+	st->size = h->text_len;
+	st->nlink = 1;
+}
+
 static int uscheme_handle_fstat(struct uscheme_handle *h, struct uscheme_stat *st)
 {
 	struct uscheme_request *r;
 	int ret;
 
 	if (!h->scheme) {
-		memset(st, 0, sizeof(*st));
-		st->mode = h->dir ? S_IFDIR | 0555 : S_IFREG | 0444;
-		st->size = h->text_len;
-		st->nlink = 1;
+		uscheme_sys_stat(h, st);
 		return 0;
 	}
 	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_FSTAT, sizeof(*st));

@@ -51,6 +51,7 @@ bool uscheme_kernel_scheme(const char *name);
 int uscheme_kernel_open(const char *name, const char *path, u32 flags,
 			int __user *ufd);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
+void uscheme_sys_stat(struct uscheme_handle *h, struct uscheme_stat *st);
 int uscheme_open_sync(char *spec, u32 flags, int __user *ufd);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
 void uscheme_scheme_hangup_handles(struct uscheme_scheme *s);

@@ -32,7 +32,7 @@ struct uscheme_scheme_stats {
 
 struct uscheme_scheme {
 	struct kref ref;
-	struct rcu_head rcu;		/* freed after a grace period: see uscheme_ring_dispatch() */
+	struct rcu_head rcu;		/* freed after a grace period (uscheme_ring_dispatch) */
 	struct list_head node;		/* on the registry while registered */
 	struct pid *pid;		/* the process that registered it */
 	/*

@@ -54,10 +54,11 @@ static const u8 uscheme_op_fields[USCHEME_OP_LAST] = {
 };
 
 /*
- * Validate a private copy. Returns 0 when the entry may be issued,
- * -EINVAL for a malformed entry (and the op-specific errors of
- * uapi/uscheme.h), -EOPNOTSUPP for a well-formed op that this module does
- * not implement yet.
+ * Validate the form of a private copy: 0 when the entry may be issued,
+ * -EINVAL for a malformed entry (an unknown opcode or flag, a non-zero
+ * reserved field or a field its op does not use; counted as rejected).
+ * The fd and the op's arguments are judged at issue, in that order (see
+ * "Which error wins" in uapi/uscheme.h): uscheme_sqe_check_args().
  */
 int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 {
@@ -79,9 +80,16 @@ int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 	    (!(f & F_FLAGS) && sqe->op_flags) ||
 	    (!(f & F_BUF2) && (sqe->addr2 || sqe->len2)))
 		return -EINVAL;
-	if ((f & F_FD) && sqe->fd < 0)
-		return -EBADF;
+	return 0;
+}
 
+/*
+ * The arguments of a well-formed entry: 0, or -EINVAL, -ENAMETOOLONG,
+ * -E2BIG as uapi/uscheme.h gives them per op. Ops on an fd call this once
+ * the fd is known to be a handle open for the op (-EBADF comes first).
+ */
+int uscheme_sqe_check_args(const struct uscheme_sqe *sqe)
+{
 	switch (sqe->opcode) {
 	case USCHEME_OP_OPEN:
 		if (!sqe->len)
@@ -108,10 +116,14 @@ int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 /* Issue a validated entry: its result, or -EIOCBQUEUED if it completes later. */
 static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
+	int ret;
+
 	if (sqe->opcode == USCHEME_OP_NOP)
 		return 0;
-	if (sqe->opcode == USCHEME_OP_FILES_UPDATE)
-		return uscheme_files_update(ring, sqe->addr, sqe->len);
+	if (sqe->opcode == USCHEME_OP_FILES_UPDATE) {
+		ret = uscheme_sqe_check_args(sqe);
+		return ret ? ret : uscheme_files_update(ring, sqe->addr, sqe->len);
+	}
 	return uscheme_client_issue(ring, sqe);
 }
 

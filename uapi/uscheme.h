@@ -108,7 +108,11 @@
  *
  * The kernel-served scheme "sys" lists the schemes: "sys:schemes" reads as
  * one line per scheme, "name pid requests responses rejected queued
- * inflight\n"; "sys:" (a directory) lists "schemes\n".
+ * inflight\n"; "sys:" (a directory) lists "schemes\n". Its handles are
+ * read-only snapshots, the same through a ring as through syscalls: READ
+ * and FSTAT work (a directory or regular file, mode 0555/0444, the
+ * snapshot's size), DUP and CALL give -EOPNOTSUPP (as their ioctls), FSYNC
+ * -EINVAL (as fsync(2)), WRITE and FTRUNCATE -EBADF (not open for writing).
  *
  * poll/select/epoll on a ring fd: EPOLLIN while entries wait for userspace
  * (CQEs; requests on a scheme ring), EPOLLOUT while the queue userspace
@@ -117,6 +121,17 @@
  * Errors are negative errno values, in CQE res fields and as ioctl/mmap
  * return values. Every reserved field must be zero (-EINVAL otherwise), and
  * every flags field rejects unknown bits with -EINVAL.
+ *
+ * Which error wins when several apply, for an SQE: (1) its form: an
+ * unknown opcode or flag, a non-zero reserved field or a field its op does
+ * not use: -EINVAL (the only kind counted in stats.rejected); (2) its fd,
+ * for ops on one: -EBADF (negative, not open, not a handle, or not open
+ * for the op's access); (3) its arguments: -E2BIG, -ENAMETOOLONG, -EINVAL
+ * (an OPEN with len 0, an FSTAT buffer shorter than struct uscheme_stat,
+ * a FILES_UPDATE of 0 or more than USCHEME_FU_MAX entries, bad op_flags);
+ * (4) what the op itself finds (-ENOENT for no such scheme, the daemon's
+ * answer, ...). So a CALL with len2 > USCHEME_IO_MAX on a closed fd is
+ * -EBADF, and an FSTAT with a short buffer on a good handle -EINVAL.
  */
 #ifndef _UAPI_USCHEME_H
 #define _UAPI_USCHEME_H
@@ -521,16 +536,21 @@ struct uscheme_cqe32 {
  * garbage collector cannot see, and every ring in it would live forever.
  * Watch such a file through an epoll fd instead (epoll holds no reference
  * on what it watches; an epoll fd is a pollable source like any other).
- * A watched fd that is closed, or a watched ring released, ends its
+ * A watched fd that is closed (or now names another file, even while the
+ * watched file lives on elsewhere), or a watched ring released, ends its
  * registration at its next event or the next enter, with a final CQE
- * res = -EBADF (no F_MORE). Closing the ring ends them all.
+ * res = -EBADF (no F_MORE); from the close on, ADD of the same fd number
+ * registers the new file (no -EEXIST), and MOD or DEL of the number reach
+ * the new registration first. Closing the ring ends them all.
  *
  * A daemon sets a handle's readiness with a response whose flags are
  * USCHEME_CQE_F_EVENT: user_data = the handle's id, res = its ready mask
  * from now on (USCHEME_EV_READ | USCHEME_EV_WRITE, or 0). Every client
  * watching that handle (FILES_UPDATE, poll, epoll) is woken. A handle is
  * READ|WRITE ready until its daemon first sets it, and READ|WRITE|ERR|HUP
- * once its daemon is gone (ops on it then fail with -EPIPE at once). An
+ * once its daemon is gone (ops on it then fail with -EPIPE at once), to
+ * every way of asking: poll(2), epoll, FILES_UPDATE and io_uring's
+ * POLL_ADD (which reports the same bits, masked by what it asked for). An
  * unknown id or mask is dropped and counted as rejected.
  */
 #define USCHEME_EV_READ		0x001	/* EPOLLIN */
@@ -539,7 +559,7 @@ struct uscheme_cqe32 {
 #define USCHEME_EV_HUP		0x010	/* EPOLLHUP, always reported */
 
 /* struct uscheme_fu_entry.flags: exactly one of ADD, MOD, DEL; ONESHOT with ADD/MOD. */
-#define USCHEME_FU_ADD		_BITUL(0)	/* -EEXIST if the fd is registered */
+#define USCHEME_FU_ADD		_BITUL(0)	/* -EEXIST if the fd's file is registered */
 #define USCHEME_FU_MOD		_BITUL(1)	/* new events/user_data/oneshot; -ENOENT */
 #define USCHEME_FU_DEL		_BITUL(2)	/* -ENOENT if not registered */
 #define USCHEME_FU_ONESHOT	_BITUL(3)
@@ -585,7 +605,9 @@ struct uscheme_fu_entry {
  * to userspace without a signal (task work of io_uring, say): then ready
  * says how many there are, and the caller enters again to wait for more
  * (libuscheme does). Errors: -EINVAL (bad flags, reserved fields,
- * min_complete larger than the CQ), -EBADFD (no USCHEME_IOC_SETUP yet),
+ * min_complete larger than the CQ, USCHEME_ENTER_TIMEOUT without
+ * USCHEME_ENTER_GETEVENTS, a negative timeout_ns; a timeout too large to
+ * represent waits as long as the kernel can), -EBADFD (no USCHEME_IOC_SETUP yet),
  * -EBUSY (nothing could be submitted because the CQ has no room for the
  * completions: reap CQEs first), -ETIME (timeout before min_complete),
  * -EINTR (a signal arrived while waiting, for completions or for room in a
@@ -611,8 +633,10 @@ struct uscheme_enter {
  * counters since setup
  * @submitted:	SQEs consumed (scheme ring: responses consumed)
  * @completed:	CQEs posted
- * @rejected:	SQEs that failed validation (-EINVAL completions); on a
- *		scheme ring, responses dropped (unknown, stale or duplicate tag)
+ * @rejected:	malformed SQEs (rule 1 of "Which error wins": -EINVAL
+ *		completions for their form; a bad fd or argument is the op's
+ *		error, not counted); on a scheme ring, responses dropped
+ *		(unknown, stale or duplicate tag) or refused (an illegal result)
  * @overflow:	completions parked because the CQ was full when they came
  * @sq_clamped:	passes that found a user-written tail (SQEs, or a scheme
  *		ring's responses) beyond the ring, clamped

@@ -66,8 +66,8 @@ static void sqe_op_fields(struct kunit *test)
 	sqe.off = 1;
 	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -EINVAL);
 	sqe.off = 0;
-	sqe.fd = -1;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -EBADF);
+	sqe.fd = -1;		/* well formed: the fd is judged at issue (-EBADF) */
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
 
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = USCHEME_OP_READ;
@@ -87,8 +87,12 @@ static void sqe_op_fields(struct kunit *test)
 	sqe.addr = 0x1000;
 	sqe.len = USCHEME_PATH_MAX;
 	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), 0);
 	sqe.len = USCHEME_PATH_MAX + 1;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -ENAMETOOLONG);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), -ENAMETOOLONG);
+	sqe.len = 0;
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), -EINVAL);
 	sqe.len = 8;
 	sqe.fd = 3;
 	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -EINVAL);
@@ -97,16 +101,20 @@ static void sqe_op_fields(struct kunit *test)
 	sqe.opcode = USCHEME_OP_CALL;
 	sqe.len = USCHEME_IO_MAX;
 	sqe.len2 = USCHEME_IO_MAX;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), 0);
 	sqe.len2 = USCHEME_IO_MAX + 1;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -E2BIG);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), -E2BIG);
 
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = USCHEME_OP_DUP;
 	sqe.op_flags = O_CLOEXEC;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), 0);
 	sqe.op_flags = O_APPEND;
-	KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -EINVAL);
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), -EINVAL);
+	sqe.op_flags = 0;
+	sqe.len = USCHEME_PATH_MAX + 1;
+	KUNIT_EXPECT_EQ(test, uscheme_sqe_check_args(&sqe), -ENAMETOOLONG);
 
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = USCHEME_OP_CANCEL;
@@ -121,22 +129,25 @@ static void sqe_opcodes(struct kunit *test)
 	struct uscheme_sqe sqe = {};
 	unsigned int op;
 
-	/* A zeroed entry of each op: what validation alone says. */
-	static const int zeroed[USCHEME_OP_LAST] = {
+	/* A zeroed entry of each op: its form, then its arguments. */
+	static const int zeroed_args[USCHEME_OP_LAST] = {
 		[USCHEME_OP_OPEN] = -EINVAL,		/* no path */
 		[USCHEME_OP_FSTAT] = -EINVAL,		/* no room for a stat */
 		[USCHEME_OP_FILES_UPDATE] = -EINVAL,	/* no entries */
-		[USCHEME_OP_SEND_EVENT] = -EINVAL,	/* a response flag only */
 	};
 
 	for (op = 0; op < 256; op++) {
 		sqe.opcode = op;
-		if (op < USCHEME_OP_LAST)
-			KUNIT_EXPECT_EQ_MSG(test, uscheme_sqe_check(&sqe), zeroed[op],
+		if (op == USCHEME_OP_SEND_EVENT) {	/* a response flag only */
+			KUNIT_EXPECT_EQ(test, uscheme_sqe_check(&sqe), -EINVAL);
+		} else if (op < USCHEME_OP_LAST) {
+			KUNIT_EXPECT_EQ_MSG(test, uscheme_sqe_check(&sqe), 0, "op %u", op);
+			KUNIT_EXPECT_EQ_MSG(test, uscheme_sqe_check_args(&sqe), zeroed_args[op],
 					    "op %u", op);
-		else
+		} else {
 			KUNIT_EXPECT_EQ_MSG(test, uscheme_sqe_check(&sqe), -EINVAL,
 					    "op %u", op);
+		}
 	}
 	/* Generic rules come first. */
 	sqe.opcode = USCHEME_OP_READ;

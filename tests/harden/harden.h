@@ -83,5 +83,10 @@ int t_submit_lock_not_held_for_daemon(void);
 int t_pins_charged_to_memlock(void);
 int t_exec_submitter_not_stranded(void);
 int t_fd_publish_efault(void);
+int t_abi_error_precedence(void);
+int t_abi_watch_fd_reuse(void);
+int t_abi_sys_handle_ring_ops(void);
+int t_abi_enter_timeout_rules(void);
+int t_abi_hup_same_everywhere(void);
 
 #endif /* USCHEME_HARDEN_H */

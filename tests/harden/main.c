@@ -28,6 +28,13 @@ static const struct tap_test tests[] = {
 	{ "pins_charged_to_memlock", t_pins_charged_to_memlock, 0 },
 	{ "exec_submitter_not_stranded", t_exec_submitter_not_stranded, 0 },
 	{ "fd_publish_efault", t_fd_publish_efault, 0 },
+	{ "abi_error_precedence", t_abi_error_precedence, 0 },
+	{ "abi_watch_fd_reuse", t_abi_watch_fd_reuse, 0 },
+	{ "abi_sys_handle_ring_ops", t_abi_sys_handle_ring_ops, 0 },
+	{ "abi_enter_timeout_rules", t_abi_enter_timeout_rules, 0 },
+#ifndef __i386__
+	{ "abi_hup_same_everywhere", t_abi_hup_same_everywhere, 0 },
+#endif
 };
 
 int main(int argc, char **argv)

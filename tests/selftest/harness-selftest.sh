@@ -307,6 +307,14 @@ clean "build_log_results on a clean build" build_log_results b "$blog"
 echo 'WARNING: modpost: /x/src/uscheme.o: section mismatch in reference: uscheme_init (section: .text) -> uscheme_setup (section: .init.text)' >>"$blog"
 caught "a modpost WARNING (build-module.sh looks for lowercase 'warning:' only)" 'modpost warnings' build_log_results b "$blog"
 caught "no build log" 'no build log' build_log_results b "$tmp/nonexistent"
+# The debug tree has no Module.symvers: modpost's "undefined!" lines are
+# expected there, and only there; a real warning beside them still counts.
+printf '  MODPOST /x/src/Module.symvers\nWARNING: Module.symvers is missing.\nWARNING: modpost: "free_irq" [/x/src/uscheme.ko] undefined!\n' >"$blog"
+clean "build_log_results: a tree without Module.symvers" build_log_results b "$blog"
+echo 'WARNING: modpost: /x/src/uscheme.o: section mismatch in reference: a -> b' >>"$blog"
+caught "a modpost WARNING in a tree without Module.symvers" 'modpost warnings' build_log_results b "$blog"
+printf 'WARNING: modpost: "free_irq" [/x/src/uscheme.ko] undefined!\n' >"$blog"
+caught "an undefined symbol where Module.symvers exists" 'modpost warnings' build_log_results b "$blog"
 dlog=$tmp/dkms.log
 printf 'dkms: 6.1.0-57-amd64 ok (/lib/modules/6.1.0-57-amd64/updates/dkms/uscheme.ko.xz)\ndkms: 6.12.118+deb12-amd64 ok (/lib/modules/6.12.118+deb12-amd64/updates/dkms/uscheme.ko.xz)\n' >"$dlog"
 clean "dkms_results with both series" dkms_results "$dlog" 6.1 6.12

@@ -394,7 +394,12 @@ void uscheme_events_run(struct uscheme_ring *ring)
 
 	if (!READ_ONCE(ring->nr_watches))
 		return;
-	mutex_lock(&ring->submit_lock);
+	/*
+	 * Interruptibly: the submit_lock holder may be faulting on user memory
+	 * a user controls. A signal skips this run; the caller's wait sees it.
+	 */
+	if (mutex_lock_interruptible(&ring->submit_lock))
+		return;
 	WRITE_ONCE(ring->ev_stalled, false);
 	list_for_each_entry_safe(w, tmp, &ring->watches, node) {
 		if (!uscheme_watch_gone(w))

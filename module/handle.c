@@ -159,8 +159,10 @@ static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
 	struct file *file;
 
 	file = uscheme_pseudo_file(name, &uscheme_handle_fops, h, oflags, 0);
-	if (!IS_ERR(file))
+	if (!IS_ERR(file)) {
 		file_inode(file)->i_op = &uscheme_handle_iops;
+		h->writable = file->f_mode & FMODE_WRITE;
+	}
 	return file;
 }
 
@@ -633,10 +635,18 @@ static int uscheme_handle_setattr(USCHEME_IDMAP_ARG, struct dentry *dentry,
 		return -EPERM;
 	if (!(attr->ia_valid & ATTR_SIZE))
 		return 0;
+	/*
+	 * ftruncate(2) checked its file's mode. truncate(2) by path (through
+	 * /proc/PID/fd/N) checks only the inode's permission bits: the
+	 * handle's own open mode decides, as the daemon granted it.
+	 */
+	if ((attr->ia_valid & ATTR_FILE) && !(attr->ia_file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	h = uscheme_inode_handle_get(d_inode(dentry));
 	if (!h)
 		return -ESTALE;	/* truncate(2) by path after the last close */
-	ret = uscheme_handle_simple(h, USCHEME_OP_FTRUNCATE, attr->ia_size);
+	ret = h->writable ? uscheme_handle_simple(h, USCHEME_OP_FTRUNCATE, attr->ia_size) :
+			    -EACCES;
 	uscheme_handle_put(h);
 	return ret;
 }

@@ -30,6 +30,7 @@ struct uscheme_handle {
 	struct list_head snode;		/* scheme->handles, under the scheme lock */
 	wait_queue_head_t wait;		/* woken when the daemon sets @mask */
 	__poll_t mask;			/* readiness, as the daemon last set it */
+	bool writable;			/* its file was opened for writing */
 	char *text;			/* sys: the snapshot read */
 	size_t text_len;
 	bool dir;			/* sys: a directory */

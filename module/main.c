@@ -82,6 +82,7 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	struct uscheme_enter e;
 	bool getevents, has_timeout;
 	u32 submitted = 0;
+	ktime_t deadline;
 	long ret = 0;
 
 	if (copy_from_user(&e, uarg, sizeof(e)))
@@ -98,6 +99,13 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	if (getevents && e.min_complete > uscheme_user_entries(ring))
 		return -EINVAL;
 
+	/*
+	 * One deadline for the whole call: waiting for room in a daemon's
+	 * queue and waiting for completions. Clamped: a huge timeout waits
+	 * (almost) forever, never wraps into the past.
+	 */
+	deadline = has_timeout ? ktime_add_safe(ktime_get(), ns_to_ktime(e.timeout_ns)) :
+				 KTIME_MAX;
 	/* Routed ops of this process that were answered complete here. */
 	if (!uscheme_ring_is_scheme(ring))
 		uscheme_ring_finish_done(ring);
@@ -105,7 +113,7 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	if (e.to_submit && uscheme_ring_is_scheme(ring))
 		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);
 	else if (e.to_submit)
-		ret = uscheme_ring_submit(ring, e.to_submit, &submitted);
+		ret = uscheme_ring_submit(ring, e.to_submit, &submitted, deadline);
 	/* Any enter of a daemon, even an empty one, sends out what waits for room. */
 	if (!ret && uscheme_ring_is_scheme(ring))
 		uscheme_ring_dispatch(ring);
@@ -113,8 +121,7 @@ static long uscheme_ioctl_enter(struct uscheme_ring *ring,
 	if (!ret && !uscheme_ring_is_scheme(ring))
 		uscheme_events_run(ring);
 	if (!ret && getevents)
-		ret = uscheme_ring_wait(ring, e.min_complete, has_timeout,
-					e.timeout_ns);
+		ret = uscheme_ring_wait(ring, e.min_complete, deadline);
 
 	if (ret == -ERESTARTSYS) {
 		/*

@@ -92,7 +92,12 @@ static void uscheme_session_reset(struct uscheme_pcifn *fn, bool locked)
 		ret = __pci_reset_function_locked(pdev);
 		pci_dev_unlock(pdev);
 	}
-	fn->needs_reset = ret && ret != -ENOTTY;
+	/*
+	 * "No reset method" is decided by the PCI core's list, not by the
+	 * error: a reset that was tried and failed (a device that does not
+	 * come back from FLR also gives -ENOTTY) must be tried again.
+	 */
+	fn->needs_reset = ret && pdev->reset_methods[0];
 	pci_restore_state(pdev);
 	/* no handler until the next session: INTx stays masked (irq.c) */
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
@@ -141,14 +146,20 @@ static int uscheme_session_start(struct uscheme_pcifn *fn)
 	if (ret)
 		goto disable;
 	pci_clear_master(pdev);
-	if (fn->needs_reset) {
+	if (fn->needs_reset && pdev->reset_methods[0]) {
 		ret = pci_try_reset_function(pdev);
 		if (ret == -EAGAIN) {
 			ret = -EBUSY;
 			goto release;
 		}
-		fn->needs_reset = ret && ret != -ENOTTY;
+		if (ret) {
+			/* Never hand out a device another session's state is left in. */
+			pci_warn(pdev, "uscheme: reset before the session failed (%d)\n", ret);
+			ret = -EIO;
+			goto release;
+		}
 	}
+	fn->needs_reset = false;
 	pci_save_state(pdev);
 	fn->saved = pci_store_saved_state(pdev);
 	if (!fn->saved)

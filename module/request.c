@@ -36,7 +36,8 @@ static int uscheme_ubuf_account(struct uscheme_ubuf *ub, u32 nr)
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	struct user_struct *user;
 
-	if (capable(CAP_IPC_LOCK))
+	/* noaudit: asked per READ/CALL, it must not flood an LSM's audit log */
+	if (ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK))
 		return 0;
 	user = get_uid(current_user());
 	if (atomic_long_add_return(nr, &user->locked_vm) > limit) {
@@ -78,7 +79,13 @@ int uscheme_ubuf_pin(struct uscheme_ubuf *ub, u64 addr, u32 len)
 		uscheme_ubuf_unaccount(ub, nr);
 		return -ENOMEM;
 	}
-	got = pin_user_pages_fast(addr & PAGE_MASK, nr, FOLL_WRITE, ub->pages);
+	/*
+	 * FOLL_LONGTERM: the daemon decides how long the pin lasts, so the
+	 * pages must not sit in movable or CMA memory, nor be file pages
+	 * under writeback (refused, as for io_uring's registered buffers).
+	 */
+	got = pin_user_pages_fast(addr & PAGE_MASK, nr, FOLL_WRITE | FOLL_LONGTERM,
+				  ub->pages);
 	if (got != nr) {
 		if (got > 0)
 			unpin_user_pages(ub->pages, got);
@@ -120,11 +127,14 @@ void uscheme_ubuf_release(struct uscheme_ubuf *ub)
 static void uscheme_request_drop_chunk(struct uscheme_request *r)
 {
 	struct uscheme_scheme *s = r->scheme;
-	struct uscheme_ring *server = r->server;
+	struct uscheme_ring *server;
 
-	if (!server)
-		return;
 	spin_lock(&s->lock);
+	server = r->server;
+	if (!server) {
+		spin_unlock(&s->lock);
+		return;
+	}
 	if (r->chunk_pages)
 		bitmap_clear(server->data_map, r->req.buf >> PAGE_SHIFT, r->chunk_pages);
 	r->chunk_pages = 0;
@@ -347,17 +357,29 @@ static bool uscheme_admit_possible(struct uscheme_scheme *s, u32 pages)
 
 /*
  * Sleep (interruptibly, holding nothing) until a request with a chunk of
- * @chunk_bytes might be admitted to @s, or its daemon is gone. Returns 0
- * (try again: someone else may have taken the room), -EINTR (a signal) or
- * -ERESTARTSYS (task work only).
+ * @chunk_bytes might be admitted to @s, or its daemon is gone, at most
+ * until @deadline (KTIME_MAX: none). Returns 0 (try again: someone else
+ * may have taken the room), -ETIME, -EINTR (a signal) or -ERESTARTSYS
+ * (task work only).
  */
-int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes)
+int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes, ktime_t deadline)
 {
 	u32 pages = DIV_ROUND_UP(chunk_bytes, PAGE_SIZE);
+	ktime_t left;
+	int ret;
 
-	if (wait_event_interruptible(s->admit_wait, uscheme_admit_possible(s, pages)))
+	if (deadline == KTIME_MAX) {
+		ret = wait_event_interruptible(s->admit_wait, uscheme_admit_possible(s, pages));
+	} else {
+		left = ktime_sub(deadline, ktime_get());
+		if (left <= 0)
+			return uscheme_admit_possible(s, pages) ? 0 : -ETIME;
+		ret = wait_event_interruptible_hrtimeout(s->admit_wait,
+							 uscheme_admit_possible(s, pages), left);
+	}
+	if (ret == -ERESTARTSYS)
 		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
-	return 0;
+	return ret;
 }
 
 /*
@@ -757,6 +779,7 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 void uscheme_scheme_kill(struct uscheme_scheme *s)
 {
 	struct uscheme_request *r, *tmp;
+	LIST_HEAD(drops);
 	LIST_HEAD(puts);
 	bool queued;
 	u32 slot;
@@ -782,10 +805,22 @@ void uscheme_scheme_kill(struct uscheme_scheme *s)
 		uscheme_request_answered_locked(r, -EPIPE);
 		if (queued && !r->abandoned)
 			uscheme_request_deliver(r);
-		list_add_tail(&r->qnode, &puts);
+		/* Its maker may still be filling the chunk of one never queued. */
+		list_add_tail(&r->qnode, queued ? &drops : &puts);
 	}
 	spin_unlock(&s->lock);
 	wake_up_all(&s->admit_wait);
+	list_for_each_entry_safe(r, tmp, &drops, qnode) {
+		list_del_init(&r->qnode);
+		/*
+		 * The answer is -EPIPE: nobody reads the chunk again. Its
+		 * reference on the dying ring goes now, not when the client
+		 * gets round to the CQE (the data area would outlive its
+		 * daemon meanwhile).
+		 */
+		uscheme_request_drop_chunk(r);
+		uscheme_request_put(r);
+	}
 	list_for_each_entry_safe(r, tmp, &puts, qnode) {
 		list_del_init(&r->qnode);
 		uscheme_request_put(r);

@@ -85,7 +85,7 @@ struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcod
 void uscheme_request_put(struct uscheme_request *r);
 int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes);
 int uscheme_request_try_admit(struct uscheme_request *r, u32 chunk_bytes);
-int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes);
+int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes, ktime_t deadline);
 int uscheme_request_abort(struct uscheme_request *r, int err);
 void *uscheme_request_chunk(struct uscheme_request *r);
 int uscheme_request_queue(struct uscheme_request *r);

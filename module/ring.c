@@ -608,16 +608,14 @@ static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
 /*
  * Sleep until at least @min entries are ready for userspace (CQEs,
  * or requests on a scheme ring), finishing this process's answered routed
- * ops as they come. Returns 0, -ETIME when the timeout ran out first,
+ * ops as they come, at most until @deadline (KTIME_MAX: no timeout).
+ * Returns 0, -ETIME when the timeout ran out first,
  * -EINTR when a signal arrived, or -ERESTARTSYS when the thread must go
  * back to userspace for task work without a signal.
  */
-int uscheme_ring_wait(struct uscheme_ring *ring, u32 min,
-		      bool has_timeout, s64 timeout_ns)
+int uscheme_ring_wait(struct uscheme_ring *ring, u32 min, ktime_t deadline)
 {
-	/* Clamped: a huge timeout waits (almost) forever, never wraps to the past. */
-	ktime_t deadline = ktime_add_safe(ktime_get(),
-					  ns_to_ktime(has_timeout ? timeout_ns : 0));
+	bool has_timeout = deadline != KTIME_MAX;
 	bool counted = false;
 	s64 left;
 	int ret;

@@ -166,8 +166,7 @@ u32 uscheme_cq_ready(struct uscheme_ring *ring);
 bool uscheme_ring_is_scheme(const struct uscheme_ring *ring);
 u32 uscheme_user_ready(struct uscheme_ring *ring);
 u32 uscheme_user_entries(const struct uscheme_ring *ring);
-int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete,
-		      bool has_timeout, s64 timeout_ns);
+int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete, ktime_t deadline);
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st);
 __poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
 			   poll_table *pt);

@@ -126,7 +126,8 @@ int uscheme_scheme_register(struct uscheme_ring *ring, const char *name)
 		ret = -EEXIST;
 	if (!ret) {
 		list_add_tail(&s->node, &uscheme_schemes);
-		WRITE_ONCE(ring->scheme, s);
+		/* @s whole before the pointer a lockless uscheme_ring_dispatch() reads */
+		smp_store_release(&ring->scheme, s);
 	}
 	mutex_unlock(&uscheme_schemes_lock);
 	if (ret) {

@@ -182,9 +182,11 @@ static u32 uscheme_submit_pass(struct uscheme_ring *ring, u32 to_submit, u32 *wa
  * for room here, interruptibly and without submit_lock: a slow daemon
  * never holds up another thread's enter of this ring, and nothing waits
  * uninterruptibly for a daemon. A signal ends the wait with -EINTR (-ERESTARTSYS
- * for task work alone), the op's SQE not consumed; *@submitted counts what was.
+ * for task work alone), @deadline (the enter's timeout, KTIME_MAX for none)
+ * with -ETIME, the op's SQE not consumed; *@submitted counts what was.
  */
-int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted)
+int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted,
+			ktime_t deadline)
 {
 	struct uscheme_scheme *blocked;
 	u32 want, n, bytes;
@@ -204,7 +206,7 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 		to_submit -= n;
 		if (!blocked)
 			break;
-		ret = uscheme_scheme_wait_room(blocked, bytes);
+		ret = uscheme_scheme_wait_room(blocked, bytes, deadline);
 		uscheme_scheme_put(blocked);
 		if (ret)
 			return ret;

@@ -325,7 +325,8 @@ struct uscheme_ring_hdr {
  * the kernel's internal codes above them (ERESTARTSYS 512 ..
  * EIOCBQUEUED 529) never reach a client.
  */
-#define USCHEME_ERRNO_MAX	133	/* EHWPOISON, the highest userspace errno */
+/* EHWPOISON, the highest userspace errno where errno numbers are asm-generic's (x86) */
+#define USCHEME_ERRNO_MAX	133
 
 enum uscheme_op {
 	USCHEME_OP_NOP = 0,
@@ -595,7 +596,9 @@ struct uscheme_fu_entry {
  * @flags:	in: USCHEME_ENTER_*
  * @submitted:	out: SQEs consumed by this call (also when it fails with
  *		-EINTR, -ETIME or -EBUSY after submitting some)
- * @timeout_ns:	in: with USCHEME_ENTER_TIMEOUT, the longest wait, relative
+ * @timeout_ns:	in: with USCHEME_ENTER_TIMEOUT, the longest wait, relative (for
+ *		completions, and for room in a daemon's queue: -ETIME, the
+ *		SQE that waited left in the SQ)
  * @ready:	out: CQEs ready when the call returned
  * @resv0:	must be zero
  * @resv:	must be zero

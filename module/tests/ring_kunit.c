@@ -221,12 +221,12 @@ static void cq_wait_times_out(struct kunit *test)
 {
 	struct uscheme_ring *ring = test_ring(test, 1, 1);
 
-	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 0, true, 0), 0);
-	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, true, 0), -ETIME);
-	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, true, 1000000), -ETIME);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 0, ktime_get()), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, ktime_get()), -ETIME);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, ktime_add_ms(ktime_get(), 1)), -ETIME);
 	KUNIT_ASSERT_EQ(test, uscheme_cq_reserve(ring, 1), 1U);
 	uscheme_cq_post(ring, 1, 0, 0);
-	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, false, 0), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, KTIME_MAX), 0);
 	uscheme_ring_free(ring);
 }
 

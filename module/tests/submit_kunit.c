@@ -184,22 +184,22 @@ static void submit_nops_and_backpressure(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, uscheme_ring_setup(ring, &p), 0);
 
 	/* Nothing queued: nothing submitted, no error. */
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 0U);
 
 	for (i = 0; i < 4; i++)
 		put_nop(ring, i, i);
 	ring->hdr->sq_tail = 4;
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 2, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 2, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 2U);
 	KUNIT_EXPECT_EQ(test, ring->hdr->sq_head, 2U);
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 100, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 100, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 2U);
 
 	for (i = 4; i < 8; i++)
 		put_nop(ring, i, i);
 	ring->hdr->sq_tail = 8;
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 4U);
 	KUNIT_EXPECT_EQ(test, ring->hdr->cq_tail, 8U);
 
@@ -207,14 +207,14 @@ static void submit_nops_and_backpressure(struct kunit *test)
 	for (i = 8; i < 12; i++)
 		put_nop(ring, i, i);
 	ring->hdr->sq_tail = 12;
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n), -EBUSY);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n, KTIME_MAX), -EBUSY);
 	KUNIT_EXPECT_EQ(test, n, 0U);
 	KUNIT_EXPECT_EQ(test, ring->hdr->sq_head, 8U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.busy), 1LL);
 
 	/* Consuming 3 CQEs lets exactly 3 in. */
 	ring->hdr->cq_head = 3;
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, 4, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 3U);
 	/* The 8-entry CQ has wrapped: it holds the last 8 completions. */
 	for (i = 3; i < 11; i++)
@@ -240,14 +240,14 @@ static void submit_garbage(struct kunit *test)
 	cqes = ring->cqes;
 	memset(ring->sqes, 0xff, 8 * sizeof(struct uscheme_sqe));
 	ring->hdr->sq_tail = 0x80000000U;	/* far beyond the ring */
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, ~0U, &n), 0);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, ~0U, &n, KTIME_MAX), 0);
 	KUNIT_EXPECT_EQ(test, n, 8U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.sq_clamped), 1LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.rejected), 8LL);
 	for (i = 0; i < 8; i++)
 		KUNIT_EXPECT_EQ(test, cqes[i].res, -EINVAL);
 	/* Clamped again, but the CQ is full now: refused. */
-	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, ~0U, &n), -EBUSY);
+	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, ~0U, &n, KTIME_MAX), -EBUSY);
 	uscheme_ring_free(ring);
 }
 

@@ -112,3 +112,30 @@ int t_opath_live_handle(void)
 	hd_stop(&d);
 	return 0;
 }
+
+/*
+ * truncate(2) by path checks only the inode's permission bits: a handle
+ * its daemon opened read-only must not be truncated that way either (as
+ * ftruncate(2) on it is refused).
+ */
+int t_opath_truncate_readonly(void)
+{
+	char path[64];
+	struct hd d;
+	int fd;
+
+	CHECK(!hd_start(&d, "hotro", hd_answer_ok));
+	fd = hd_open(&d, "f", O_RDONLY);
+	CHECK(fd >= 0);
+	errno = 0;
+	CHECK(ftruncate(fd, 0) == -1);
+	CHECK(errno == EINVAL || errno == EBADF);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	errno = 0;
+	CHECK(truncate(path, 0) == -1);
+	CHECK_EQ(errno, EACCES);
+	CHECK_EQ(hd_count(&d, USCHEME_OP_FTRUNCATE), 0);
+	close(fd);
+	hd_stop(&d);
+	return 0;
+}

@@ -169,3 +169,40 @@ int t_submit_lock_not_held_for_daemon(void)
 	free(s.buf);
 	return 0;
 }
+
+/* The enter's timeout bounds a wait for room in a daemon's queue too. */
+int t_room_wait_bounded_by_timeout(void)
+{
+	struct us_ring ring;
+	long long t0, ms;
+	struct hd d;
+	char *buf;
+	int fd, i, ret;
+
+	CHECK(!hd_start(&d, "hroomto", hold_reads));
+	fd = hd_open(&d, "f", O_RDONLY);
+	CHECK(fd >= 0);
+	buf = malloc((size_t)NREADS * USCHEME_IO_MAX);
+	CHECK(buf);
+	CHECK_EQ(us_ring_init(&ring, 16, 0, 0), 0);
+	for (i = 0; i < NREADS; i++)
+		us_prep_read(us_get_sqe(&ring), fd, buf + (size_t)i * USCHEME_IO_MAX,
+			     USCHEME_IO_MAX, 0, 2000 + i);
+	t0 = tap_now_ns();
+	ring.sq_flushed = ring.sq_tail;
+	__atomic_store_n(&ring.hdr->sq_tail, ring.sq_tail, __ATOMIC_RELEASE);
+	ret = us_enter(&ring, NREADS, 1, USCHEME_ENTER_GETEVENTS | USCHEME_ENTER_TIMEOUT,
+		       300 * 1000000LL, NULL);
+	ms = (tap_now_ns() - t0) / 1000000;
+	CHECK_EQ(ret, -ETIME);
+	if (ms > 3000) {
+		fprintf(stderr, "  the enter took %lld ms with a 300 ms timeout\n", ms);
+		return -1;
+	}
+	CHECK_EQ(hd_count(&d, USCHEME_OP_READ), NREADS - 1);
+	hd_stop(&d);
+	close(fd);
+	us_ring_exit(&ring);
+	free(buf);
+	return 0;
+}

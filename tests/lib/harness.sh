@@ -205,7 +205,7 @@ build_log_results() {
 	# have Module.symvers, still fail on a truly undefined symbol.
 	if grep -aq 'WARNING: Module.symvers is missing' "$log"; then
 		warnings=$(printf '%s\n' "$warnings" |
-			grep -avE 'Module\.symvers is missing|WARNING: modpost: "[^"]+" \[[^]]+\] undefined!$' || true)
+			grep -avE 'Module\.symvers is missing|WARNING: modpost: "[^"]+" \[[^]]+\] undefined!$|WARNING: modpost: suppressed [0-9]+ unresolved symbol warnings' || true)
 	fi
 	warnings=$(printf '%s\n' "$warnings" | sed '/^$/d' | head -n 10)
 	if [ -z "$warnings" ]; then

@@ -624,6 +624,14 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min, ktime_t deadline)
 		uscheme_ring_prepare_wait(ring);
 		if (uscheme_wait_done(ring, min))
 			return 0;
+		/*
+		 * Before sleeping: with a signal pending, the events run above
+		 * skips (it takes submit_lock interruptibly), so events that
+		 * stay pending would make the wait below return at once, again
+		 * and again. Go and handle the signal.
+		 */
+		if (signal_pending(current))
+			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
 		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
 		if (has_timeout && left <= 0)
 			return -ETIME;

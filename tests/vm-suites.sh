@@ -22,8 +22,8 @@ done
 # kernel (it has kmemleak), whose console run-all checks for KASAN, lockdep,
 # BUG and WARNING. USCHEME_FUZZ_SECONDS overrides (make fuzz sets it).
 if [ -x /bin/fuzz_test ]; then
-	secs=45
-	[ -e /sys/kernel/debug/kmemleak ] && secs=100
+	secs=30
+	[ -e /sys/kernel/debug/kmemleak ] && secs=60
 	fuzz_test --seconds "${USCHEME_FUZZ_SECONDS:-$secs}" >/dev/ttyS1 2>&1
 fi
 

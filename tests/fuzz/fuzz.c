@@ -18,6 +18,7 @@
  * invariant violation, 0 otherwise: the kernel's own reports (KASAN,
  * lockdep, BUG, WARNING) are read from the console by tests/run-all.sh.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -196,6 +197,80 @@ static pid_t child_start(int fam, uint64_t seed, long long slice_ns, uint64_t ma
 	_exit(0);
 }
 
+/* Where each thread of a hung child is: its state and kernel stack, as TAP comments. */
+static void dump_tasks(pid_t pid)
+{
+	char path[320], line[256];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(line, sizeof(line), f))
+				printf("#   task %s: %s", de->d_name, line);
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				printf("#     %s", line);
+			fclose(f);
+		}
+	}
+	closedir(d);
+	fflush(stdout);
+}
+
+/*
+ * The fork family's children may exit leaving children of their own; as
+ * the subreaper this process inherits them. Reap them all (SIGKILL after
+ * 5 s) before rings are counted: their rings are theirs until they go.
+ */
+static void reap_orphans(void)
+{
+	long long until = fz_now_ns() + 5000000000LL;
+	char path[64], buf[256], *p;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			return;
+		if (fz_now_ns() < until) {
+			usleep(20000);
+			continue;
+		}
+		d = opendir("/proc");
+		if (!d)
+			return;
+		while ((de = readdir(d))) {
+			snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+			fclose(f);
+			if (p && atoi(p + 4) == (int)getpid())
+				kill(atoi(de->d_name), SIGKILL);
+		}
+		closedir(d);
+		until = fz_now_ns() + 5000000000LL;
+	}
+}
+
 /* Reap or police the children; returns how many slots are busy. */
 static unsigned int police(struct slot *s, unsigned int par, int block)
 {
@@ -223,6 +298,7 @@ static unsigned int police(struct slot *s, unsigned int par, int block)
 			fz_violation(s[i].fam, "a %s child (pid %d) ran 30 s past its deadline: "
 				     "a hang (every blocking call gets SIGALRM each 50 ms)",
 				     fz_family_names[s[i].fam], (int)s[i].pid);
+			dump_tasks(s[i].pid);
 			kill(s[i].pid, SIGKILL);
 			s[i].killed_ns = fz_now_ns();
 		} else if (s[i].killed_ns && fz_now_ns() > s[i].killed_ns + KILL_WAIT_NS) {
@@ -276,6 +352,8 @@ int main(int argc, char **argv)
 	struct slot slots[PAR_MAX];
 	struct fz_rng r;
 
+	/* orphaned grandchildren (the fork family) come back to us: reap_orphans() */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	enabled = (1U << FAM_N) - 1;
 	for (i = 1; i < (unsigned int)argc; i++) {
 		const char *a = argv[i], *v = i + 1 < (unsigned int)argc ? argv[i + 1] : NULL;
@@ -383,6 +461,7 @@ int main(int argc, char **argv)
 	while (police(slots, par, 1) && !unkillable)
 		;
 	daemon_stop();
+	reap_orphans();
 
 	/* every ring freed once its processes are gone (release may lag a little) */
 	if (baseline >= 0) {

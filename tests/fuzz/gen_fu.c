@@ -7,12 +7,16 @@
  * numbers, and sometimes the ring is closed with every watch alive.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/statfs.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "fuzz.h"
+
+#define USCHEME_FS_MAGIC	0x75736368	/* module/handle.c: "usch" */
 
 struct closer {
 	pthread_t thr;
@@ -42,15 +46,30 @@ static void *closer_main(void *arg)
 		case 1:	/* another file under the same number */
 			dup2(c->fds[rnd_below(&r, c->nfds)], fd);
 			break;
-		default:	/* readiness: eventfd counter, pipe or socket data */
-			if (write(fd, &one, sizeof(one)) < 0 && errno == EBADF)
+		default: {	/* readiness: eventfd counter, pipe or socket data */
+			struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+			struct statfs sf;
+
+			/*
+			 * Never block here: SIGALRM is blocked in this thread.
+			 * Files on uscheme's own file system (handles) may wait
+			 * for a daemon that never answers, even fstat(2) does;
+			 * statfs(2) does not ask it. A full pipe, an empty one
+			 * or an eventfd at 0 wait for a peer: poll first.
+			 */
+			if (fstatfs(fd, &sf) || sf.f_type == USCHEME_FS_MAGIC ||
+			    poll(&p, 1, 0) != 1)
+				break;
+			if ((p.revents & POLLOUT) &&
+			    write(fd, &one, sizeof(one)) < 0 && errno == EBADF)
 				(void)0;
-			if (one_in(&r, 2)) {
+			if ((p.revents & POLLIN) && one_in(&r, 2)) {
 				unsigned char b[64];
 
 				if (read(fd, b, sizeof(b)) < 0)
 					(void)0;
 			}
+		}
 		}
 		usleep(rnd_below(&r, 500));
 	}

@@ -73,6 +73,7 @@ int t_opath_truncate_after_close(void);
 int t_opath_live_handle(void);
 int t_opath_truncate_readonly(void);
 int t_room_wait_bounded_by_timeout(void);
+int t_signal_with_event_no_spin(void);
 int t_zero_len_handle_call(void);
 int t_zero_len_ring_ops(void);
 int t_daemon_internal_errno_read(void);

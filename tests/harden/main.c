@@ -27,6 +27,7 @@ static const struct tap_test tests[] = {
 	{ "handle_hup_after_death", t_handle_hup_after_death, 0 },
 	{ "submit_lock_not_held_for_daemon", t_submit_lock_not_held_for_daemon, 0 },
 	{ "room_wait_bounded_by_timeout", t_room_wait_bounded_by_timeout, 0 },
+	{ "signal_with_event_no_spin", t_signal_with_event_no_spin, 0 },
 	{ "pins_charged_to_memlock", t_pins_charged_to_memlock, 0 },
 	{ "exec_submitter_not_stranded", t_exec_submitter_not_stranded, 0 },
 	{ "fd_publish_efault", t_fd_publish_efault, 0 },

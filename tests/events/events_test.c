@@ -812,8 +812,12 @@ static void dmn_teardown(struct dmn *d)
 	close(d->fd);
 }
 
-/* Start a daemon serving dm->name in a child; 0 once it is registered. */
-static int dstart(struct daemon *dm)
+/*
+ * Start a daemon serving dm->name in a child; 0 once it is registered. It
+ * runs @loop; with @keep_fds it keeps the fds it inherits (the ones a pass
+ * daemon is to pass) and publishes its scheme ring's fd in shm->last_id.
+ */
+static int dstart_loop(struct daemon *dm, void (*loop)(struct dmn *), int keep_fds)
 {
 	int p[2], err = -1000;
 	pid_t pid;
@@ -833,16 +837,20 @@ static int dstart(struct daemon *dm)
 		struct dmn d;
 		int fd;
 
-		for (fd = 3; fd < 8192; fd++)
+		for (fd = 3; !keep_fds && fd < 8192; fd++)
 			if (fd != p[1])
 				close(fd);
 		memset(&d, 0, sizeof(d));
 		d.shm = dm->shm;
 		err = dmn_setup(&d, dm->name, 64, 4 * MIB);
+		if (!err && keep_fds)
+			STORE(&dm->shm->last_id, (uint64_t)d.fd);
 		if (write(p[1], &err, sizeof(err)) != sizeof(err) || err)
 			_exit(1);
 		close(p[1]);
-		dmn_loop(&d);
+		if (keep_fds)
+			close(p[0]);
+		loop(&d);
 		_exit(0);
 	}
 	close(p[1]);
@@ -857,6 +865,11 @@ static int dstart(struct daemon *dm)
 	}
 	dm->pid = pid;
 	return 0;
+}
+
+static int dstart(struct daemon *dm)
+{
+	return dstart_loop(dm, dmn_loop, 0);
 }
 
 /* Kill and reap a daemon; 0 if it saw nothing wrong. */
@@ -3185,48 +3198,11 @@ static void pass_daemon_loop(struct dmn *d)
  */
 static int pass_daemon_start(struct daemon *dm, int *scheme_fd)
 {
-	int p[2], err = -1000;
-	pid_t pid;
+	int err = dstart_loop(dm, pass_daemon_loop, 1);
 
-	if (!dm->shm) {
-		dm->shm = dshm_new();
-		if (!dm->shm)
-			return -ENOMEM;
-	}
-	memset(dm->shm, 0, sizeof(*dm->shm));
-	if (pipe(p))
-		return -errno;
-	pid = fork_child();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		struct dmn d;
-
-		memset(&d, 0, sizeof(d));
-		d.shm = dm->shm;
-		err = dmn_setup(&d, dm->name, 64, 4 * MIB);
-		if (!err)
-			STORE(&dm->shm->last_id, (uint64_t)d.fd);
-		if (write(p[1], &err, sizeof(err)) != sizeof(err) || err)
-			_exit(1);
-		close(p[1]);
-		close(p[0]);
-		pass_daemon_loop(&d);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], &err, sizeof(err)) != sizeof(err))
-		err = -1001;
-	close(p[0]);
-	if (err) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		fprintf(stderr, "  daemon %s: setup/register failed: %d\n", dm->name, err);
-		return err;
-	}
-	dm->pid = pid;
-	*scheme_fd = (int)LOAD(&dm->shm->last_id);
-	return 0;
+	if (!err)
+		*scheme_fd = (int)LOAD(&dm->shm->last_id);
+	return err;
 }
 
 /*

@@ -378,7 +378,7 @@ int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes, ktime_t 
 							 uscheme_admit_possible(s, pages), left);
 	}
 	if (ret == -ERESTARTSYS)
-		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+		return uscheme_interrupted();
 	return ret;
 }
 
@@ -397,7 +397,7 @@ int uscheme_request_admit(struct uscheme_request *r, u32 chunk_bytes)
 	/* Nothing is sent yet: task work alone restarts the syscall. */
 	if (wait_event_interruptible(r->scheme->admit_wait,
 				     uscheme_admit_step(r, pages, &ret)))
-		return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+		return uscheme_interrupted();
 	if (!ret)
 		uscheme_request_zero_chunk(r);
 	return ret;

@@ -631,7 +631,7 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min, ktime_t deadline)
 		 * and again. Go and handle the signal.
 		 */
 		if (signal_pending(current))
-			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+			return uscheme_interrupted();
 		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
 		if (has_timeout && left <= 0)
 			return -ETIME;
@@ -652,7 +652,7 @@ int uscheme_ring_wait(struct uscheme_ring *ring, u32 min, ktime_t deadline)
 		 * userspace to run it; the caller decides how (main.c).
 		 */
 		if (ret == -ERESTARTSYS)
-			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+			return uscheme_interrupted();
 	}
 }
 

@@ -28,6 +28,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -125,6 +126,16 @@ struct uscheme_ring {
 
 	struct uscheme_ring_stats stats;
 };
+
+/*
+ * Why an interruptible wait ended early: -EINTR for a signal, -ERESTARTSYS
+ * for task work alone (TIF_NOTIFY_SIGNAL, e.g. io_uring's), which is no
+ * reason to fail a call: the caller restarts it or goes on waiting.
+ */
+static inline int uscheme_interrupted(void)
+{
+	return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+}
 
 /* Ring index arithmetic (pure; exercised by KUnit). */
 u32 uscheme_ring_count(u32 head, u32 tail, u32 entries, bool *clamped);

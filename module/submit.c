@@ -195,7 +195,7 @@ int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted
 	*submitted = 0;
 	for (;;) {
 		if (mutex_lock_interruptible(&ring->submit_lock))
-			return task_sigpending(current) ? -EINTR : -ERESTARTSYS;
+			return uscheme_interrupted();
 		n = uscheme_submit_pass(ring, to_submit, &want);
 		blocked = ring->blocked_on;
 		bytes = ring->blocked_bytes;

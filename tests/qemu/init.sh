@@ -80,7 +80,7 @@ if [ -e "$leaks" ]; then
 		t_plant=$(jiffies)
 		if ! insmod /uscheme.ko; then
 			mark "kmemleak planted leak NOT caught: insmod failed"
-		elif ! sh -c 'echo 4 >/sys/module/uscheme/parameters/test_plant_leak'; then
+		elif ! sh -c 'echo 16 >/sys/module/uscheme/parameters/test_plant_leak'; then
 			mark "kmemleak planted leak NOT caught: no test hook (build with USCHEME_TEST_HOOKS=y)"
 			rmmod uscheme
 		else

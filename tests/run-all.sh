@@ -83,8 +83,12 @@ done
 # tests/device/device-tool.sh expects): an xHCI with MSI-X (qemu-xhci), one
 # with INTx only (QEMU 7.2's qemu-xhci has no msi/msix switches; nec-usb-xhci
 # has), and a function the kernel's own 8250_pci driver takes (pci-serial).
-devices="-device qemu-xhci,addr=04.0 -device nec-usb-xhci,msi=off,msix=off,addr=05.0"
+devices="-device qemu-xhci,id=xhci0,addr=04.0 -device nec-usb-xhci,id=xhci1,msi=off,msix=off,p3=0,addr=05.0"
 devices+=" -device pci-serial,addr=06.0"
+# USB devices on the controllers for the xhcid suite (two disks with a
+# known pattern, a keyboard, QEMU's monitor on ttyS2): tests/qemu/usb-devices.sh.
+devices+=" $(bash tests/qemu/usb-devices.sh args "$top/build/userspace/xhcid_test" "$top/build/vm/usb")" ||
+	fail "USB disk images for the xhcid suite"
 # The same suites built with ASan, UBSan and LeakSanitizer (dynamic, so the
 # 6.1 VM gets the libraries too); valgrind cannot run in the test VM.
 asan_bins=()
@@ -184,12 +188,17 @@ for series in 6.1 6.12; do
 	phase "QEMU: Debian stock $kver, userspace suites"
 	out=$top/build/vm/$kver
 	extra_bins=("${m32_bins[@]}")
+	# Linux's own USB host modules: the xhcid suite compares descriptors.
+	for m in $(bash tests/qemu/usb-devices.sh linux-modules "$kver" "$top/build/vm/usb/$kver" \
+		2>>"$logs/stock-kernels.log"); do
+		extra_bins+=(--file "$m")
+	done
 	[ "$series" = 6.1 ] && extra_bins+=("${asan_bins[@]}")
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
-	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz)
+	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme)
 	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
@@ -224,7 +233,7 @@ if [ -n "${ko[debug]:-}" ]; then
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
 	tap_results "debug" "$out/tests.log" "${suites[@]}" tool schemes-tool schemes device-tool \
-		pcid pcid-scheme fuzz
+		pcid pcid-scheme fuzz xhcid xhcid-scheme
 	check_vm "debug" "$out"
 	# The real verdict, then the leak planted after it (--plant-leak).
 	kmemleak_results "debug" "$out" planted

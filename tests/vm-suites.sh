@@ -68,3 +68,9 @@ sh /bin/device-tool.sh >/dev/ttyS1 2>&1
 if [ -f /bin/pcid-suite.sh ]; then
 	PCID_SUITE_SESSIONS=1 sh /bin/pcid-suite.sh >/dev/ttyS1 2>&1
 fi
+
+# xhcid under pcid against the VM's USB devices (tests/qemu/usb-devices.sh),
+# and xhcid_test against its usb.*: schemes.
+if [ -f /bin/xhcid-suite.sh ]; then
+	sh /bin/xhcid-suite.sh >/dev/ttyS1 2>&1
+fi

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The test VMs' USB devices, for the xhcid suite (userspace-drivers/guest/
+# xhcid-suite.sh; the layout is documented in guest/xhcid_test.h).
+#
+#   usb-devices.sh args XHCID_TEST DIR
+#       Write the two disk images into DIR (every sector stamped with its
+#       disk and LBA by "XHCID_TEST --make-image", so the guest checks any
+#       read without a copy) and print the QEMU arguments that attach, to
+#       the controllers tests/run-all.sh names xhci0 (qemu-xhci) and xhci1
+#       (nec-usb-xhci,p3=0): a usb-storage disk on xhci0's first port (USB3),
+#       a full-speed usb-kbd on its second (USB2), a usb-storage disk on
+#       xhci1's first port (USB2), and QEMU's monitor on the guest's third
+#       serial port (ttyS2): a socket chardev serving that port, and a second
+#       one, connected to it, as the monitor's, so the guest injects keys
+#       itself ("sendkey a"), with no host-side timing.
+#   usb-devices.sh linux-modules KVER DIR
+#       Extract the stock kernel KVER's USB host modules (usb-common,
+#       usbcore, xhci-hcd, xhci-pci and what xhci-pci needs) from Debian's
+#       image package (downloaded again: stock-kernel.sh keeps only vmlinuz;
+#       cached in the same cache), copy them into DIR as
+#       xhcid-linux-N-NAME.ko in load order, and print their paths. The
+#       guest loads them, saves what Linux reads from the devices, and
+#       unloads them before pcid takes the controllers.
+set -euo pipefail
+cmd=${1:?usage: usb-devices.sh args XHCID_TEST DIR | linux-modules KVER DIR}
+
+case "$cmd" in
+args)
+	xt=${2:?XHCID_TEST}
+	dir=${3:?DIR}
+	mkdir -p "$dir"
+	for d in 0 1; do
+		"$xt" --make-image "$dir/disk$d.img" "$d" >&2
+	done
+	mon=$(mktemp -u /tmp/uscheme-monitor.XXXXXX)
+	echo "-drive if=none,id=usbdisk0,format=raw,file=$dir/disk0.img" \
+		"-device usb-storage,bus=xhci0.0,port=1,drive=usbdisk0" \
+		"-device usb-kbd,bus=xhci0.0,port=2,usb_version=1" \
+		"-drive if=none,id=usbdisk1,format=raw,file=$dir/disk1.img" \
+		"-device usb-storage,bus=xhci1.0,port=1,drive=usbdisk1" \
+		"-chardev socket,id=monport,path=$mon,server=on,wait=off -serial chardev:monport" \
+		"-chardev socket,id=monitor,path=$mon -mon chardev=monitor,mode=readline"
+	;;
+linux-modules)
+	kver=${2:?KVER}
+	dir=${3:?DIR}
+	cache=${USCHEME_CACHE:-/var/cache/uscheme}/stock/$kver/usb
+	if [ ! -f "$cache/usbcore.ko" ]; then
+		echo ">> extracting the USB host modules from linux-image-$kver-unsigned into $cache" >&2
+		tmp=$(mktemp -d)
+		trap 'rm -rf "$tmp"' EXIT
+		(cd "$tmp" && apt-get download -q "linux-image-$kver-unsigned" >dl.log 2>&1) ||
+			{ cat "$tmp/dl.log" >&2; exit 1; }
+		dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
+			tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/drivers/usb/common/usb-common.ko*' \
+				'./lib/modules/*/kernel/drivers/usb/core/usbcore.ko*' \
+				'./lib/modules/*/kernel/drivers/usb/host/xhci-*.ko*'
+		mkdir -p "$cache.tmp"
+		for f in $(find "$tmp/lib" -name '*.ko*'); do
+			case "$f" in
+			*.ko.xz) xz -dc "$f" >"$cache.tmp/$(basename "$f" .xz)" ;;
+			*.ko.zst) zstd -qdc "$f" >"$cache.tmp/$(basename "$f" .zst)" ;;
+			*.ko) cp "$f" "$cache.tmp/" ;;
+			esac
+		done
+		rm -rf "$cache" && mv "$cache.tmp" "$cache"
+	fi
+	# Load order: each after what its modinfo "depends" names.
+	order=(usb-common usbcore xhci-hcd)
+	for dep in $(modinfo -F depends "$cache/xhci-pci.ko" | tr ',' ' '); do
+		dep=${dep//_/-}
+		case " ${order[*]} " in *" $dep "*) ;; *) order+=("$dep") ;; esac
+	done
+	order+=(xhci-pci)
+	mkdir -p "$dir"
+	rm -f "$dir"/xhcid-linux-*.ko
+	i=1
+	for m in "${order[@]}"; do
+		[ -f "$cache/$m.ko" ] || { echo "usb-devices: no $m.ko for $kver" >&2; exit 1; }
+		cp "$cache/$m.ko" "$dir/xhcid-linux-$i-$m.ko"
+		echo "$dir/xhcid-linux-$i-$m.ko"
+		i=$((i + 1))
+	done
+	;;
+*)
+	echo "usb-devices: unknown command $cmd" >&2
+	exit 2
+	;;
+esac

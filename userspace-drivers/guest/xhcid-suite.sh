@@ -1,0 +1,235 @@
+#!/bin/sh
+# Guest side (busybox sh, root, uscheme.ko loaded, the VM of tests/run-all.sh
+# with its USB devices: see guest/xhcid_test.h): xhcid as pcid runs it for
+# both xHCI controllers, as TAP on stdout ("# suite xhcid"); xhcid_test (C,
+# "# suite xhcid-scheme") runs in the middle against the usb.*: schemes.
+#   1. Linux's own descriptors first, where run-all.sh shipped the stock
+#      kernel's USB host modules (/bin/xhcid-linux-N-NAME.ko): insmod, save
+#      sysfs's "descriptors" of each device, rmmod (the controllers are
+#      free again) -- xhcid_test --linux compares them with xhcid's;
+#   2. pcid with the default config (/bin/pcid.conf): xhcid for 0c0330,
+#      unprivileged, both schemes served, the devices enumerated (its log);
+#   3. xhcid_test;
+#   4. xhcid killed with SIGKILL under load: pcid's log says so, restarts
+#      it, the scheme comes back and enumerates again, transfers work;
+#   5. pcid stopped: xhcid gone, the controllers given back.
+# Needs in PATH: pcid xhcid xhcid_test uscheme, and /bin/pcid.conf.
+# On the debug kernel (KASAN, TCG) xhcid_test runs --quick.
+echo "# suite xhcid"
+t_suite=$(date +%s)
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() {
+	what=$1
+	shift
+	if "$@" >/tmp/xs.out 2>&1; then
+		ok "$what"
+	else
+		nok "$what"
+		sed 's/^/  out: /' /tmp/xs.out | head -n 20
+	fi
+}
+waitfor() {
+	wt=$(($1 * 10))
+	shift
+	wi=0
+	while ! "$@" >/dev/null 2>&1; do
+		wi=$((wi + 1))
+		[ $wi -ge $wt ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+# logsays LOG REGEX [SECONDS]: LOG comes to hold a line matching REGEX (grep -E)
+logsays() {
+	if waitfor "${3:-15}" grep -qE -- "$2" "$1"; then
+		ok "log: $(grep -E -- "$2" "$1" | head -n 1)"
+	else
+		nok "log should match: $2"
+		sed 's/^/  log: /' "$1" | tail -n 30
+	fi
+}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+ctrl0=0000:00:04.0	# qemu-xhci, MSI-X: disk (USB3), keyboard (USB2)
+ctrl1=0000:00:05.0	# nec-usb-xhci, INTx, USB2 ports only: disk
+s0=usb.0000-00-04.0
+s1=usb.0000-00-05.0
+dev=/sys/bus/pci/devices
+driver_of() {
+	if [ -e "$dev/$1/driver" ]; then basename "$(readlink "$dev/$1/driver")"; else echo -; fi
+}
+served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+# xpid ADDR: the xhcid serving ADDR (its environment names it)
+xpid() {
+	for e in /proc/[0-9]*/environ; do
+		p=${e#/proc/}
+		p=${p%/environ}
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = xhcid ] || continue
+		tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "PCID_ADDRESS=$1" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+# listed SCHEME PATTERN: the scheme's listing has a line matching PATTERN
+listed() { uscheme cat "$1:" 2>/dev/null | grep -qE -- "$2"; }
+quick=""
+case "$(uname -r)" in *debug*) quick=--quick ;; esac
+[ -e /sys/kernel/debug/kmemleak ] && quick=--quick
+
+# ---- the VM ----
+c0=$(cat $dev/$ctrl0/vendor 2>/dev/null):$(cat $dev/$ctrl0/device 2>/dev/null)
+c1=$(cat $dev/$ctrl1/vendor 2>/dev/null):$(cat $dev/$ctrl1/device 2>/dev/null)
+if [ "$c0" = 0x1b36:0x000d ] && [ "$c1" = 0x1033:0x0194 ]; then
+	ok "controllers: qemu-xhci at $ctrl0, nec-usb-xhci at $ctrl1"
+else
+	nok "controllers: qemu-xhci at $ctrl0 ($c0), nec-usb-xhci at $ctrl1 ($c1)"
+fi
+check "xhcid, xhcid_test and pcid.conf are shipped" test -x /bin/xhcid -a -x /bin/xhcid_test -a -f /bin/pcid.conf
+check "pcid's default config runs xhcid for $ctrl0 and $ctrl1" sh -c \
+	"pcid --check | grep '^$ctrl0 .*/xhcid' && pcid --check | grep '^$ctrl1 .*/xhcid'"
+if [ "$(driver_of $ctrl0)" = - ] && [ "$(driver_of $ctrl1)" = - ]; then
+	ok "no kernel driver has the controllers"
+else
+	nok "no kernel driver has the controllers ($ctrl0: $(driver_of $ctrl0), $ctrl1: $(driver_of $ctrl1))"
+fi
+
+# ---- 1. Linux's xhci_hcd reads the descriptors first (stock kernels) ----
+linux=""
+mods=$(ls /bin/xhcid-linux-*.ko 2>/dev/null)
+if [ -n "$mods" ]; then
+	bad=""
+	for m in $mods; do
+		insmod "$m" 2>>/tmp/xs-linux.log || bad="$bad $m"
+	done
+	if [ -z "$bad" ]; then ok "insmod Linux's USB host modules ($(echo $mods | wc -w))"; else nok "insmod$bad"; cat /tmp/xs-linux.log; fi
+	linux_devs() {
+		c=0
+		for d in /sys/bus/usb/devices/[0-9]*-*; do
+			[ -f "$d/descriptors" ] && [ -f "$d/idVendor" ] && c=$((c + 1))
+		done
+		[ $c -ge 3 ]
+	}
+	if waitfor 30 linux_devs; then ok "xhci_hcd enumerated the 3 devices"; else nok "xhci_hcd enumerated the 3 devices"; ls /sys/bus/usb/devices/; fi
+	rm -rf /tmp/xhcid-linux
+	for d in /sys/bus/usb/devices/[0-9]*-*; do
+		[ -f "$d/descriptors" ] && [ -f "$d/idVendor" ] || continue
+		real=$(readlink -f "$d")
+		pci=$(basename "$(dirname "$(dirname "$real")")")
+		mkdir -p "/tmp/xhcid-linux/$pci"
+		cat "$d/descriptors" >"/tmp/xhcid-linux/$pci/$(cat "$d/idVendor"):$(cat "$d/idProduct")"
+		echo "# linux: $pci $(cat "$d/idVendor"):$(cat "$d/idProduct") speed $(cat "$d/speed") $(wc -c <"$d/descriptors") bytes of descriptors"
+	done
+	# give the controllers back: unload in reverse order
+	rev=""
+	for m in $mods; do rev="$m $rev"; done
+	bad=""
+	for m in $rev; do
+		name=$(basename "$m" .ko)
+		name=${name#xhcid-linux-?-}
+		rmmod "$(echo "$name" | tr - _)" 2>>/tmp/xs-linux.log || bad="$bad $name"
+	done
+	if [ -z "$bad" ]; then ok "rmmod Linux's USB host modules"; else nok "rmmod$bad"; cat /tmp/xs-linux.log; fi
+	if [ "$(driver_of $ctrl0)" = - ] && [ "$(driver_of $ctrl1)" = - ]; then
+		ok "the controllers are free again"
+	else
+		nok "the controllers are free again ($(driver_of $ctrl0), $(driver_of $ctrl1))"
+	fi
+	[ -d /tmp/xhcid-linux ] && linux="--linux /tmp/xhcid-linux"
+else
+	echo "# $(uname -r): no Linux USB host modules shipped: descriptors not compared with Linux's"
+fi
+
+# ---- 2. pcid runs xhcid ----
+log=/tmp/xs-pcid.log
+pcid --foreground 2>$log &
+pcid=$!
+if waitfor 30 served pci; then ok "pcid serves pci: (pid $pcid)"; else nok "pcid serves pci:"; fi
+for a in $ctrl0 $ctrl1; do
+	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65534, gid 65534[,)].*: /bin/xhcid $a" 30
+done
+for s in $s0 $s1; do
+	if waitfor 30 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; uscheme schemes; fi
+done
+x0=$(xpid $ctrl0)
+x1=$(xpid $ctrl1)
+if [ -n "$x0" ] && [ -n "$x1" ]; then ok "xhcid runs for both (pids $x0, $x1)"; else nok "xhcid runs for both ('$x0', '$x1')"; fi
+for p in $x0; do
+	check "xhcid $p runs as uid/gid 65534 without capabilities" sh -c \
+		"grep -q '^Uid:.65534.65534.65534.65534' /proc/$p/status && grep -q '^CapEff:.0000000000000000' /proc/$p/status"
+done
+check "$s0: lists the disk ready at super speed" waitfor 30 listed $s0 '^[0-9]+ ready super 46f4:0001 08/06/50$'
+check "$s0: lists the keyboard ready at full speed" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
+check "$s1: lists the disk ready at high speed" waitfor 30 listed $s1 '^[0-9]+ ready high 46f4:0001 08/06/50$'
+logsays $log "xhcid: $ctrl0: port [0-9]+: ready, super speed, 46f4:0001"
+logsays $log "xhcid: $ctrl0: port [0-9]+: ready, full speed, 0627:0001"
+logsays $log "xhcid: $ctrl1: port [0-9]+: ready, high speed, 46f4:0001"
+for s in $s0 $s1; do
+	uscheme cat "$s:" 2>&1 | sed "s/^/# $s: /"
+done
+
+# ---- 3. the scheme from a client's side ----
+echo "# xhcid_test $quick $linux"
+t0=$(date +%s)
+xhcid_test $quick $linux
+rc=$?
+echo "# suite xhcid"
+echo "# xhcid_test took $(($(date +%s) - t0)) s"
+if [ $rc = 0 ]; then ok "xhcid_test passed"; else nok "xhcid_test passed (exit $rc)"; fi
+check "xhcid for $ctrl0 survived the C suite (pid $x0)" test -n "$x0" -a "$(xpid $ctrl0)" = "$x0"
+check "xhcid for $ctrl1 survived the C suite (pid $x1)" test -n "$x1" -a "$(xpid $ctrl1)" = "$x1"
+
+# ---- 4. xhcid killed under load: pcid restarts it ----
+if [ -n "$x0" ]; then
+	rm -f /tmp/xs-stop
+	(while [ ! -e /tmp/xs-stop ]; do xhcid_test bulk_read10 >/dev/null 2>&1; done) &
+	load=$!
+	sleep 2
+	kill -KILL "$x0"
+	touch /tmp/xs-stop
+	logsays $log "pcid: $ctrl0: driver /bin/xhcid \\(pid $x0\\) killed by signal 9"
+	logsays $log "pcid: $ctrl0: restarting it in [0-9]+ ms"
+	new_xhcid() { p=$(xpid $ctrl0) && [ "$p" != "$x0" ]; }
+	if waitfor 30 new_xhcid; then ok "a new xhcid runs for $ctrl0 ($(xpid $ctrl0))"; else nok "a new xhcid runs for $ctrl0"; fi
+	if waitfor 30 gone $load; then
+		ok "the client under load was not left hanging"
+	else
+		nok "the client under load was not left hanging"
+		kill -KILL $load
+	fi
+	wait $load 2>/dev/null
+	check "$s0: served again" waitfor 30 served $s0
+	check "$s0: enumerated again: the disk ready" waitfor 30 listed $s0 '^[0-9]+ ready super 46f4:0001 08/06/50$'
+	check "$s0: enumerated again: the keyboard ready" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
+	check "transfers work after the restart" sh -c 'xhcid_test bulk_inquiry >/tmp/xs-after.out 2>&1 || { cat /tmp/xs-after.out; exit 1; }'
+	check "xhcid for $ctrl1 was not disturbed (pid $x1)" test -n "$x1" -a "$(xpid $ctrl1)" = "$x1"
+else
+	nok "xhcid killed under load: no xhcid to kill"
+fi
+
+# ---- 5. pcid stops: xhcid too, the controllers given back ----
+xs="$(xpid $ctrl0) $(xpid $ctrl1)"
+kill -TERM $pcid
+(sleep 30; kill -KILL $pcid 2>/dev/null) &
+dog=$!
+wait $pcid
+rc=$?
+kill $dog 2>/dev/null
+wait $dog 2>/dev/null
+if [ $rc = 0 ]; then ok "pcid stops on SIGTERM with exit 0"; else nok "pcid stops on SIGTERM with exit 0 (exit $rc)"; fi
+for p in $xs; do
+	if waitfor 10 gone $p; then ok "xhcid $p is gone"; else nok "xhcid $p is gone"; fi
+done
+check "no usb.* scheme left" sh -c '! uscheme schemes | grep -q "^usb\\."'
+for a in $ctrl0 $ctrl1; do
+	check "$a given back (no driver, no driver_override)" sh -c \
+		"test \"\$(cat $dev/$a/driver_override)\" = '(null)' -a ! -e $dev/$a/driver"
+done
+echo "# pcid and xhcid log"
+sed 's/^/# /' $log
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error" $log; then
+	nok "no sanitizer reports from pcid and xhcid"
+else
+	ok "no sanitizer reports from pcid and xhcid"
+fi
+echo "# xhcid suite took $(($(date +%s) - t_suite)) s"
+echo "1..$n"

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The keyboard's interrupt endpoint (ep81, 8-byte boot reports): many
+ * READs queued at once wait (USB_CALL_EP_INFO counts them) until
+ * cancelled; a READ waits until QEMU injects a key through its monitor
+ * (xt_sendkey: "sendkey a"), then completes with the key's report, and
+ * the next one with the release.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xhcid_test.h"
+
+int t_intr_queue(void)
+{
+	enum { N = 16 };
+	uint8_t rep[N][8];
+	struct uscheme_cqe c;
+	struct usb_ep_info ei;
+	struct us_ring r;
+	int port, ep, i, cancelled = 0, cancels = 0;
+	long long end;
+
+	port = xt_own(XT_CTRL0, XT_KBD_VID, XT_KBD_PID);
+	CHECK(port >= 0);
+	ep = us_dup(port, "ep81", 0);
+	CHECK(ep >= 0);
+	CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	CHECK_EQ(ei.address, 0x81);
+	CHECK_EQ(ei.type, USB_EP_INTERRUPT);
+	CHECK_EQ(ei.max_packet, 8);
+	CHECK(ei.interval > 0);
+	CHECK_EQ(us_ring_init(&r, 64, 0, 0), 0);
+	for (i = 0; i < N; i++)
+		us_prep_read(us_get_sqe(&r), ep, rep[i], 8, 0, (uint64_t)i + 1);
+	CHECK_EQ(us_submit(&r), N);
+	/* all of them wait, queued at xhcid */
+	CHECK_EQ(xt_reap(&r, &c, 500), -ETIME);
+	CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	CHECK_EQ(ei.inflight, N);
+	for (i = 0; i < N; i++)
+		us_prep_cancel(us_get_sqe(&r), (uint64_t)i + 1, 100 + (uint64_t)i);
+	CHECK_EQ(us_submit(&r), N);
+	for (i = 0; i < 2 * N; i++) {
+		CHECK_EQ(xt_reap(&r, &c, 5000), 0);
+		if (c.user_data >= 100) {
+			CHECK_EQ(c.res, 0);
+			cancels++;
+		} else {
+			CHECK_EQ(c.res, -ECANCELED);
+			cancelled++;
+		}
+	}
+	CHECK_EQ(cancelled, N);
+	CHECK_EQ(cancels, N);
+	end = xt_ms() + 2000;
+	do {
+		CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	} while (ei.inflight && xt_ms() < end && !usleep(20 * 1000));
+	CHECK_EQ(ei.inflight, 0);
+	us_ring_exit(&r);
+	close(ep);
+	close(port);
+	return 0;
+}
+
+int t_intr_key(void)
+{
+	uint8_t rep[8];
+	struct uscheme_cqe c;
+	struct us_ring r;
+	int port, ep, i, stale = 0, err;
+
+	port = xt_own(XT_CTRL0, XT_KBD_VID, XT_KBD_PID);
+	CHECK(port >= 0);
+	ep = us_dup(port, "ep81", 0);
+	CHECK(ep >= 0);
+	/* the boot protocol's 8-byte reports; no idle repeats */
+	CHECK_EQ(xt_control(port, 0x21, 0x0b, 0, 0, NULL, 0), 0);	/* SET_PROTOCOL boot */
+	CHECK_EQ(xt_control(port, 0x21, 0x0a, 0, 0, NULL, 0), 0);	/* SET_IDLE 0 */
+	CHECK_EQ(us_ring_init(&r, 8, 0, 0), 0);
+	/* reports left from an earlier run are taken first (at most a few) */
+	for (;;) {
+		memset(rep, 0xee, sizeof(rep));
+		us_prep_read(us_get_sqe(&r), ep, rep, sizeof(rep), 0, 1);
+		CHECK_EQ(us_submit(&r), 1);
+		err = xt_reap(&r, &c, 500);
+		if (err == -ETIME)
+			break;
+		CHECK_EQ(err, 0);
+		CHECK_EQ(c.res, 8);
+		CHECK(++stale <= 8);
+	}
+	if (stale)
+		fprintf(stderr, "  # %d report(s) were waiting already\n", stale);
+	/* the READ waits: inject a key */
+	err = xt_sendkey("a");
+	if (err) {
+		fprintf(stderr, "  cannot inject a key through QEMU's monitor: %s\n", strerror(-err));
+		return -1;
+	}
+	if (xt_reap(&r, &c, 5000)) {
+		fprintf(stderr, "  the READ on the keyboard's ep81 did not complete within 5 s of the key\n");
+		return -1;
+	}
+	CHECK_EQ(c.user_data, 1);
+	CHECK_EQ(c.res, 8);
+	fprintf(stderr, "  # report: %02x %02x %02x %02x %02x %02x %02x %02x\n", rep[0], rep[1],
+		rep[2], rep[3], rep[4], rep[5], rep[6], rep[7]);
+	CHECK_EQ(rep[0], 0);	/* no modifier */
+	CHECK_EQ(rep[2], 0x04);	/* usage 0x04: 'a' */
+	/* the release follows */
+	memset(rep, 0xee, sizeof(rep));
+	us_prep_read(us_get_sqe(&r), ep, rep, sizeof(rep), 0, 2);
+	CHECK_EQ(xt_ring_op(&r, 5000), 8);
+	for (i = 2; i < 8; i++)
+		CHECK_EQ(rep[i], 0);
+	us_ring_exit(&r);
+	close(ep);
+	close(port);
+	return 0;
+}

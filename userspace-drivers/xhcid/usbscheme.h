@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The usb.*: scheme that xhcid serves, one per xHCI controller: what class
+ * drivers (usbscsid) and tools (uscheme lsusb) include. A typed binary
+ * protocol: one request per transfer, no text to parse except the
+ * directory listing.
+ *
+ * The scheme's name is "usb." and the controller's PCI address with every
+ * ':' turned into '-' (scheme names are [a-z0-9._-]): the controller at
+ * 0000:00:04.0 serves "usb.0000-00-04.0". usb_scheme_name() builds it.
+ *
+ * Paths (PORT is a root-hub port number, decimal, 1..ports):
+ *
+ *   ""              a directory: one line per root-hub port, in order:
+ *                   "PORT STATE SPEED VVVV:PPPP CC/SS/PP\n"
+ *                   STATE  empty, attached (seen, not enumerated yet),
+ *                          ready (enumerated), failed (enumeration failed)
+ *                   SPEED  low, full, high, super, super+, or - (empty)
+ *                   the device's IDs and the class/subclass/protocol of
+ *                   its first interface (device's if it has its own), or
+ *                   "-" for both when there is no device. Anyone may read.
+ *   "PORT"          the port. O_RDONLY: anyone; READ gives the device's
+ *                   descriptors, raw, as Linux's sysfs "descriptors" file
+ *                   does (the device descriptor, then every configuration
+ *                   descriptor with all it holds, wTotalLength bytes each);
+ *                   CALL USB_CALL_PORT_INFO. O_RDWR: root only (-EACCES),
+ *                   one at a time (-EBUSY): the port's owner, which alone
+ *                   may make transfers (CALL USB_CALL_CONTROL, DUP
+ *                   endpoints) and change the configuration. xhcid hands a
+ *                   class driver it spawns such a handle and keeps it busy
+ *                   meanwhile. Any other path: -ENOENT; a port without a
+ *                   ready device: -ENODEV.
+ *
+ * On a port handle:
+ *   READ            the descriptors (offset honoured; 0 at their end)
+ *   FSTAT           a regular file, size = the descriptors' length
+ *   CALL op_flags:
+ *     USB_CALL_PORT_INFO   out: struct usb_port_info. res = its size
+ *     USB_CALL_CONTROL     in: struct usb_ctrl_req, then wLength bytes of
+ *                          data for an OUT request (bmRequestType bit 7
+ *                          clear); out: an IN request's data (room for
+ *                          wLength bytes). res = bytes received (IN) or 0
+ *                          (OUT, all sent). Owner only (-EPERM)
+ *     USB_CALL_SET_CONFIG  in: __u32 bConfigurationValue (0 unconfigures).
+ *                          Endpoint handles of the old one fail -ESTALE.
+ *                          Owner only
+ *     USB_CALL_SET_ALT     in: struct usb_alt_req. Owner only
+ *   DUP "epXX"      an endpoint of the current configuration, XX its
+ *                   bEndpointAddress in hex ("ep81" is IN 1, "ep02" OUT 2).
+ *                   Owner only (-EPERM); -ENOENT: no such endpoint.
+ *
+ * On an endpoint handle (bulk or interrupt):
+ *   READ            one IN transfer of len bytes (one TD; offsets are
+ *                   ignored). res = bytes received, fewer on a short
+ *                   packet. -EINVAL on an OUT endpoint.
+ *   WRITE           one OUT transfer of len bytes. res = len.
+ *                   -EINVAL on an IN endpoint.
+ *   CALL USB_CALL_EP_INFO  out: struct usb_ep_info. res = its size
+ *   FSTAT           a character device
+ *   Many transfers may be in flight on one endpoint (through a ring, or
+ *   several threads); they complete in the order they were queued.
+ *
+ * Transfer errors (READ, WRITE, USB_CALL_CONTROL):
+ *   -EINVAL     length 0 or over USB_XFER_MAX, wrong direction, a setup
+ *               packet whose wLength disagrees with the buffers
+ *   -EPIPE      the device STALLed; the endpoint is reset and usable again
+ *               (the device's side too, for bulk and interrupt endpoints)
+ *   -EPROTO     a transaction error, babble or another USB error
+ *   -ECANCELED  cancelled (the client gave up: signal, CANCEL)
+ *   -ETIMEDOUT  a control transfer over USB_CTRL_TIMEOUT_MS
+ *   -ENODEV     the device was removed (pending transfers end this way)
+ *   -ESTALE     the handle's configuration or device is gone (reset,
+ *               SET_CONFIG, replug): open the port again
+ *   -ENOMEM     no DMA memory for the transfer now
+ */
+#ifndef USBSCHEME_H
+#define USBSCHEME_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define USB_SCHEME_PREFIX	"usb."
+/* Bytes of one transfer at most (the data of a READ, WRITE or CONTROL). */
+#define USB_XFER_MAX		(1U << 20)
+#define USB_CTRL_TIMEOUT_MS	5000
+
+enum usb_call {
+	USB_CALL_PORT_INFO = 1,
+	USB_CALL_CONTROL = 2,
+	USB_CALL_SET_CONFIG = 3,
+	USB_CALL_SET_ALT = 4,
+	USB_CALL_EP_INFO = 5,
+};
+
+/* struct usb_port_info.state */
+enum usb_port_state {
+	USB_PORT_EMPTY = 0,
+	USB_PORT_ATTACHED = 1,
+	USB_PORT_READY = 2,
+	USB_PORT_FAILED = 3,
+};
+
+/* struct usb_port_info.speed: the xHCI PORTSC speed IDs of the default map */
+enum usb_speed {
+	USB_SPEED_NONE = 0,
+	USB_SPEED_FULL = 1,
+	USB_SPEED_LOW = 2,
+	USB_SPEED_HIGH = 3,
+	USB_SPEED_SUPER = 4,
+	USB_SPEED_SUPER_PLUS = 5,
+};
+
+/**
+ * struct usb_port_info - USB_CALL_PORT_INFO's output
+ * @port:	the root-hub port number (1-based)
+ * @state:	enum usb_port_state
+ * @speed:	enum usb_speed
+ * @usb3:	1 for a USB3 port (a SuperSpeed protocol port), else 0
+ * @slot:	the xHCI slot (0 when not enumerated)
+ * @vendor, @product, @bcd_device: from the device descriptor
+ * @dev_class, @dev_subclass, @dev_protocol: the device descriptor's
+ * @if_class, @if_subclass, @if_protocol: the first interface's (0xff.. if none)
+ * @config:	the bConfigurationValue now set (0: unconfigured)
+ * @num_configs: bNumConfigurations
+ * @max_packet0: endpoint 0's max packet size
+ * @desc_len:	the descriptors' length (READ on the port gives them)
+ * @generation:	counts enumerations of this port (a replug or reset)
+ * @resv:	zero
+ */
+struct usb_port_info {
+	uint32_t port;
+	uint8_t state;
+	uint8_t speed;
+	uint8_t usb3;
+	uint8_t slot;
+	uint16_t vendor;
+	uint16_t product;
+	uint16_t bcd_device;
+	uint8_t dev_class, dev_subclass, dev_protocol;
+	uint8_t if_class, if_subclass, if_protocol;
+	uint8_t config;
+	uint8_t num_configs;
+	uint16_t max_packet0;
+	uint32_t desc_len;
+	uint32_t generation;
+	uint32_t resv[3];
+};
+
+/**
+ * struct usb_ctrl_req - USB_CALL_CONTROL's input, before an OUT data stage
+ * @bm_request_type, @b_request, @w_value, @w_index, @w_length: the setup
+ *		packet's fields (host byte order; the wire is little-endian)
+ * @resv:	zero
+ */
+struct usb_ctrl_req {
+	uint8_t bm_request_type;
+	uint8_t b_request;
+	uint16_t w_value;
+	uint16_t w_index;
+	uint16_t w_length;
+	uint32_t resv[2];
+};
+
+/** struct usb_alt_req - USB_CALL_SET_ALT's input */
+struct usb_alt_req {
+	uint8_t interface;
+	uint8_t alternate;
+	uint16_t resv0;
+	uint32_t resv;
+};
+
+/* struct usb_ep_info.type: bmAttributes' transfer type */
+enum usb_ep_type {
+	USB_EP_CONTROL = 0,
+	USB_EP_ISOC = 1,
+	USB_EP_BULK = 2,
+	USB_EP_INTERRUPT = 3,
+};
+
+/**
+ * struct usb_ep_info - USB_CALL_EP_INFO's output
+ * @address:	bEndpointAddress (bit 7: IN)
+ * @type:	enum usb_ep_type
+ * @interval:	bInterval
+ * @resv0:	zero
+ * @max_packet:	wMaxPacketSize's size bits
+ * @max_burst:	from the SuperSpeed companion (0 otherwise)
+ * @inflight:	transfers queued now
+ * @resv:	zero
+ */
+struct usb_ep_info {
+	uint8_t address;
+	uint8_t type;
+	uint8_t interval;
+	uint8_t resv0;
+	uint16_t max_packet;
+	uint16_t max_burst;
+	uint32_t inflight;
+	uint32_t resv[3];
+};
+
+_Static_assert(sizeof(struct usb_port_info) == 44, "usb_port_info layout");
+_Static_assert(sizeof(struct usb_ctrl_req) == 16, "usb_ctrl_req layout");
+_Static_assert(sizeof(struct usb_alt_req) == 8, "usb_alt_req layout");
+_Static_assert(sizeof(struct usb_ep_info) == 24, "usb_ep_info layout");
+
+/* "usb.0000-00-04.0" from "0000:00:04.0" into buf (at least 64 bytes). */
+static inline int usb_scheme_name(char *buf, size_t len, const char *pci_addr)
+{
+	int n = snprintf(buf, len, USB_SCHEME_PREFIX "%s", pci_addr);
+	char *p;
+
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	for (p = buf; *p; p++)
+		if (*p == ':')
+			*p = '-';
+	return 0;
+}
+
+#endif /* USBSCHEME_H */

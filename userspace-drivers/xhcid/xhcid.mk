@@ -1,0 +1,29 @@
+# xhcid, the xHCI driver pcid spawns, and its tests; included by ../Makefile
+# after pcid/pcid.mk (paths relative to userspace-drivers/).
+XHCID_BINS := $(O)/xhcid
+XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
+XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard xhcid/*.c))
+# Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
+# devices, and xhcid_test (C) against its usb.*: scheme.
+XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh
+
+$(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/xhcid-suite.sh: guest/xhcid-suite.sh
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+XHCID_TEST_SRCS := $(wildcard guest/xhcid_test*.c)
+$(O)/xhcid_test: $(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o): $(XHCID_HDRS) $(wildcard guest/*.h)
+
+xhcid: $(XHCID_BINS) $(XHCID_TESTS)
+
+.PHONY: xhcid

@@ -682,6 +682,7 @@ static void attach(struct hc *hc, unsigned int port)
 	vid = (uint16_t)(dev->desc[8] | dev->desc[9] << 8);
 	pid = (uint16_t)(dev->desc[10] | dev->desc[11] << 8);
 	dev_first_interface(dev, cls);
+	classdrv_device_ready(hc, dev);
 	hc_log(hc, "port %u: ready, %s speed, %04x:%04x, class %02x/%02x/%02x, slot %u, "
 	       "configuration %u, %zu bytes of descriptors", port, speed_name(dev->speed), vid,
 	       pid, cls[0], cls[1], cls[2], dev->slot, dev->config, dev->desc_len);
@@ -695,6 +696,7 @@ void dev_detach(struct hc *hc, unsigned int port)
 	if (!dev)
 		return;
 	slot = dev->slot;
+	classdrv_device_gone(hc, port);
 	/* The controller lets go of the rings first (Disable Slot), then they are freed. */
 	if (slot && !hc->dead)
 		hc_command(hc, 0, 0, TRB_TYPE(TRB_DISABLE_SLOT) | TRB_SLOT(slot), NULL);

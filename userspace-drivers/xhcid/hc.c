@@ -681,6 +681,8 @@ void hc_stop(struct hc *hc)
 		pcidrv_master(hc->channel, 0);
 	if (hc->irq_fd >= 0)
 		close(hc->irq_fd);
+	if (hc->timer_fd >= 0)
+		close(hc->timer_fd);
 	free(hc->spad);
 	dma_pool_free(hc->pool);	/* every span with it */
 	if (hc->bar)

@@ -5,7 +5,7 @@
  * (fd 4, described by $USCHEME_SCHEME). Run by hand as root it registers
  * the scheme itself.
  *
- *   xhcid [--channel FD] [--scheme NAME] ADDRESS
+ *   xhcid [--channel FD] [--scheme NAME] [--config FILE] ADDRESS
  *
  * One wait: the daemon loop (libuscheme daemon.h) sleeps on its client
  * ring, where FILES_UPDATE watches the scheme ring, the interrupt fd and
@@ -29,11 +29,13 @@ static int lost_channel;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xhcid [--channel FD] [--scheme NAME] ADDRESS\n"
+	fprintf(f, "usage: xhcid [--channel FD] [--scheme NAME] [--config FILE] ADDRESS\n"
 		"  ADDRESS       the controller's PCI address (0000:00:04.0)\n"
 		"  --channel FD  its pcid channel (default: $" PCID_ENV_CHANNEL ")\n"
 		"  --scheme NAME the scheme to register when pcid did not pass one\n"
-		"                (default usb.ADDRESS with ':' as '-'; needs root)\n");
+		"                (default usb.ADDRESS with ':' as '-'; needs root)\n"
+		"  --config FILE the class drivers' rules (default: xhcid.conf next to\n"
+		"                xhcid, if there is one)\n");
 }
 
 static void on_irq(struct us_daemon *d, int fd, int events, void *ctx)
@@ -68,6 +70,15 @@ static void on_channel(struct us_daemon *d, int fd, int events, void *ctx)
 	}
 }
 
+static void on_timer(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	(void)d;
+	(void)fd;
+	(void)ctx;
+	if (events > 0)
+		xfer_timer_fired(&hc);
+}
+
 static int serve(struct us_daemon *d)
 {
 	int err = 0;
@@ -92,10 +103,11 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "channel", required_argument, NULL, 'c' },
 		{ "scheme", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *chan_arg = NULL, *scheme_arg = NULL, *desc;
+	const char *chan_arg = NULL, *scheme_arg = NULL, *conf_arg = NULL, *desc;
 	struct us_daemon_config cfg = { .sq_entries = 256 };
 	char name[USCHEME_NAME_MAX];
 	struct us_daemon d;
@@ -108,6 +120,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			scheme_arg = optarg;
+			break;
+		case 'f':
+			conf_arg = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -124,6 +139,7 @@ int main(int argc, char **argv)
 	snprintf(hc.addr, sizeof(hc.addr), "%s", argv[optind]);
 	hc.channel = -1;
 	hc.irq_fd = -1;
+	hc.timer_fd = -1;
 	ch = pcidrv_channel(chan_arg);
 	if (ch < 0) {
 		hc_log(&hc, "no channel (--channel FD or $%s): %s", PCID_ENV_CHANNEL,
@@ -148,6 +164,10 @@ int main(int argc, char **argv)
 	}
 	hc.d = &d;
 	us_daemon_handle_signals(&d);
+	if (classdrv_load(&hc, conf_arg)) {
+		status = 2;
+		goto out;
+	}
 
 	err = hc_start(&hc, ch, hc.addr);
 	if (err) {
@@ -157,6 +177,10 @@ int main(int argc, char **argv)
 	err = us_daemon_watch(&d, hc.irq_fd, USCHEME_EV_READ, on_irq, NULL);
 	if (!err)
 		err = us_daemon_watch(&d, ch, USCHEME_EV_READ, on_channel, NULL);
+	if (!err)
+		err = xfer_timer_init(&hc);
+	if (!err)
+		err = us_daemon_watch(&d, hc.timer_fd, USCHEME_EV_READ, on_timer, NULL);
 	if (err) {
 		hc_log(&hc, "cannot watch the interrupt and the channel: %s", strerror(-err));
 		goto out;
@@ -176,6 +200,7 @@ int main(int argc, char **argv)
 		       strsignal(us_daemon_signal()), (unsigned long long)hc.interrupts,
 		       (unsigned long long)hc.events, (unsigned long long)hc.transfers);
 out:
+	classdrv_stop_all(&hc);
 	/* Transfers still pending are failed by hc_stop (-ENODEV), then the ring closes. */
 	hc_stop(&hc);
 	us_daemon_exit(&d);

@@ -14,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "xhcid.h"
 
 enum handle_kind { H_ROOT, H_PORT, H_EP };
 
 struct handle {
+	struct handle *next, *prev;	/* every open handle (events) */
 	enum handle_kind kind;
 	bool owner;		/* O_RDWR port handle holding the port, or an endpoint of it */
 	unsigned int port;
@@ -31,6 +33,33 @@ struct handle {
 static struct hc *hc_of(struct us_daemon *d)
 {
 	return d->ctx;
+}
+
+static struct handle *handles;
+
+static struct handle *handle_new(enum handle_kind kind)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->kind = kind;
+	h->next = handles;
+	if (handles)
+		handles->prev = h;
+	handles = h;
+	return h;
+}
+
+static void handle_free(struct handle *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	free(h);
 }
 
 /* The device a handle names, if it is still the same one. */
@@ -117,10 +146,9 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 	if (!*path) {
 		if (acc != O_RDONLY)
 			return -EISDIR;
-		h = calloc(1, sizeof(*h));
+		h = handle_new(H_ROOT);
 		if (!h)
 			return -ENOMEM;
-		h->kind = H_ROOT;
 		*state = h;
 		return 0;
 	}
@@ -135,15 +163,15 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 	if (acc == O_WRONLY)
 		return -EACCES;
 	if (acc == O_RDWR) {
-		if (req->uid != 0)
+		/* root, or xhcid itself (opening it for the class driver it spawns) */
+		if (req->uid != 0 && req->pid != (uint32_t)getpid())
 			return -EACCES;
 		if (dev->owner)
 			return -EBUSY;
 	}
-	h = calloc(1, sizeof(*h));
+	h = handle_new(H_PORT);
 	if (!h)
 		return -ENOMEM;
-	h->kind = H_PORT;
 	h->port = (unsigned int)port;
 	h->generation = dev->generation;
 	if (acc == O_RDWR) {
@@ -164,7 +192,7 @@ static void h_close(struct us_daemon *d, void *state)
 	if (h->kind == H_PORT && h->owner && h->port <= hc->max_ports && hc->dev[h->port] &&
 	    hc->dev[h->port]->owner == h)
 		hc->dev[h->port]->owner = NULL;
-	free(h);
+	handle_free(h);
 }
 
 static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *state, void *buf,
@@ -448,10 +476,9 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 	addr = (unsigned int)strtoul(suffix + 2, &end, 16);
 	if (*end || !dev_ep_by_addr(dev, (uint8_t)addr))
 		return -ENOENT;
-	n = calloc(1, sizeof(*n));
+	n = handle_new(H_EP);
 	if (!n)
 		return -ENOMEM;
-	n->kind = H_EP;
 	n->owner = true;
 	n->port = h->port;
 	n->generation = dev->generation;
@@ -466,11 +493,24 @@ static void h_cancel(struct us_daemon *d, uint64_t tag)
 	xfer_cancel_tag(hc_of(d), tag);
 }
 
+/*
+ * Events: the directory's handles and the port's own get USCHEME_EV_READ
+ * (always readable, like a file: each change wakes FILES_UPDATE watchers
+ * with an event CQE). Then the listing, PORT_INFO or -ESTALE tell what.
+ */
 void scheme_port_changed(struct hc *hc, unsigned int port)
 {
-	/* Readiness events per handle need their ids: not kept yet (see README). */
-	(void)hc;
-	(void)port;
+	struct handle *h;
+
+	for (h = handles; h; h = h->next) {
+		int id;
+
+		if (h->kind != H_ROOT && h->port != port)
+			continue;
+		id = us_handle_find(hc->d, h);
+		if (id >= 0)
+			us_send_event(hc->d, (uint64_t)id, USCHEME_EV_READ);
+	}
 }
 
 const struct us_scheme_ops xhcid_scheme_ops = {

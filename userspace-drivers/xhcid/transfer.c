@@ -27,6 +27,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "xhcid.h"
 
@@ -204,6 +207,74 @@ static void ep_pump(struct ep *ep)
 	ep_pump_kick(ep, false);
 }
 
+static bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void timer_arm(struct hc *hc, uint64_t at)
+{
+	struct itimerspec its = { 0 };
+
+	if (hc->timer_fd < 0 || (hc->timer_armed_ms && hc->timer_armed_ms <= at))
+		return;
+	hc->timer_armed_ms = at;
+	its.it_value.tv_sec = (time_t)(at / 1000);
+	its.it_value.tv_nsec = (long)(at % 1000) * 1000000L;
+	timerfd_settime(hc->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int xfer_timer_init(struct hc *hc)
+{
+	hc->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	return hc->timer_fd < 0 ? -errno : 0;
+}
+
+/* Cancel (-ETIMEDOUT) every client control transfer past its deadline; re-arm. */
+void xfer_timer_fired(struct hc *hc)
+{
+	uint64_t now = now_ms(), next = 0, n;
+	unsigned int p;
+
+	if (read(hc->timer_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	hc->timer_armed_ms = 0;
+	for (p = 1; p <= hc->max_ports; p++) {
+		struct ep *ep0 = hc->dev[p] ? hc->dev[p]->eps[1] : NULL;
+		struct xfer *x, *lists[2];
+		int l;
+
+		if (!ep0)
+			continue;
+		lists[0] = ep0->head;
+		lists[1] = ep0->wait_head;
+		for (l = 0; l < 2; l++) {
+			for (x = lists[l]; x; ) {
+				struct xfer *nx = x->next;
+
+				if (x->deadline_ms && !x->cancelled && x->deadline_ms <= now) {
+					hc_log(hc, "port %u: control transfer %02x/%02x timed out "
+					       "after %u ms", p, x->setup[0], x->setup[1],
+					       USB_CTRL_TIMEOUT_MS);
+					x->timed_out = true;
+					xfer_cancel(hc, ep0, x);
+				} else if (x->deadline_ms && !x->cancelled &&
+					   (!next || x->deadline_ms < next)) {
+					next = x->deadline_ms;
+				}
+				x = nx;
+			}
+		}
+	}
+	if (next)
+		timer_arm(hc, next);
+}
+
 int xfer_submit(struct xfer *x)
 {
 	struct ep *ep = x->ep;
@@ -223,6 +294,10 @@ int xfer_submit(struct xfer *x)
 		ep->wait_head = x;
 	ep->wait_tail = x;
 	ep->inflight++;
+	if (x->ctrl && x->kind == XFER_CLIENT) {
+		x->deadline_ms = now_ms() + USB_CTRL_TIMEOUT_MS;
+		timer_arm(ep_hc(ep), x->deadline_ms);
+	}
 	ep_pump(ep);
 	return 0;
 }
@@ -439,7 +514,7 @@ static void ep_stopped(struct hc *hc, uint32_t cc, uint32_t slot, void *ctx)
 	while ((x = ep->head)) {
 		td_unlink(ep, x);
 		if (x->cancelled) {
-			xfer_finish(hc, x, -ECANCELED);
+			xfer_finish(hc, x, x->timed_out ? -ETIMEDOUT : -ECANCELED);
 			continue;
 		}
 		if (ktail)
@@ -479,7 +554,7 @@ static bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x)
 		if (ep->wait_tail == x)
 			ep->wait_tail = prev;
 		x->next = NULL;
-		xfer_finish(hc, x, -ECANCELED);
+		xfer_finish(hc, x, x->timed_out ? -ETIMEDOUT : -ECANCELED);
 		return true;
 	}
 	x->cancelled = true;

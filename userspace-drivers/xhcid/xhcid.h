@@ -133,7 +133,9 @@ struct xfer {
 	uint32_t first, last;	/* TRB indices on the ring */
 	bool queued;		/* on the ring (else waiting) */
 	bool cancelled;
+	bool timed_out;		/* cancelled because its deadline passed */
 	bool done;
+	uint64_t deadline_ms;	/* client control transfers: CLOCK_MONOTONIC ms, else 0 */
 	int result;		/* bytes, or -errno */
 	uint32_t copy_len;	/* IN: bytes to copy to data when answered */
 };
@@ -191,6 +193,8 @@ struct hc {
 	int wait_depth;		/* nested hc_wait() calls */
 	uint32_t generations;	/* the last usb_dev.generation given */
 	bool dead;		/* the controller failed (HSE, HCE, gone) */
+	int timer_fd;		/* control transfer deadlines (transfer.c) */
+	uint64_t timer_armed_ms;	/* the deadline timer_fd is set for, 0 none */
 	struct us_daemon *d;
 	uint64_t events, interrupts, transfers;
 };
@@ -240,9 +244,19 @@ void xfer_cancel_tag(struct hc *hc, uint64_t tag);
 /* Fail every transfer of ep with err and free the endpoint's ring. */
 void ep_destroy(struct hc *hc, struct ep *ep, int err);
 struct ep *ep_new(struct usb_dev *dev, uint8_t dci);
+/* The deadline timer: a timerfd (watched by main.c), and what to do when it fires. */
+int xfer_timer_init(struct hc *hc);
+void xfer_timer_fired(struct hc *hc);
 /* A synchronous control transfer (enumeration). Bytes or -errno. */
 int ctrl_sync(struct usb_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 	      uint16_t index, void *data, uint16_t len);
+
+/* classdrv.c */
+/* Read the class driver rules (path NULL: xhcid.conf next to xhcid, if any). 0 or -EINVAL. */
+int classdrv_load(struct hc *hc, const char *path);
+void classdrv_device_ready(struct hc *hc, struct usb_dev *dev);
+void classdrv_device_gone(struct hc *hc, unsigned int port);
+void classdrv_stop_all(struct hc *hc);
 
 /* scheme.c */
 extern const struct us_scheme_ops xhcid_scheme_ops;

@@ -1,6 +1,6 @@
 # xhcid, the xHCI driver pcid spawns, and its tests; included by ../Makefile
 # after pcid/pcid.mk (paths relative to userspace-drivers/).
-XHCID_BINS := $(O)/xhcid
+XHCID_BINS := $(O)/xhcid $(O)/xhcid.conf
 XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
 XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard xhcid/*.c))
 # Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
@@ -11,8 +11,13 @@ $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(LIB)
+# pcid's config parser reads xhcid.conf (the class drivers' rules) too.
+$(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/config.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/xhcid.conf: xhcid/xhcid.conf
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(O)/xhcid-suite.sh: guest/xhcid-suite.sh
 	@mkdir -p $(dir $@)

@@ -127,8 +127,9 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	valgrind_results "host valgrind: reactor_test unit_" $? "$logs/valgrind-reactor.log"
 	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
 	# libuscheme's daemon framework and ramd's file tree, on fake rings;
-	# pcid's config parser and its enumeration of a fake sysfs tree.
-	for t in daemon ramfs pcid_unit; do
+	# pcid's config parser and its enumeration of a fake sysfs tree;
+	# uscheme lsusb's descriptor parser on good, cut and hostile bytes.
+	for t in daemon ramfs pcid_unit usbdesc; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
 		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"

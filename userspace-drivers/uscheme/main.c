@@ -17,6 +17,7 @@
  *   uscheme bind ADDRESS        hand a PCI function to uscheme's stub driver
  *   uscheme unbind ADDRESS      give it back to the kernel's own driver
  *   (bind.c)
+ *   uscheme lsusb [-v] [SCHEME] the USB devices of the usb.* schemes (usb.c)
  *
  * Exit status: 0 done, 1 failed (the message says why: "no such scheme",
  * "no such file or directory", "permission denied", ...), 2 usage error.
@@ -32,6 +33,7 @@
 #include "bench.h"
 #include "bind.h"
 #include "files.h"
+#include "usb.h"
 
 /* Indexed by bit number (USCHEME_FEAT_*). */
 static const char *const feature_names[] = {
@@ -51,6 +53,9 @@ static int usage(FILE *f)
 		   "       uscheme stat SCHEME:PATH      show what fstat(2) returns for it\n"
 		   "       uscheme bind ADDRESS          hand PCI function ADDRESS (0000:00:04.0) to uscheme\n"
 		   "       uscheme unbind ADDRESS        give it back to the kernel's own driver\n"
+		   "       uscheme lsusb [-v] [SCHEME]   USB devices of the usb.* schemes (SCHEME, or all), as\n"
+		   "                                     lsusb -t; -v: their descriptors. Exit 1 also when no\n"
+		   "                                     usb.* scheme is served\n"
 		   "exit status: 0 done, 1 failed, 2 usage error\n",
 		USCHEME_MAX_SQ_ENTRIES);
 	return f == stderr ? 2 : 0;
@@ -190,6 +195,8 @@ int main(int argc, char **argv)
 		return cmd_schemes();
 	if (!strcmp(argv[1], "stats") && argc <= 3)
 		return cmd_stats(argc == 3 ? argv[2] : NULL);
+	if (!strcmp(argv[1], "lsusb"))
+		return cmd_lsusb(argc - 2, argv + 2);
 	if (argc == 3) {
 		if (!strcmp(argv[1], "ls"))
 			return cmd_ls(argv[2]);

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Guest side of the main job's PCI part (the VM booted with a qemu-xhci; /bin
-# has pcid, pciprobe, pcid.conf, uscheme): pcid finds the xHCI controller,
-# binds it to uscheme's stub driver and spawns its driver (pciprobe until
-# xhcid exists), which maps BAR0 through its channel and prints the
-# controller's capability registers; the driver is killed and restarted;
-# pcid stops and gives the controller back. Writes to stdout; ends with
-# "pcid-demo: ok" when everything happened.
+# has pcid, pciprobe, uscheme): pcid finds the xHCI controller, binds it to
+# uscheme's stub driver and spawns its driver (pciprobe, the example driver,
+# from a config file of this demo's own: the tree's default runs xhcid),
+# which maps BAR0 through its channel and prints the controller's capability
+# registers; the driver is killed and restarted; pcid stops and gives the
+# controller back. Writes to stdout; ends with "pcid-demo: ok" when
+# everything happened.
 wait_for() {	# wait_for SECONDS CMD...
 	t=$(($1 * 10))
 	shift
@@ -28,8 +29,12 @@ for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x0c0330 ] && { x=${d##*/}; break; }
 done
 [ -n "$x" ] || { echo "pcid-demo: no xHCI controller in this VM"; exit 1; }
-echo "\$ pcid --foreground &     (the PCI daemon; its default config matches class 0c0330 to pciprobe)"
-pcid --foreground &
+cat >/tmp/pcid-demo.conf <<EOF
+match class=0c0330 driver=pciprobe args="--channel {channel} {address}" restart=on-failure max-restarts=5 backoff=1000
+EOF
+echo "\$ cat /tmp/pcid-demo.conf" && cat /tmp/pcid-demo.conf
+echo "\$ pcid --foreground --config /tmp/pcid-demo.conf &     (the PCI daemon: class 0c0330 to pciprobe)"
+pcid --foreground --config /tmp/pcid-demo.conf &
 pcid=$!
 wait_for 20 served &&
 wait_for 20 running 0 &&

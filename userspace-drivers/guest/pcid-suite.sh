@@ -4,8 +4,12 @@
 # scheme, its config file, the drivers it spawns (pciprobe) and their
 # lifecycle, as TAP on stdout ("# suite pcid"); pcid_test (C, "# suite
 # pcid-scheme") runs in the middle against a pcid that binds nothing.
-# Needs in PATH: pcid pciprobe pcid_test uscheme, and /bin/pcid.conf (the
-# default config, next to pcid). Leaves every function as it found it.
+# The drivers run from config files of the suite's own (pciprobe, as the
+# tree's default config did before it named xhcid), also one with scheme=:
+# pciprobe serving the scheme ring pcid registered for it.
+# Needs in PATH: pcid pciprobe pcid_test uscheme ramd, and /bin/pcid.conf
+# (the default config, next to pcid; only checked with --check here).
+# Leaves every function as it found it.
 echo "# suite pcid"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -192,6 +196,11 @@ if [ -z "$xhci" ] || [ -z "$other" ]; then
 fi
 ok "functions: xHCI$xhcis (testing $xhci), unrelated $other ($(cat /sys/bus/pci/devices/$other/class), driver $(driver_of "$other"))"
 snap >/tmp/pcs-snap0
+# The suite's own config: xHCI to pciprobe, the example driver.
+cat >/tmp/pcs-probe.conf <<EOF
+set user=65534 group=65534 config-read=header stop-timeout=5000
+match class=0c0330 driver=pciprobe args="--channel {channel} {address}" restart=on-failure max-restarts=5 backoff=1000
+EOF
 sed 's/^/# before: /' /tmp/pcs-snap0
 
 # ---- usage and config files, no daemon ----
@@ -228,9 +237,13 @@ expect 2 pcid --foreground --config /tmp/pcs-bin.conf
 if [ -f /bin/pcid.conf ]; then
 	ok "the default config /bin/pcid.conf is shipped"
 	says "$xhci $(sed 's/^0x//' /sys/bus/pci/devices/$xhci/vendor):$(sed 's/^0x//' /sys/bus/pci/devices/$xhci/device) 0c0330" pcid --check
-	says "/bin/pciprobe" pcid --check
+	# The default runs xhcid (maybe not in this VM: "(NOT FOUND)"), with its scheme.
+	says "xhcid" pcid --check
+	says "scheme usb.$(echo "$xhci" | tr : -))" pcid --check
 	says "$other " pcid --check --config /bin/pcid.conf
 	expect 0 pcid --check
+	says "/bin/pciprobe" pcid --check --config /tmp/pcs-probe.conf
+	expect 0 pcid --check --config /tmp/pcs-probe.conf
 else
 	nok "the default config /bin/pcid.conf is shipped"
 fi
@@ -274,8 +287,8 @@ expect 1 uscheme cat pci:
 says "no such scheme" uscheme ls pci:
 
 if [ "$sessions" = 1 ]; then
-# ---- B: the default config: xHCI to pciprobe ----
-start_pcid /bin/pcid.conf /tmp/pcs-B.log
+# ---- B: xHCI to pciprobe (the suite's config) ----
+start_pcid /tmp/pcs-probe.conf /tmp/pcs-B.log
 for x in $xhcis; do
 	logsays /tmp/pcs-B.log "pcid: $x: $(sed 's/^0x//' /sys/bus/pci/devices/$x/vendor):$(sed 's/^0x//' /sys/bus/pci/devices/$x/device) 0c0330: bound to uscheme (had driver"
 	if waitfor 30 running "$x"; then ok "$x: its driver runs"; else nok "$x: its driver runs"; uscheme cat "pci:$x/status"; fi
@@ -348,7 +361,7 @@ else
 fi
 check "pci: is gone with pcid" scheme_down
 # a restarted pcid takes over
-start_pcid /bin/pcid.conf /tmp/pcs-B2.log
+start_pcid /tmp/pcs-probe.conf /tmp/pcs-B2.log
 logsays /tmp/pcs-B2.log "pcid: $xhci: $(sed 's/^0x//' /sys/bus/pci/devices/$xhci/vendor):$(sed 's/^0x//' /sys/bus/pci/devices/$xhci/device) 0c0330: already bound to uscheme"
 if waitfor 30 running "$xhci"; then ok "restarted pcid: $xhci's driver runs again"; else nok "restarted pcid: $xhci's driver runs again"; sed 's/^/  log: /' /tmp/pcs-B2.log | tail; fi
 p3=$(field "$xhci" pid)
@@ -366,7 +379,7 @@ logsays /tmp/pcs-B2.log "pcid: $xhci: given back (driver now"
 check "every function is as before pcid (driver, override)" same_as_before
 check "pcidev: no longer lists $xhci" sh -c "! uscheme cat pcidev: | grep -q '^$xhci '"
 # SIGTERM with drivers running: they are stopped first
-start_pcid /bin/pcid.conf /tmp/pcs-B3.log
+start_pcid /tmp/pcs-probe.conf /tmp/pcs-B3.log
 waitfor 30 running "$xhci"
 p4=$(field "$xhci" pid)
 waitfor 15 grep -qF "pciprobe: $xhci: ready" /tmp/pcs-B3.log
@@ -444,6 +457,83 @@ missing_status() { field_is "$xhci" state failed && field_is "$xhci" last-exit "
 check "status: state failed, driver not found" missing_status
 check "a function whose driver is missing is not bound" same_as_before
 stop_pcid /tmp/pcs-C5.log
+
+# ---- E: scheme=: pcid registers a scheme per function, the driver serves it ----
+# pciprobe serves "info" on the ring pcid set up and registered for it (fd 4,
+# $USCHEME_SCHEME), as uid 65534 without capabilities.
+sname=probe.$(echo "$xhci" | tr : -)
+listed() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+unlisted() { uscheme schemes >/tmp/pcs-schemes 2>&1 && grep -q '^NAME ' /tmp/pcs-schemes && ! grep -q "^$1 " /tmp/pcs-schemes; }
+info_is() { [ "$(uscheme cat "$sname:info" 2>/dev/null)" = "pciprobe $xhci: pid $1, uid 65534, gid 65534" ]; }
+cat >/tmp/pcs-scheme.conf <<EOF
+match class=0c0330 driver=pciprobe args="--channel {channel} {address}" scheme=probe.{address} scheme-data=4M restart=on-failure max-restarts=3 backoff=3000
+EOF
+start_pcid /tmp/pcs-scheme.conf /tmp/pcs-E.log
+if waitfor 30 running "$xhci"; then ok "$xhci: its driver runs"; else nok "$xhci: its driver runs"; uscheme cat "pci:$xhci/status"; fi
+p=$(field "$xhci" pid)
+check "status: scheme $sname" field_is "$xhci" scheme "$sname"
+logsays /tmp/pcs-E.log "pcid: $xhci: started driver (pid $p, uid 65534, gid 65534, scheme $sname on fd 4): /bin/pciprobe --channel 3 $xhci"
+logsays /tmp/pcs-E.log "pciprobe: $xhci: serving $sname: on the scheme ring pcid passed (fd 4); waiting for SIGTERM"
+for x in $xhcis; do
+	xs=probe.$(echo "$x" | tr : -)
+	if waitfor 30 listed "$xs"; then ok "$x: $xs is served"; else nok "$x: $xs is served"; uscheme schemes; fi
+done
+if waitfor 10 info_is "$p"; then
+	ok "uscheme cat $sname:info: served by pciprobe (pid $p) as uid 65534"
+else
+	nok "uscheme cat $sname:info: served by pciprobe (pid $p) as uid 65534"
+	uscheme cat "$sname:info"
+fi
+says "no such file or directory" uscheme cat "$sname:nope"
+check "driver $p has no capabilities (it serves a scheme all the same)" sh -c "grep -q '^CapEff:.0000000000000000' /proc/$p/status && grep -q '^Uid:.65534.65534.65534.65534' /proc/$p/status"
+check "driver $p: fd 3 a pci: handle, fd 4 its scheme ring (/dev/uscheme)" sh -c "readlink /proc/$p/fd/3 | grep -q '^/pci' && test \"\$(readlink /proc/$p/fd/4)\" = /dev/uscheme"
+check "driver $p got USCHEME_SCHEME=fd=4,name=$sname,... (data 4M)" sh -c "tr '\0' '\n' </proc/$p/environ | grep -qx 'USCHEME_SCHEME=fd=4,name=$sname,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=4194304'"
+tr '\0' '\n' </proc/$p/environ | grep USCHEME | sed 's/^/# env: /'
+ls -l /proc/$p/fd | sed 's/^/# fd: /'
+uscheme schemes | sed 's/^/# schemes: /'
+# The driver killed: the name goes with it (pcid kept no copy), the restart registers it again.
+gone_in_backoff() { field_is "$xhci" state backoff && unlisted "$sname"; }
+kill -KILL "$p"
+if waitfor 3 gone_in_backoff; then ok "the driver killed: $sname is gone while pcid waits to restart it"; else nok "the driver killed: $sname is gone while pcid waits to restart it"; uscheme schemes; uscheme cat "pci:$xhci/status"; fi
+logsays /tmp/pcs-E.log "pcid: $xhci: driver /bin/pciprobe (pid $p) killed by signal 9 (Killed)"
+logsays /tmp/pcs-E.log "pcid: $xhci: restarting it in 3000 ms (restart 1 of at most 3, restart=on-failure)"
+if waitfor 30 new_driver "$xhci" "$p"; then ok "$xhci: a new driver runs"; else nok "$xhci: a new driver runs"; fi
+p2=$(field "$xhci" pid)
+if waitfor 15 info_is "$p2"; then
+	ok "the restarted driver (pid $p2) serves $sname:info again"
+else
+	nok "the restarted driver (pid $p2) serves $sname:info again"
+	uscheme cat "$sname:info"
+fi
+logsays /tmp/pcs-E.log "pcid: $xhci: started driver (pid $p2, uid 65534, gid 65534, scheme $sname on fd 4)"
+# pcid killed hard: the driver still holds the ring until it sees its channel go.
+kill -KILL "$pcid"
+wait "$pcid" 2>/dev/null
+logsays /tmp/pcs-E.log "pciprobe: $xhci: lost the channel to pcid: Broken pipe (EPIPE); exiting"
+if waitfor 15 gone "$p2" && waitfor 5 unlisted "$sname"; then ok "pcid gone: the driver exits, $sname is free"; else nok "pcid gone: the driver exits, $sname is free"; uscheme schemes; fi
+if waitfor 15 sh -c "uscheme cat pcidev: | grep -q '^$xhci .* free'"; then ok "the session is released"; else nok "the session is released"; fi
+# The name taken when pcid starts (ramd has it): that start fails and is
+# retried by the restart policy, which succeeds once the name is free.
+ramd --name "$sname" 2>/tmp/pcs-ramd.log &
+ramd=$!
+if waitfor 15 listed "$sname"; then ok "ramd holds $sname"; else nok "ramd holds $sname"; cat /tmp/pcs-ramd.log; fi
+start_pcid /tmp/pcs-scheme.conf /tmp/pcs-E2.log
+logsays /tmp/pcs-E2.log "pcid: $xhci: cannot register scheme $sname for its driver: File exists (EEXIST) (the name is taken)"
+logsays /tmp/pcs-E2.log "pcid: $xhci: restarting it in 3000 ms (restart 1 of at most 3, restart=on-failure)"
+check "status: last-exit says the scheme was taken" sh -c "uscheme cat pci:$xhci/status | grep -qx 'last-exit cannot register scheme $sname: EEXIST'"
+lognot /tmp/pcs-E2.log "pcid: $xhci: started driver"
+kill -TERM "$ramd"
+wait "$ramd"
+if waitfor 30 running "$xhci"; then ok "$xhci: its driver runs once the name is free"; else nok "$xhci: its driver runs once the name is free"; uscheme cat "pci:$xhci/status"; fi
+p3=$(field "$xhci" pid)
+if waitfor 15 info_is "$p3"; then ok "then $sname is served by its driver (pid $p3)"; else nok "then $sname is served by its driver (pid $p3)"; uscheme cat "$sname:info"; fi
+# SIGTERM: the drivers stop, every name goes.
+stop_pcid /tmp/pcs-E2.log
+logsays /tmp/pcs-E2.log "pciprobe: $xhci: stopping on Terminated"
+logsays /tmp/pcs-E2.log "pcid: $xhci: driver /bin/pciprobe (pid $p3) exited with status 0"
+no_probe_schemes() { uscheme schemes >/tmp/pcs-schemes 2>&1 && grep -q '^NAME ' /tmp/pcs-schemes && ! grep -q '^probe\.' /tmp/pcs-schemes; }
+check "pcid stopped: no probe.* scheme left" no_probe_schemes
+check "every function is as before pcid (scheme rules)" same_as_before
 
 else
 	echo "# $(uname -r): no device sessions (drivers, channels): each costs ~20 s here"

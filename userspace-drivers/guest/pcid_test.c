@@ -21,12 +21,15 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "../../tests/lib/tap.h"
+#include "../libuscheme/daemon.h"
 #include "../libuscheme/libuscheme.h"
 #include "../pcid/pcidrv.h"
 #include "../pcid/sysfs.h"
@@ -285,6 +288,180 @@ static int t_unbound_refusals(void)
 	snprintf(path, sizeof(path), "pci:%s/config", other);
 	CHECK_EQ(us_open(path, O_WRONLY), -EACCES);
 	CHECK_EQ(us_open(path, O_RDWR), -EACCES);
+	return 0;
+}
+
+/* ---- inherited scheme rings (libuscheme.h), as pcid passes them ---- */
+
+#define INH_NAME	"pcidtest.inherit"
+#define INH_FD		10
+
+static int inh_open(struct us_daemon *d, const struct uscheme_req *req, const char *path,
+		    void **state)
+{
+	(void)d;
+	(void)req;
+	*state = NULL;
+	return strcmp(path, "who") ? -ENOENT : 0;
+}
+
+static unsigned long long cap_eff(void);
+
+static int inh_read(struct us_daemon *d, const struct uscheme_req *req, void *state,
+		    void *buf, size_t len, uint64_t off)
+{
+	char text[64];
+	int n = snprintf(text, sizeof(text), "uid %u capeff %llx\n", (unsigned int)getuid(),
+			 cap_eff());
+
+	(void)d;
+	(void)req;
+	(void)state;
+	if (off >= (uint64_t)n)
+		return 0;
+	if (len > (size_t)n - off)
+		len = (size_t)n - off;
+	memcpy(buf, text + off, len);
+	return (int)len;
+}
+
+static const struct us_scheme_ops inh_ops = { .open = inh_open, .read = inh_read };
+
+/* The effective capabilities of this process, from /proc (0 when none). */
+static unsigned long long cap_eff(void)
+{
+	char buf[2048], *p;
+	int n = read_file("/proc/self/status", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return ~0ULL;
+	buf[n] = 0;
+	p = strstr(buf, "CapEff:");
+	return p ? strtoull(p + 7, NULL, 16) : ~0ULL;
+}
+
+/*
+ * Root sets up and registers a scheme ring, a child that drops to uid
+ * 65534 (no capabilities) serves it from the description alone; the name
+ * goes with the child. Then what us_ring_attach refuses, on real fds.
+ */
+static int t_inherited_ring(void)
+{
+	char desc[US_RING_DESC_MAX], bad[US_RING_DESC_MAX], buf[64], name[64];
+	struct us_ring r, c, a;
+	int n, st, fd, fl;
+	pid_t pid;
+
+	CHECK_EQ(us_scheme_init(&r, INH_NAME, 16, 0), 0);
+	n = us_ring_describe(&r, INH_FD, INH_NAME, desc, sizeof(desc));
+	CHECK(n > 0);
+	CHECK(strstr(desc, "fd=10,name=" INH_NAME ",sq=16,cq=32,cqe=16,ring=4096,sqes=4096,"
+		      "cqes=4096,data=8388608") == desc);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct us_daemon d;
+		int err;
+
+		alarm(60);
+		/* As across exec: the ring at INH_FD, our copy and its mappings gone. */
+		if (dup2(r.fd, INH_FD) != INH_FD)
+			_exit(2);
+		us_ring_exit(&r);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			_exit(3);
+		if (cap_eff() != 0)
+			_exit(4);
+		/* What needs the privilege it no longer has, refused. */
+		if (us_scheme_init(&c, "pcidtest.own", 16, 0) != -EPERM)
+			_exit(5);
+		err = us_daemon_init_inherited(&d, desc, &inh_ops, NULL, NULL);
+		if (err) {
+			us_daemon_perror("pcid_test child", &d, err);
+			_exit(6);
+		}
+		if (strcmp(d.name, INH_NAME) || d.ring.fd != INH_FD ||
+		    !(fcntl(INH_FD, F_GETFD) & FD_CLOEXEC))
+			_exit(7);
+		err = us_daemon_run(&d);
+		_exit(err ? 8 : 0);
+	}
+	us_ring_exit(&r);	/* as pcid does: the child's alone now */
+	n = read_scheme(INH_NAME ":who", buf, sizeof(buf) - 1);
+	if (n < 0) {
+		waitpid(pid, &st, WNOHANG);
+		fprintf(stderr, "  reading " INH_NAME ":who: %s (child status %#x)\n",
+			strerror(-n), st);
+	}
+	CHECK(n > 0);
+	buf[n] = 0;
+	if (strcmp(buf, "uid 65534 capeff 0\n")) {
+		fprintf(stderr, "  the server says: %s", buf);
+		return -1;
+	}
+	CHECK_EQ(read_scheme(INH_NAME ":nope", buf, sizeof(buf)), -ENOENT);
+	CHECK_EQ(us_scheme_exists(INH_NAME), 1);
+	CHECK_EQ(waitpid(pid, &st, WNOHANG), 0);	/* still serving */
+	kill(pid, SIGKILL);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* Nobody holds the ring now: the name is free at once. */
+	CHECK_EQ(us_scheme_exists(INH_NAME), 0);
+	CHECK_EQ(read_scheme(INH_NAME ":who", buf, sizeof(buf)), -ENOENT);
+
+	/* Refusals on real fds, each leaving the fd as it was. */
+	CHECK_EQ(us_ring_init_data(&r, -1, 16, 0, USCHEME_SETUP_SCHEME, 0), 0);
+	fl = fcntl(r.fd, F_GETFD);
+#define ATTACH_BAD(want, fmt, ...) do {							\
+		snprintf(bad, sizeof(bad), fmt, __VA_ARGS__);				\
+		CHECK_EQ(us_ring_attach(&a, bad, name, sizeof(name)), want);		\
+		CHECK_EQ(a.fd, -1);							\
+		CHECK_EQ(fcntl(r.fd, F_GETFD), fl);					\
+	} while (0)
+	/* Another layout than the ring's: entries, the CQE size, the data area. */
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=32,cq=64,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=8388608", r.fd);
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=16,cq=16,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=8388608", r.fd);
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=16,cq=256,cqe=32,ring=4096,sqes=4096,cqes=8192,"
+		   "data=8388608", r.fd);
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=4194304", r.fd);
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=16777216", r.fd);
+	/* A client ring of that layout: no scheme ring. */
+	CHECK_EQ(us_ring_init(&c, 16, 0, 0), 0);
+	ATTACH_BAD(-EINVAL, "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=8388608", c.fd);
+	us_ring_exit(&c);
+	/* /dev/uscheme never set up; a file that is no ring. */
+	fd = open(USCHEME_DEVICE, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0);
+	ATTACH_BAD(-EBADFD, "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=8388608", fd);
+	close(fd);
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	ATTACH_BAD(-ENOTTY, "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,cqes=4096,"
+		   "data=8388608", fd);
+	close(fd);
+#undef ATTACH_BAD
+	/* The right description attaches (also unregistered: a name is the parent's job). */
+	snprintf(bad, sizeof(bad), "fd=%d,name=x,sq=16,cq=32,cqe=16,ring=4096,sqes=4096,"
+		 "cqes=4096,data=8388608", r.fd);
+	fcntl(r.fd, F_SETFD, 0);
+	CHECK_EQ(us_ring_attach(&a, bad, name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "x"));
+	CHECK_EQ(a.fd, r.fd);
+	CHECK(a.scheme && a.data && a.data_size == USCHEME_DATA_DEFAULT);
+	CHECK(fcntl(r.fd, F_GETFD) & FD_CLOEXEC);
+	/* Both views are the same memory. */
+	((char *)r.data)[4096] = 'z';
+	CHECK_EQ(((char *)a.data)[4096], 'z');
+	a.fd = -1;	/* r owns the fd */
+	us_ring_exit(&a);
+	us_ring_exit(&r);
 	return 0;
 }
 
@@ -629,7 +806,8 @@ int main(int argc, char **argv)
 		{ "nonroot", t_nonroot, 0 },
 		{ "paths", t_paths, 0 },
 		{ "unbound_refusals", t_unbound_refusals, 0 },
-#define SESSIONLESS 6
+		{ "inherited_ring", t_inherited_ring, 0 },
+#define SESSIONLESS 7
 		{ "channel_exclusive", t_channel_exclusive, 0 },
 		{ "channel_calls", t_channel_calls, 0 },
 		{ "channel_dups", t_channel_dups, 0 },

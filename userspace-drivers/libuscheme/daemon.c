@@ -831,14 +831,10 @@ static int ev_pass(struct us_daemon *d, int64_t timeout_ns)
 
 /* ---- setup ---- */
 
-int us_daemon_init(struct us_daemon *d, const char *name,
-		   const struct us_scheme_ops *ops, void *ctx,
-		   const struct us_daemon_config *config)
+/* The fields both ways of starting set: everything but the ring. */
+static void daemon_defaults(struct us_daemon *d, const struct us_scheme_ops *ops,
+			    void *ctx, const struct us_daemon_config *config)
 {
-	unsigned int sq = DEFAULT_SQ_ENTRIES;
-	size_t data_size = 0;
-	int fd, err;
-
 	memset(d, 0, sizeof(*d));
 	d->ring.fd = -1;
 	d->ops = ops;
@@ -846,11 +842,7 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	d->max_handles = DEFAULT_MAX_HANDLES;
 	d->client_entries = DEFAULT_CLIENT_ENTRIES;
 	d->max_client_ops = DEFAULT_CLIENT_OPS;
-	snprintf(d->name, sizeof(d->name), "%s", name);
 	if (config) {
-		if (config->sq_entries)
-			sq = config->sq_entries;
-		data_size = config->data_size;
 		if (config->max_handles)
 			d->max_handles = config->max_handles;
 		if (config->client_entries)
@@ -860,6 +852,23 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	}
 	if (d->max_handles > INT32_MAX)
 		d->max_handles = INT32_MAX;	/* ids are answers: non-negative s32 */
+}
+
+int us_daemon_init(struct us_daemon *d, const char *name,
+		   const struct us_scheme_ops *ops, void *ctx,
+		   const struct us_daemon_config *config)
+{
+	unsigned int sq = DEFAULT_SQ_ENTRIES;
+	size_t data_size = 0;
+	int fd, err;
+
+	daemon_defaults(d, ops, ctx, config);
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	if (config) {
+		if (config->sq_entries)
+			sq = config->sq_entries;
+		data_size = config->data_size;
+	}
 	d->failed = "register scheme";
 	if (strlen(name) >= USCHEME_NAME_MAX)
 		return -EINVAL;
@@ -894,6 +903,28 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 	return 0;
 }
 
+int us_daemon_init_inherited(struct us_daemon *d, const char *desc,
+			     const struct us_scheme_ops *ops, void *ctx,
+			     const struct us_daemon_config *config)
+{
+	int err;
+
+	daemon_defaults(d, ops, ctx, config);
+	if (!desc)
+		desc = getenv(USCHEME_SCHEME);
+	d->failed = "find $" USCHEME_SCHEME " to serve a scheme";
+	if (!desc)
+		return -ENOENT;
+	d->failed = "attach the inherited scheme ring";
+	err = us_ring_attach(&d->ring, desc, d->name, sizeof(d->name));
+	if (err)
+		return err;
+	d->req_head = d->ring.hdr->sq_head;
+	d->resp_tail = d->ring.hdr->cq_tail;
+	d->failed = NULL;
+	return 0;
+}
+
 static void events_free(struct us_daemon *d);
 
 void us_daemon_exit(struct us_daemon *d)
@@ -914,7 +945,24 @@ void us_daemon_exit(struct us_daemon *d)
 static const char *why(const struct us_daemon *d, int err)
 {
 	int reg = d->failed && !strncmp(d->failed, "register", 8);
+	int att = d->failed && !strncmp(d->failed, "attach", 6);
 
+	if (d->failed && !strncmp(d->failed, "find", 4) && err == -ENOENT)
+		return "it is not set (ENOENT)";
+	if (att) {
+		switch (err) {
+		case -EINVAL:
+			return "malformed $" USCHEME_SCHEME ", or its fd is not the scheme "
+			       "ring it describes (EINVAL)";
+		case -EBADF:
+			return "the fd $" USCHEME_SCHEME " names is not open (EBADF)";
+		case -ENOTTY:
+			return "the fd $" USCHEME_SCHEME " names is not a uscheme ring (ENOTTY)";
+		case -EBADFD:
+			return "the fd $" USCHEME_SCHEME " names is a ring never set up (EBADFD)";
+		}
+		return NULL;
+	}
 	switch (err) {
 	case -EEXIST:
 		return reg ? "name taken (EEXIST)" : NULL;
@@ -937,11 +985,13 @@ void us_daemon_perror(const char *prog, const struct us_daemon *d, int err)
 	const char *w = why(d, err);
 	const char *ename = strerrorname_np(-err);
 
+	const char *sp = d->name[0] ? " " : "";	/* no name yet: inherited */
+
 	if (w)
-		fprintf(stderr, "%s: cannot %s %s: %s\n", prog,
-			d->failed ? d->failed : "serve scheme", d->name, w);
+		fprintf(stderr, "%s: cannot %s%s%s: %s\n", prog,
+			d->failed ? d->failed : "serve scheme", sp, d->name, w);
 	else
-		fprintf(stderr, "%s: cannot %s %s: %s (%s)\n", prog,
-			d->failed ? d->failed : "serve scheme", d->name,
+		fprintf(stderr, "%s: cannot %s%s%s: %s (%s)\n", prog,
+			d->failed ? d->failed : "serve scheme", sp, d->name,
 			strerror(-err), ename ? ename : "?");
 }

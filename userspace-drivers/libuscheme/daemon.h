@@ -193,6 +193,31 @@ int us_daemon_init(struct us_daemon *d, const char *name,
 		   const struct us_scheme_ops *ops, void *ctx,
 		   const struct us_daemon_config *config);
 /*
+ * The same, for a daemon without CAP_SYS_ADMIN whose privileged parent set
+ * up and registered its scheme ring and passed it across exec (libuscheme.h,
+ * "Inherited scheme rings"; pcid does so for rules with scheme=): serve the
+ * ring desc describes (NULL: getenv(USCHEME_SCHEME)). d->name is the name
+ * from the description. config's sq_entries and data_size are ignored (the
+ * ring exists); its other fields apply. Returns 0 or -errno, with d->failed
+ * set for us_daemon_perror: -ENOENT (desc NULL and USCHEME_SCHEME unset),
+ * or us_ring_attach's errors (-EINVAL: malformed, or not that ring; -EBADF,
+ * -ENOTTY, -EBADFD). The ring's fd gets FD_CLOEXEC; us_daemon_exit closes
+ * it, which frees the name (if no other process holds the ring).
+ * USCHEME_SCHEME stays in the environment: a daemon that spawns programs
+ * should give them an environment of their own.
+ *
+ *   int err = us_daemon_init_inherited(&d, NULL, &ops, ctx, NULL);
+ *
+ *   if (err) {
+ *       us_daemon_perror("xhcid", &d, err);
+ *       return 1;
+ *   }
+ *   ... us_daemon_run(&d) ... us_daemon_exit(&d);
+ */
+int us_daemon_init_inherited(struct us_daemon *d, const char *desc,
+			     const struct us_scheme_ops *ops, void *ctx,
+			     const struct us_daemon_config *config);
+/*
  * Close the ring (the name is free again; the kernel fails whatever was
  * still pending with -EPIPE) and free every handle, calling .close for each.
  */

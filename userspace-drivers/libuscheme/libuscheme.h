@@ -82,6 +82,79 @@ int us_scheme_init(struct us_ring *ring, const char *name,
 void us_ring_exit(struct us_ring *ring);
 
 /*
+ * Inherited scheme rings: a privileged parent sets up and registers a
+ * scheme ring (us_scheme_init: both need CAP_SYS_ADMIN), and an
+ * unprivileged child it execs serves it. The ring crosses exec as an open
+ * fd; its layout crosses in one environment variable, USCHEME_SCHEME:
+ *
+ *   fd=4,name=usb.0000-00-04.0,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216
+ *
+ * (comma-separated KEY=VALUE, every key exactly once, in any order, no
+ * blanks; numbers in decimal without sign or leading zeros; the four sizes
+ * are the mmap lengths in bytes). pcid does this for the drivers of rules
+ * with scheme= (fd 4). In the parent:
+ *
+ *   us_scheme_init(&ring, "usb.0000-00-04.0", 256, 16 << 20);
+ *   us_ring_describe(&ring, 4, "usb.0000-00-04.0", desc, sizeof(desc));
+ *   fork(); child: dup2(ring.fd, 4), fd 4 without FD_CLOEXEC,
+ *     USCHEME_SCHEME=desc in the environment, exec;
+ *   parent: us_ring_exit(&ring)	// else the name outlives the child
+ *
+ * In the child, us_daemon_init_inherited (daemon.h) does it all, or:
+ *
+ *   us_ring_attach(&ring, getenv(USCHEME_SCHEME), name, sizeof(name));
+ *
+ * The kernel checks no privilege to map or enter a ring: whoever holds the
+ * fd serves the scheme. The name stays registered while any process holds
+ * the ring's fd (or a mapping of it), so the parent must close its copy.
+ */
+#define USCHEME_SCHEME		"USCHEME_SCHEME"
+/* Room for any description, with its NUL. */
+#define US_RING_DESC_MAX	256
+
+/* A parsed description (us_ring_desc_parse). */
+struct us_ring_desc {
+	int fd;
+	char name[USCHEME_NAME_MAX];
+	uint32_t sq_entries, cq_entries, cqe_size;
+	size_t ring_size, sqes_size, cqes_size, data_size;
+};
+
+/*
+ * Describe ring (a set-up scheme ring with a data area, as us_scheme_init
+ * leaves it) for a child that will find it at fd child_fd, serving name.
+ * Writes the NUL-terminated description to buf (len bytes; US_RING_DESC_MAX
+ * is enough). Returns its length, or -EINVAL (not a scheme ring, child_fd
+ * < 0, a bad name) or -ENOSPC (buf too small).
+ */
+int us_ring_describe(const struct us_ring *ring, int child_fd, const char *name,
+		     char *buf, size_t len);
+/*
+ * Parse and check a description without touching any fd: every key present
+ * once, nothing else; fd >= 0; name 1..USCHEME_NAME_MAX-1 characters from
+ * [a-z0-9._-]; sq a power of two <= USCHEME_MAX_SQ_ENTRIES; cq a power of
+ * two in sq..USCHEME_MAX_CQ_ENTRIES; cqe 16 or 32; ring, sqes and cqes the
+ * page-rounded sizes those imply; data a multiple of the page size in
+ * USCHEME_DATA_MIN..USCHEME_DATA_MAX. 0 or -EINVAL (also for NULL and for
+ * more than US_RING_DESC_MAX - 1 characters).
+ */
+int us_ring_desc_parse(const char *desc, struct us_ring_desc *out);
+/*
+ * Serve an inherited scheme ring: parse desc (us_ring_desc_parse), check
+ * that its fd is a set-up uscheme scheme ring of that layout, and map it
+ * (header, request and answer arrays, data area) into ring, which then
+ * owns the fd (us_ring_exit closes it). The fd gets FD_CLOEXEC, so that
+ * the server's own children do not inherit (and keep alive) its scheme.
+ * name (may be NULL): receives the scheme name (namelen bytes). Needs no
+ * privilege. Returns 0, or -errno with nothing mapped and the fd left as
+ * it was: -EINVAL (a malformed description, or the fd is no scheme ring
+ * of that layout: a client ring, other sizes), -EBADF (the fd is not
+ * open), -ENOTTY (not a uscheme fd), -EBADFD (a ring never set up),
+ * -ENAMETOOLONG (namelen too small), -ENOMEM.
+ */
+int us_ring_attach(struct us_ring *ring, const char *desc, char *name, size_t namelen);
+
+/*
  * A free SQE, zeroed, or NULL when the SQ is full (submit, then retry), or
  * always on a scheme ring, whose SQ the kernel writes.
  */

@@ -2,6 +2,7 @@
 /* libuscheme: ring setup, SQE production, enter, CQE consumption. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <stdint.h>
@@ -137,6 +138,244 @@ int us_scheme_init(struct us_ring *ring, const char *name,
 	err = us_register(ring, name);
 	if (err)
 		us_ring_exit(ring);
+	return err;
+}
+
+/* ---- inherited scheme rings (libuscheme.h) ---- */
+
+static bool desc_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || n >= USCHEME_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Decimal digits only, no sign, no leading zero (but "0"), at most max. */
+static int desc_number(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!n || (n > 1 && s[0] == '0'))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static bool pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static size_t page_round(size_t v)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t p = page > 0 ? (size_t)page : 4096;
+
+	return (v + p - 1) & ~(p - 1);
+}
+
+enum { D_FD, D_NAME, D_SQ, D_CQ, D_CQE, D_RING, D_SQES, D_CQES, D_DATA, D_KEYS };
+static const char *const desc_keys[D_KEYS] = {
+	"fd", "name", "sq", "cq", "cqe", "ring", "sqes", "cqes", "data",
+};
+
+int us_ring_desc_parse(const char *desc, struct us_ring_desc *out)
+{
+	uint64_t v[D_KEYS] = { 0 };
+	unsigned int seen = 0, k;
+	const char *p = desc;
+	size_t page = page_round(1);
+	char name[USCHEME_NAME_MAX];
+
+	/* out is written once, whole, at the end: a refusal leaves it empty. */
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if (!desc || strnlen(desc, US_RING_DESC_MAX) >= US_RING_DESC_MAX || !*desc)
+		return -EINVAL;
+	for (;;) {
+		const char *end = strchr(p, ','), *eq;
+		size_t klen;
+
+		if (!end)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (!eq)
+			return -EINVAL;
+		klen = (size_t)(eq - p);
+		for (k = 0; k < D_KEYS; k++)
+			if (strlen(desc_keys[k]) == klen && !memcmp(p, desc_keys[k], klen))
+				break;
+		if (k == D_KEYS || (seen & (1u << k)))
+			return -EINVAL;	/* unknown or repeated */
+		seen |= 1u << k;
+		eq++;
+		if (k == D_NAME) {
+			if (!desc_name_ok(eq, (size_t)(end - eq)))
+				return -EINVAL;
+			memcpy(name, eq, (size_t)(end - eq));
+			name[end - eq] = 0;
+		} else if (desc_number(eq, (size_t)(end - eq),
+				       k == D_FD ? INT32_MAX : UINT32_MAX, &v[k])) {
+			return -EINVAL;
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+		if (!*p)
+			return -EINVAL;	/* a trailing comma */
+	}
+	if (seen != (1u << D_KEYS) - 1)
+		return -EINVAL;		/* a key missing */
+	if (!pow2(v[D_SQ]) || v[D_SQ] > USCHEME_MAX_SQ_ENTRIES ||
+	    !pow2(v[D_CQ]) || v[D_CQ] < v[D_SQ] || v[D_CQ] > USCHEME_MAX_CQ_ENTRIES)
+		return -EINVAL;
+	if (v[D_CQE] != sizeof(struct uscheme_cqe) && v[D_CQE] != sizeof(struct uscheme_cqe32))
+		return -EINVAL;
+	if (v[D_RING] != page_round(sizeof(struct uscheme_ring_hdr)) ||
+	    v[D_SQES] != page_round((size_t)v[D_SQ] * sizeof(struct uscheme_req)) ||
+	    v[D_CQES] != page_round((size_t)(v[D_CQ] * v[D_CQE])))
+		return -EINVAL;
+	if (v[D_DATA] < USCHEME_DATA_MIN || v[D_DATA] > USCHEME_DATA_MAX ||
+	    v[D_DATA] % 4096 || v[D_DATA] % page)
+		return -EINVAL;
+	memcpy(out->name, name, sizeof(name));
+	out->fd = (int)v[D_FD];
+	out->sq_entries = (uint32_t)v[D_SQ];
+	out->cq_entries = (uint32_t)v[D_CQ];
+	out->cqe_size = (uint32_t)v[D_CQE];
+	out->ring_size = (size_t)v[D_RING];
+	out->sqes_size = (size_t)v[D_SQES];
+	out->cqes_size = (size_t)v[D_CQES];
+	out->data_size = (size_t)v[D_DATA];
+	return 0;
+}
+
+int us_ring_describe(const struct us_ring *ring, int child_fd, const char *name,
+		     char *buf, size_t len)
+{
+	struct us_ring_desc check;
+	int n;
+
+	if (!ring->scheme || !ring->data || ring->fd < 0 || child_fd < 0 || !name ||
+	    !desc_name_ok(name, strnlen(name, USCHEME_NAME_MAX)))
+		return -EINVAL;
+	n = snprintf(buf, len, "fd=%d,name=%s,sq=%u,cq=%u,cqe=%u,ring=%zu,sqes=%zu,"
+		     "cqes=%zu,data=%zu", child_fd, name, ring->sq_entries,
+		     ring->cq_entries, ring->cqe_size, ring->ring_size, ring->sqes_size,
+		     ring->cqes_size, ring->data_size);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= len)
+		return -ENOSPC;
+	/* Never hand a child what us_ring_attach would refuse. */
+	if (us_ring_desc_parse(buf, &check))
+		return -EINVAL;
+	return n;
+}
+
+/* Does a mapping one page longer than len at off fail, as it must at a region's end? */
+static bool region_ends_at(int fd, uint64_t off, size_t len)
+{
+	size_t more = len + page_round(1);
+	void *p = mmap(NULL, more, PROT_READ, MAP_SHARED, fd, (off_t)off);
+
+	if (p == MAP_FAILED)
+		return true;
+	munmap(p, more);
+	return false;
+}
+
+int us_ring_attach(struct us_ring *ring, const char *desc, char *name, size_t namelen)
+{
+	struct uscheme_stats st;
+	struct us_ring_desc d;
+	uint64_t features = 0;
+	struct us_ring r;
+	int fl, err;
+
+	memset(ring, 0, sizeof(*ring));
+	ring->fd = -1;
+	err = us_ring_desc_parse(desc, &d);
+	if (err)
+		return err;
+	if (name && strlen(d.name) >= namelen)
+		return -ENAMETOOLONG;
+	fl = fcntl(d.fd, F_GETFD);
+	if (fl < 0)
+		return -errno;
+	/* -ENOTTY: not /dev/uscheme; -EBADFD: a ring never set up. */
+	if (ioctl(d.fd, USCHEME_IOC_STATS, &st) < 0 ||
+	    ioctl(d.fd, USCHEME_IOC_FEATURES, &features) < 0)
+		return -errno;
+
+	memset(&r, 0, sizeof(r));
+	r.fd = -1;
+	r.ring_size = d.ring_size;
+	r.sqes_size = d.sqes_size;
+	r.cqes_size = d.cqes_size;
+	r.data_size = d.data_size;
+	/* As a scheme ring maps: requests read-only, answers and data writable. */
+	r.hdr = map(d.fd, r.ring_size, PROT_READ | PROT_WRITE, USCHEME_OFF_RING);
+	if (r.hdr == MAP_FAILED)
+		goto fail;
+	r.sqes = map(d.fd, r.sqes_size, PROT_READ, USCHEME_OFF_SQES);
+	if ((void *)r.sqes == MAP_FAILED)
+		goto fail;
+	/* A client ring's CQE array is read-only (-EPERM) and it has no data. */
+	r.cqes = map(d.fd, r.cqes_size, PROT_READ | PROT_WRITE, USCHEME_OFF_CQES);
+	if (r.cqes == MAP_FAILED)
+		goto fail;
+	r.data = mmap(NULL, r.data_size, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd,
+		      (off_t)USCHEME_OFF_DATA);
+	if (r.data == MAP_FAILED)
+		goto fail;
+	/* The layout is the description's: entry counts, and no region longer. */
+	if (r.hdr->sq_entries != d.sq_entries || r.hdr->cq_entries != d.cq_entries ||
+	    r.hdr->sq_mask != d.sq_entries - 1 || r.hdr->cq_mask != d.cq_entries - 1 ||
+	    !region_ends_at(d.fd, USCHEME_OFF_RING, r.ring_size) ||
+	    !region_ends_at(d.fd, USCHEME_OFF_SQES, r.sqes_size) ||
+	    !region_ends_at(d.fd, USCHEME_OFF_CQES, r.cqes_size) ||
+	    !region_ends_at(d.fd, USCHEME_OFF_DATA, r.data_size)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (!(fl & FD_CLOEXEC) && fcntl(d.fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		goto fail;
+	r.fd = d.fd;
+	r.sq_entries = d.sq_entries;
+	r.cq_entries = d.cq_entries;
+	r.cqe_size = d.cqe_size;
+	r.features = features;
+	r.scheme = true;
+	r.sq_tail = r.hdr->sq_tail;
+	r.sq_flushed = r.sq_tail;
+	*ring = r;
+	if (name)
+		strcpy(name, d.name);
+	return 0;
+fail:
+	err = errno == EPERM ? -EINVAL : -errno;
+	unmap_all(&r);
 	return err;
 }
 

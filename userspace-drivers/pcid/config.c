@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../uapi/uscheme.h"
 #include "config.h"
 
 #define CONFIG_MAX_BYTES	(1 << 20)
@@ -232,7 +233,8 @@ static int parse_id16(struct parser *p, const char *key, const char *s, uint16_t
 }
 
 static const char *const rule_keys =
-	"class, vendor, device, id, driver, args, user, group, restart, max-restarts, backoff";
+	"class, vendor, device, id, driver, args, user, group, restart, max-restarts, backoff, "
+	"scheme, scheme-data";
 static const char *const set_keys = "user, group, config-read, stop-timeout";
 
 static int check_args(struct parser *p, const char *s)
@@ -245,6 +247,83 @@ static int check_args(struct parser *p, const char *s)
 				    "(only {address} and {channel})", b);
 		b++;
 	}
+	return 0;
+}
+
+/* A canonical address, as {address} expands in scheme=: "0000-00-04.0". */
+#define SCHEME_ADDR_LEN	12
+
+static bool scheme_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+/*
+ * scheme=NAME: characters of scheme names and {address} only, and short
+ * enough with an address in each placeholder (addresses are canonical:
+ * always SCHEME_ADDR_LEN characters, lower-case hex).
+ */
+static int check_scheme(struct parser *p, const char *s)
+{
+	size_t len = 0;
+	const char *c;
+
+	if (!*s)
+		return fail(p, "scheme is empty");
+	for (c = s; *c; c++) {
+		if (*c == '{') {
+			if (strncmp(c, "{address}", 9))
+				return fail(p, "unknown placeholder in scheme near '%.16s' "
+					    "(only {address})", c);
+			c += 8;
+			len += SCHEME_ADDR_LEN;
+		} else if (!scheme_char(*c)) {
+			return fail(p, "scheme '%s': '%c' is not allowed in a scheme name "
+				    "(a-z, 0-9, '.', '_', '-', and {address})", s, *c);
+		} else {
+			len++;
+		}
+	}
+	if (len >= USCHEME_NAME_MAX)
+		return fail(p, "scheme '%s' is too long: %zu characters with the address, "
+			    "at most %d", s, len, USCHEME_NAME_MAX - 1);
+	if (!strcmp(s, "sys") || !strcmp(s, "pcidev"))
+		return fail(p, "scheme '%s' is served by the kernel", s);
+	return 0;
+}
+
+/* scheme-data=SIZE: decimal bytes, or K or M (x1024, x1048576). */
+static int parse_scheme_data(struct parser *p, const char *s, size_t *out)
+{
+	unsigned long long v = 0;
+	const char *c = s;
+
+	if (*c < '0' || *c > '9')
+		return fail(p, "scheme-data needs a size in bytes, or with K or M "
+			    "(16M), not '%s'", s);
+	for (; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (unsigned long long)(*c - '0');
+		if (v > USCHEME_DATA_MAX)
+			return fail(p, "scheme-data=%s is out of range (%uK..%uM)", s,
+				    USCHEME_DATA_MIN >> 10, USCHEME_DATA_MAX >> 20);
+	}
+	if (*c == 'K' || *c == 'k') {
+		v <<= 10;
+		c++;
+	} else if (*c == 'M' || *c == 'm') {
+		v <<= 20;
+		c++;
+	}
+	if (*c)
+		return fail(p, "scheme-data needs a size in bytes, or with K or M "
+			    "(16M), not '%s'", s);
+	if (v < USCHEME_DATA_MIN || v > USCHEME_DATA_MAX)
+		return fail(p, "scheme-data=%s is out of range (%uK..%uM)", s,
+			    USCHEME_DATA_MIN >> 10, USCHEME_DATA_MAX >> 20);
+	if (v % 4096)
+		return fail(p, "scheme-data=%s is not a multiple of 4096 bytes", s);
+	*out = (size_t)v;
 	return 0;
 }
 
@@ -286,8 +365,10 @@ static void rule_free(struct pcid_rule *r)
 {
 	free(r->driver);
 	pcid_argv_free(r->argv);
+	free(r->scheme);
 	r->driver = NULL;
 	r->argv = NULL;
+	r->scheme = NULL;
 }
 
 static int seen_key(struct parser *p, unsigned int *seen, unsigned int bit, const char *key)
@@ -399,6 +480,16 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 			    parse_uint(p, &w[i], 0, PCID_BACKOFF_MAX_MS, &v))
 				return -1;
 			r->backoff_ms = (unsigned int)v;
+		} else if (!strcmp(k, "scheme")) {
+			if (seen_key(p, &seen, 1u << 11, k) || check_scheme(p, s))
+				return -1;
+			r->scheme = strdup(s);
+			if (!r->scheme)
+				return fail(p, "out of memory");
+		} else if (!strcmp(k, "scheme-data")) {
+			if (seen_key(p, &seen, 1u << 12, k) ||
+			    parse_scheme_data(p, s, &r->scheme_data))
+				return -1;
 		} else {
 			return fail(p, "unknown key '%s' (keys: %s)", k, rule_keys);
 		}
@@ -407,6 +498,8 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 		return fail(p, "match needs class=, vendor=, device= or id=");
 	if (!r->driver)
 		return fail(p, "match needs driver=");
+	if (r->scheme_data && !r->scheme)
+		return fail(p, "scheme-data needs scheme= (the scheme whose data area it sizes)");
 	return split_args(p, r, args ? args : "{address}");
 }
 
@@ -683,6 +776,38 @@ char **pcid_rule_argv(const struct pcid_rule *r, const char *driver_path,
 nomem:
 	pcid_argv_free(argv);
 	return NULL;
+}
+
+int pcid_rule_scheme(const struct pcid_rule *r, const char *address, char *out,
+		     size_t len)
+{
+	const char *c;
+	size_t n = 0;
+
+	if (len)
+		out[0] = 0;
+	if (!r->scheme || !len)
+		return -EINVAL;
+	for (c = r->scheme; *c; c++) {
+		const char *v = c, *end = c + 1;
+
+		if (!strncmp(c, "{address}", 9)) {
+			v = address;
+			end = address + strlen(address);
+			c += 8;
+		}
+		for (; v < end; v++) {
+			char ch = *v == ':' ? '-' : *v;
+
+			if (!scheme_char(ch) || n + 1 >= len || n + 1 >= USCHEME_NAME_MAX) {
+				out[0] = 0;
+				return -EINVAL;
+			}
+			out[n++] = ch;
+		}
+	}
+	out[n] = 0;
+	return n ? 0 : -EINVAL;
 }
 
 const char *pcid_restart_name(enum pcid_restart r)

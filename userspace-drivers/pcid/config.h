@@ -7,6 +7,7 @@
  *   # comment
  *   set user=65534 group=65534 config-read=header stop-timeout=5000
  *   match class=0c0330 driver=pciprobe args="{address}" restart=on-failure
+ *   match class=0c0330 driver=xhcid scheme=usb.{address} scheme-data=16M
  *
  * One directive per line: "set" (settings for the whole file, in any
  * order) or "match" (a driver rule; the first rule that matches a function
@@ -50,6 +51,8 @@ struct pcid_rule {
 	enum pcid_restart restart;
 	unsigned int max_restarts;	/* restarts in a row before giving up */
 	unsigned int backoff_ms;	/* the first restart's delay, doubled each time */
+	char *scheme;			/* scheme=: the name, {address} unexpanded; NULL: none */
+	size_t scheme_data;		/* scheme-data=: its data area in bytes (0: the default) */
 };
 
 struct pcid_config {
@@ -92,6 +95,16 @@ const struct pcid_rule *pcid_config_match(const struct pcid_config *cfg,
 char **pcid_rule_argv(const struct pcid_rule *r, const char *driver_path,
 		      const char *address, int channel_fd);
 void pcid_argv_free(char **argv);
+
+/*
+ * The rule's scheme name for the function at address: "{address}" replaced
+ * by the address with ':' turned into '-' ("usb.{address}" ->
+ * "usb.0000-00-04.0"), since scheme names are [a-z0-9._-]. 0, or -EINVAL
+ * (no scheme=, or the result is no valid name: an address with other
+ * characters, 64 or more characters) with out[0] = 0.
+ */
+int pcid_rule_scheme(const struct pcid_rule *r, const char *address, char *out,
+		     size_t len);
 
 const char *pcid_restart_name(enum pcid_restart r);
 const char *pcid_config_read_name(enum pcid_config_read r);

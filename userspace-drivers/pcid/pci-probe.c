@@ -9,6 +9,13 @@
  * SIGINT ends it (exit 0); losing its channel (pcid gone) too, with a clear
  * message (exit 3).
  *
+ * Started by a rule with scheme= (USCHEME_SCHEME set: pcid registered a
+ * scheme ring for it, fd 4), it serves that scheme while it waits, with
+ * libuscheme's daemon framework on the inherited ring: one read-only file,
+ * "info" ("pciprobe ADDR: pid N, uid U, gid G\n"); every other path is
+ * -ENOENT. The same wait: its signalfd and its channel, watched from the
+ * daemon loop (FILES_UPDATE).
+ *
  *   pciprobe [--channel FD] [--once] ADDRESS
  *
  * Exit status: 0 stopped by a signal (or --once done), 1 failed, 2 usage,
@@ -30,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../libuscheme/daemon.h"
 #include "../libuscheme/libuscheme.h"
 #include "pcidrv.h"
 
@@ -325,6 +333,133 @@ out:
 	return ret < 0 ? 1 : ret;
 }
 
+/* ---- serving the inherited scheme (USCHEME_SCHEME set) ---- */
+
+static struct {
+	int ret;		/* -1 while serving */
+	char text[160];		/* "info" */
+	size_t len;
+} S;
+
+static int s_open(struct us_daemon *d, const struct uscheme_req *req, const char *path,
+		  void **state)
+{
+	(void)d;
+	if (strcmp(path, "info"))
+		return -ENOENT;
+	if (req->op_flags & O_ACCMODE)
+		return -EACCES;
+	*state = NULL;
+	return 0;
+}
+
+static int s_read(struct us_daemon *d, const struct uscheme_req *req, void *state,
+		  void *buf, size_t len, uint64_t off)
+{
+	(void)d;
+	(void)req;
+	(void)state;
+	if (off >= S.len)
+		return 0;
+	if (len > S.len - off)
+		len = S.len - off;
+	memcpy(buf, S.text + off, len);
+	return (int)len;
+}
+
+static int s_fstat(struct us_daemon *d, const struct uscheme_req *req, void *state,
+		   struct uscheme_stat *st)
+{
+	(void)d;
+	(void)req;
+	(void)state;
+	st->mode = S_IFREG | 0444;
+	st->size = S.len;
+	st->nlink = 1;
+	return 0;
+}
+
+static const struct us_scheme_ops serve_ops = {
+	.open = s_open,
+	.read = s_read,
+	.fstat = s_fstat,
+};
+
+static void on_signal(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	struct signalfd_siginfo si;
+
+	(void)ctx;
+	if (events < 0)
+		return;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		say("stopping on %s", strsignal((int)si.ssi_signo));
+		S.ret = 0;
+		us_daemon_stop(d);
+	}
+}
+
+static void on_channel(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	struct uscheme_pci_info info;
+	int err;
+
+	(void)ctx;
+	if (events < 0) {
+		say("the channel's watch ended: %s", why(events));
+	} else if (events & (USCHEME_EV_ERR | USCHEME_EV_HUP)) {
+		err = pcidrv_info(fd, &info);
+		say("lost the channel to pcid: %s; exiting", err ? why(err) : "it hung up");
+	} else {
+		return;
+	}
+	S.ret = 3;
+	us_daemon_stop(d);
+}
+
+/* Serve the scheme pcid registered for us until a signal or the channel's loss. */
+static int serve_loop(int ch, const sigset_t *set)
+{
+	struct us_daemon d;
+	int sfd, err, n;
+
+	err = us_daemon_init_inherited(&d, NULL, &serve_ops, NULL, NULL);
+	if (err) {
+		us_daemon_perror(prog, &d, err);
+		return 1;
+	}
+	n = snprintf(S.text, sizeof(S.text), "pciprobe %s: pid %d, uid %u, gid %u\n", addr,
+		     (int)getpid(), (unsigned int)getuid(), (unsigned int)getgid());
+	S.len = n > 0 && (size_t)n < sizeof(S.text) ? (size_t)n : 0;
+	S.ret = -1;
+	sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		say("signalfd: %s", why(-errno));
+		us_daemon_exit(&d);
+		return 1;
+	}
+	err = us_daemon_watch(&d, sfd, USCHEME_EV_READ, on_signal, NULL);
+	if (!err)
+		err = us_daemon_watch(&d, ch, USCHEME_EV_READ, on_channel, NULL);
+	if (err) {
+		say("watching its signalfd and channel: %s", why(err));
+		S.ret = 1;
+	} else {
+		say("serving %s: on the scheme ring pcid passed (fd %d); waiting for SIGTERM",
+		    d.name, d.ring.fd);
+	}
+	while (S.ret < 0 && !us_daemon_stopped(&d)) {
+		err = us_daemon_run_once(&d, -1);
+		if (err < 0 && err != -EINTR && err != -ETIME) {
+			say("serving %s: %s", d.name, why(err));
+			S.ret = 1;
+		}
+	}
+	us_daemon_exit(&d);
+	close(sfd);
+	return S.ret < 0 ? 1 : S.ret;
+}
+
 static int usage(FILE *f)
 {
 	fprintf(f,
@@ -333,8 +468,10 @@ static int usage(FILE *f)
 		"BAR0 and prints an xHCI controller's capability registers, takes a DMA\n"
 		"buffer, an interrupt and the function handle, reports that what it must\n"
 		"not reach is refused, then waits for SIGTERM (or, with --once, exits).\n"
+		"With $%s set (pcid's scheme= rules), serves that scheme while it waits:\n"
+		"one file, \"info\".\n"
 		"Exit: 0 stopped, 1 failed, 2 usage, 3 lost the channel (pcid gone).\n",
-		prog, PCID_ENV_CHANNEL);
+		prog, PCID_ENV_CHANNEL, USCHEME_SCHEME);
 	return f == stdout ? 0 : 2;
 }
 
@@ -389,6 +526,8 @@ int main(int argc, char **argv)
 	    allowed ? " (SOME WERE ALLOWED)" : "");
 	if (once)
 		return allowed ? 1 : 0;
+	if (getenv(USCHEME_SCHEME))
+		return serve_loop(ch, &set);
 	say("ready; waiting for SIGTERM");
 	return wait_loop(ch, &set);
 }

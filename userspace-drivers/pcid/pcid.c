@@ -47,6 +47,7 @@
 #define DEFAULT_CONFIG		"/etc/uscheme/pcid.conf"
 #define STABLE_MS		30000	/* a driver up this long resets its restart count */
 #define IRQ_FDS_MAX		2048
+#define PCID_SCHEME_SQ_ENTRIES	256	/* a driver's scheme ring (scheme=) */
 
 static const char *prog = "pcid";
 
@@ -83,6 +84,7 @@ struct fn {
 
 	/* The driver. */
 	enum drv_state drv;
+	char scheme[USCHEME_NAME_MAX];	/* the rule's scheme= for this function, or "" */
 	struct us_op spawn_op;		/* OPEN SCHEME:ADDR/channel */
 	char spawn_path[PCID_ADDR_MAX + 80];
 	pid_t pid;
@@ -391,6 +393,7 @@ static void status_text(struct text *t, struct fn *f, const struct pci_func *now
 	tprintf(t, "restarts %u\n", f->restarts);
 	tprintf(t, "last-exit %s\n", f->last_exit[0] ? f->last_exit : "-");
 	tprintf(t, "channel %s\n", ch_state_name(f->ch));
+	tprintf(t, "scheme %s\n", f->scheme[0] ? f->scheme : "-");
 }
 
 static void channel_text(struct text *t, const struct fn *f)
@@ -1208,8 +1211,11 @@ static void on_child(struct us_daemon *d, int fd, int events, void *ctx)
 	driver_ended(f, failed);
 }
 
-/* The environment a driver gets: a few of ours, and its channel and address. */
-static char **driver_env(const struct fn *f)
+/*
+ * The environment a driver gets: a few of ours, its channel and address,
+ * and the description of its scheme ring (scheme_desc, or NULL).
+ */
+static char **driver_env(const struct fn *f, const char *scheme_desc)
 {
 	static const char *const keep[] = {
 		"PATH", "TERM", "TZ", "LANG", "ASAN_OPTIONS", "UBSAN_OPTIONS",
@@ -1232,14 +1238,22 @@ static char **driver_env(const struct fn *f)
 		n++;
 	if (asprintf(&env[n], "%s=%s", PCID_ENV_ADDRESS, f->addr) >= 0)
 		n++;
+	if (scheme_desc && asprintf(&env[n], "%s=%s", USCHEME_SCHEME, scheme_desc) < 0) {
+		pcid_argv_free(env);	/* the driver cannot serve without it */
+		return NULL;
+	}
 	return env;
 }
 
-/* In the child: become the driver. Never returns. */
-static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd,
+/*
+ * In the child: become the driver. ringfd: its scheme ring, or -1. Never
+ * returns.
+ */
+static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd, int ringfd,
 						   char **argv, char **env)
 {
 	const struct pcid_rule *r = f->rule;
+	int top = ringfd >= 0 ? PCID_SCHEME_FD_NUM : PCID_CHANNEL_FD_NUM;
 	sigset_t none;
 	int nul;
 
@@ -1247,21 +1261,28 @@ static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
-	/* Its channel at fd 3, stdin on /dev/null, 1 and 2 kept, nothing else. */
-	if (chfd != PCID_CHANNEL_FD_NUM) {
-		if (dup2(chfd, PCID_CHANNEL_FD_NUM) < 0)
+	/*
+	 * Its channel at fd 3, its scheme ring (if any) at fd 4, stdin on
+	 * /dev/null, 1 and 2 kept, nothing else. Both out of the way of 3 and
+	 * 4 first (either may be there now); dup2 leaves the copies
+	 * inheritable.
+	 */
+	chfd = fcntl(chfd, F_DUPFD_CLOEXEC, top + 1);
+	if (chfd < 0 || dup2(chfd, PCID_CHANNEL_FD_NUM) < 0)
+		goto fail;
+	if (ringfd >= 0) {
+		ringfd = fcntl(ringfd, F_DUPFD_CLOEXEC, top + 1);
+		if (ringfd < 0 || dup2(ringfd, PCID_SCHEME_FD_NUM) < 0)
 			goto fail;
 	}
-	if (fcntl(PCID_CHANNEL_FD_NUM, F_SETFD, 0) < 0)
-		goto fail;
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nul >= 0 && nul != STDIN_FILENO) {
 		dup2(nul, STDIN_FILENO);
 	}
-	if (syscall(SYS_close_range, PCID_CHANNEL_FD_NUM + 1, ~0U, 0) < 0) {
+	if (syscall(SYS_close_range, top + 1, ~0U, 0) < 0) {
 		int fd;
 
-		for (fd = PCID_CHANNEL_FD_NUM + 1; fd < 65536; fd++)
+		for (fd = top + 1; fd < 65536; fd++)
 			close(fd);
 	}
 	/* Unprivileged: groups, gid, then uid (which drops every capability). */
@@ -1283,8 +1304,9 @@ static void spawn_complete(struct us_reactor *rx, struct us_op *op,
 			   const struct uscheme_cqe *cqe)
 {
 	struct fn *f = op->ctx;
-	char **argv = NULL, **env = NULL, cmd[512];
+	char **argv = NULL, **env = NULL, cmd[512], desc[US_RING_DESC_MAX], sch[160];
 	int chfd = cqe->res, err, pidfd;
+	struct us_ring ring = { .fd = -1 };
 	unsigned int i;
 	size_t clen = 0;
 	pid_t pid;
@@ -1304,8 +1326,31 @@ static void spawn_complete(struct us_reactor *rx, struct us_op *op,
 		driver_ended(f, true);
 		return;
 	}
+	sch[0] = 0;
+	if (f->scheme[0]) {
+		/*
+		 * Its scheme: set up and registered here (the driver could not:
+		 * CAP_SYS_ADMIN), served there. A name still taken (by a driver
+		 * that is not quite gone, or anyone) fails this start.
+		 */
+		err = us_scheme_init(&ring, f->scheme, PCID_SCHEME_SQ_ENTRIES,
+				     f->rule->scheme_data);
+		if (err) {
+			close(chfd);
+			snprintf(f->last_exit, sizeof(f->last_exit),
+				 "cannot register scheme %s: %s", f->scheme, errname(err));
+			fnsay(f, "cannot register scheme %s for its driver: %s%s", f->scheme,
+			      why(err), err == -EEXIST ? " (the name is taken)" : "");
+			driver_ended(f, true);
+			return;
+		}
+		err = us_ring_describe(&ring, PCID_SCHEME_FD_NUM, f->scheme, desc, sizeof(desc));
+		if (err < 0)
+			goto fail;
+		snprintf(sch, sizeof(sch), ", scheme %s on fd %d", f->scheme, PCID_SCHEME_FD_NUM);
+	}
 	argv = pcid_rule_argv(f->rule, f->driver_path, f->addr, PCID_CHANNEL_FD_NUM);
-	env = driver_env(f);
+	env = driver_env(f, f->scheme[0] ? desc : NULL);
 	if (!argv || !env) {
 		err = -ENOMEM;
 		goto fail;
@@ -1321,9 +1366,11 @@ static void spawn_complete(struct us_reactor *rx, struct us_op *op,
 		goto fail;
 	}
 	if (pid == 0)
-		exec_driver(f, chfd, argv, env);
+		exec_driver(f, chfd, ring.fd, argv, env);
 	close(chfd);
 	chfd = -1;
+	/* The driver's now: with our copy closed, its death frees the name. */
+	us_ring_exit(&ring);
 	f->pid = pid;
 	f->starts++;
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
@@ -1345,14 +1392,16 @@ static void spawn_complete(struct us_reactor *rx, struct us_op *op,
 		f->pidfd = -1;
 		goto fail;
 	}
-	fnsay(f, "started driver (pid %d, uid %u, gid %u): %s", (int)pid, (unsigned int)f->rule->uid,
-	      (unsigned int)f->rule->gid, cmd);
+	fnsay(f, "started driver (pid %d, uid %u, gid %u%s): %s", (int)pid,
+	      (unsigned int)f->rule->uid, (unsigned int)f->rule->gid, sch, cmd);
 	pcid_argv_free(argv);
 	pcid_argv_free(env);
 	return;
 fail:
 	if (chfd >= 0)
 		close(chfd);
+	if (ring.fd >= 0)
+		us_ring_exit(&ring);
 	pcid_argv_free(argv);
 	pcid_argv_free(env);
 	snprintf(f->last_exit, sizeof(f->last_exit), "could not be started: %s", errname(err));
@@ -1440,6 +1489,10 @@ static int load_functions(bool quiet)
 			return -ENOMEM;
 		}
 		f->rule = pcid_config_match(&P.cfg, v[i].vendor, v[i].device, v[i].class_code);
+		if (f->rule && f->rule->scheme &&
+		    pcid_rule_scheme(f->rule, f->addr, f->scheme, sizeof(f->scheme)) && !quiet)
+			fnsay(f, "scheme '%s' of %s:%u gives no valid scheme name for it",
+			      f->rule->scheme, P.config_path, f->rule->line);
 		if (f->rule) {
 			f->driver_path = resolve_driver(f->rule->driver);
 			if (!f->driver_path && !quiet)
@@ -1467,6 +1520,11 @@ static void start_all(void)
 		if (!f->driver_path) {
 			f->drv = DRV_FAILED;
 			snprintf(f->last_exit, sizeof(f->last_exit), "driver not found");
+			continue;
+		}
+		if (f->rule->scheme && !f->scheme[0]) {
+			f->drv = DRV_FAILED;
+			snprintf(f->last_exit, sizeof(f->last_exit), "bad scheme name");
 			continue;
 		}
 		err = pci_bind_stub(P.sysfs, f->addr, was, sizeof(was));
@@ -1694,10 +1752,11 @@ static int check(void)
 			continue;
 		}
 		n++;
-		printf("%s: line %u: %s %s (uid %u, restart=%s)\n", line, f->rule->line,
+		printf("%s: line %u: %s %s (uid %u, restart=%s%s%s)\n", line, f->rule->line,
 		       f->driver_path ? f->driver_path : f->rule->driver,
 		       f->driver_path ? "" : "(NOT FOUND)", (unsigned int)f->rule->uid,
-		       pcid_restart_name(f->rule->restart));
+		       pcid_restart_name(f->rule->restart), f->rule->scheme ? ", scheme " : "",
+		       !f->rule->scheme ? "" : f->scheme[0] ? f->scheme : "(INVALID)");
 	}
 	printf("%u of %u function%s matched\n", n, P.nfns, P.nfns == 1 ? "" : "s");
 	return 0;

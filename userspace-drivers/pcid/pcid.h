@@ -67,6 +67,17 @@
  * /dev/null, stdout and stderr as pcid's; nothing else open. It runs with
  * the uid/gid of its config line (default 65534), no supplementary groups,
  * no capabilities, no_new_privs, default signal dispositions and mask.
+ *
+ * A rule with scheme=NAME ("usb.{address}": the address with ':' turned
+ * into '-') also gets a scheme ring: before each start pcid sets up a
+ * scheme ring (us_scheme_init, a data area of scheme-data= bytes) and
+ * registers NAME on it, which needs CAP_SYS_ADMIN; the driver gets it as
+ * fd PCID_SCHEME_FD_NUM (4), described by USCHEME_SCHEME=fd=4,name=NAME,...
+ * in its environment (libuscheme.h), and serves it with
+ * us_daemon_init_inherited (daemon.h). pcid closes its own copy once the
+ * driver is forked, so the name is free again when the driver is gone, and
+ * registers it anew for each restart. A name that is taken (-EEXIST) fails
+ * that start (logged; the restart policy applies).
  */
 #ifndef PCID_H
 #define PCID_H
@@ -77,6 +88,8 @@
 
 #define PCID_SCHEME		"pci"
 #define PCID_CHANNEL_FD_NUM	3
+/* A rule with scheme=: the scheme ring pcid set up and registered for the driver. */
+#define PCID_SCHEME_FD_NUM	4
 #define PCID_ENV_CHANNEL	"PCID_CHANNEL_FD"
 #define PCID_ENV_ADDRESS	"PCID_ADDRESS"
 /* The name of uscheme's stub PCI driver (driver_override, sysfs). */

@@ -3,7 +3,10 @@
  * The daemon framework (libuscheme/daemon.c) without a kernel: a fake
  * scheme ring in anonymous memory, requests handed to us_daemon_dispatch,
  * answers read back from the response array. Covers handle numbering and
- * reuse, notifications, deferral, bounds checks, -ENOSYS and -EBADF.
+ * reuse, notifications, deferral, bounds checks, -ENOSYS and -EBADF. Also
+ * the description of an inherited scheme ring (us_ring_describe,
+ * us_ring_desc_parse: malformed strings of every kind) and us_ring_attach's
+ * refusals that need no kernel.
  *
  * Usage: daemon_test [name-substring]
  */
@@ -486,6 +489,278 @@ static int t_stop(void)
 	return 0;
 }
 
+/* ---- inherited scheme rings: the description (libuscheme.h) ---- */
+
+/* Everything after the fd (the first key). */
+#define DESC_REST ",name=usb.0000-00-04.0,sq=256,cq=512,cqe=16,ring=4096," \
+	"sqes=16384,cqes=8192,data=16777216"
+#define GOOD_DESC "fd=4" DESC_REST
+
+/* A ring as us_scheme_init(&r, name, 256, 16M) leaves it (never mapped here). */
+static void fake_scheme_ring(struct us_ring *r, void *data)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = 9;
+	r->scheme = true;
+	r->sq_entries = 256;
+	r->cq_entries = 512;
+	r->cqe_size = 16;
+	r->ring_size = 4096;
+	r->sqes_size = 16384;
+	r->cqes_size = 8192;
+	r->data = data;
+	r->data_size = 16 << 20;
+}
+
+static int desc_bad(const char *desc)
+{
+	struct us_ring_desc d;
+	int err = us_ring_desc_parse(desc, &d);
+
+	if (err != -EINVAL) {
+		fprintf(stderr, "  accepted (%d): '%s'\n", err, desc ? desc : "(null)");
+		return -1;
+	}
+	if (d.fd != -1 || d.name[0] || d.sq_entries || d.data_size) {
+		fprintf(stderr, "  refused but filled in: '%s'\n", desc);
+		return -1;
+	}
+	return 0;
+}
+
+static int t_desc_parse(void)
+{
+	struct us_ring_desc d;
+
+	CHECK_EQ(us_ring_desc_parse(GOOD_DESC, &d), 0);
+	CHECK_EQ(d.fd, 4);
+	CHECK(!strcmp(d.name, "usb.0000-00-04.0"));
+	CHECK_EQ(d.sq_entries, 256);
+	CHECK_EQ(d.cq_entries, 512);
+	CHECK_EQ(d.cqe_size, 16);
+	CHECK_EQ(d.ring_size, 4096);
+	CHECK_EQ(d.sqes_size, 16384);
+	CHECK_EQ(d.cqes_size, 8192);
+	CHECK_EQ(d.data_size, 16 << 20);
+	/* Any order; the extremes of each range. */
+	CHECK_EQ(us_ring_desc_parse("data=2097152,cqes=4096,sqes=4096,ring=4096,cqe=32,"
+				    "cq=1,sq=1,name=a,fd=0", &d), 0);
+	CHECK_EQ(d.fd, 0);
+	CHECK_EQ(d.cqe_size, 32);
+	CHECK(!strcmp(d.name, "a"));
+	CHECK_EQ(us_ring_desc_parse("fd=2147483647,name=a-_.9z,sq=4096,cq=8192,cqe=32,"
+				    "ring=4096,sqes=262144,cqes=262144,data=268435456", &d), 0);
+	CHECK_EQ(d.fd, 2147483647);
+	CHECK_EQ(d.data_size, USCHEME_DATA_MAX);
+	CHECK_EQ(us_ring_desc_parse("fd=4,name=123456789012345678901234567890123456789012345678"
+				    "901234567890123,sq=2,cq=4,cqe=16,ring=4096,sqes=4096,"
+				    "cqes=4096,data=8388608", &d), 0);	/* a 63-byte name */
+	CHECK_EQ(strlen(d.name), 63);
+	return 0;
+}
+
+static int t_desc_malformed(void)
+{
+	static const char *const keys[] = {
+		"fd=", "name=", "sq=", "cq=", "cqe=", "ring=", "sqes=", "cqes=", "data=",
+	};
+	static const char *const bad[] = {
+		/* shape */
+		"", ",", ",,", "fd", "fd=", "=4", "fd=4", GOOD_DESC ",", "," GOOD_DESC,
+		"fd=4," DESC_REST, GOOD_DESC ",fd=4", GOOD_DESC ",extra=1",
+		GOOD_DESC ",name=usb", "FD=4" DESC_REST, "fd =4" DESC_REST,
+		"fd= 4" DESC_REST, "fd=4 " DESC_REST, " " GOOD_DESC, GOOD_DESC " ",
+		GOOD_DESC "\n", "fd=4;name=a,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,"
+		"cqes=8192,data=16777216", "fd==4" DESC_REST, "name" DESC_REST,
+		"=" DESC_REST, "fd=4,name" DESC_REST,
+		/* numbers: signs, zeros, hex, overflow */
+		"fd=-1" DESC_REST, "fd=+4" DESC_REST, "fd=04" DESC_REST, "fd=00" DESC_REST,
+		"fd=0x4" DESC_REST, "fd=4x" DESC_REST, "fd=2147483648" DESC_REST,
+		"fd=99999999999999999999999" DESC_REST, "fd=4\t" DESC_REST,
+		"fd=4,name=usb.0000-00-04.0,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,"
+		"cqes=8192,data=18446744073709568000",
+		"fd=4,name=usb.0000-00-04.0,sq=4294967552,cq=512,cqe=16,ring=4096,"
+		"sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=usb.0000-00-04.0,sq=-256,cq=512,cqe=16,ring=4096,sqes=16384,"
+		"cqes=8192,data=16777216",
+		"fd=4,name=usb.0000-00-04.0,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,"
+		"cqes=8192,data=16M",
+		/* names */
+		"fd=4,name=,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=USB,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=a:b,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=a b,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=a=b,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=a/b,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=1234567890123456789012345678901234567890123456789012345678901234,sq=2,"
+		"cq=4,cqe=16,ring=4096,sqes=4096,cqes=4096,data=8388608",
+		/* entries: powers of two, cq >= sq, the maxima */
+		"fd=4,name=u,sq=0,cq=512,cqe=16,ring=4096,sqes=4096,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=255,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=256,cq=500,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=512,cq=256,cqe=16,ring=4096,sqes=32768,cqes=4096,data=16777216",
+		"fd=4,name=u,sq=8192,cq=8192,cqe=16,ring=4096,sqes=524288,cqes=131072,data=16777216",
+		"fd=4,name=u,sq=256,cq=16384,cqe=16,ring=4096,sqes=16384,cqes=262144,data=16777216",
+		/* sizes the counts do not imply */
+		"fd=4,name=u,sq=256,cq=512,cqe=24,ring=4096,sqes=16384,cqes=12288,data=16777216",
+		"fd=4,name=u,sq=256,cq=512,cqe=32,ring=4096,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=8192,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=128,sqes=16384,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16383,cqes=8192,data=16777216",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=16384,data=16777216",
+		/* the data area */
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=0",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=1048576",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=2093056",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=16777217",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=268439552",
+		"fd=4,name=u,sq=256,cq=512,cqe=16,ring=4096,sqes=16384,cqes=8192,data=536870912",
+	};
+	char buf[400], *p;
+	size_t i, k;
+
+	CHECK(!desc_bad(NULL));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!desc_bad(bad[i]));
+	/* Each key left out in turn. */
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const char *at;
+		size_t len;
+
+		snprintf(buf, sizeof(buf), "%s", GOOD_DESC);
+		at = strstr(buf, keys[k]);
+		while (at && at != buf && at[-1] != ',')	/* "sq=" inside "sqes="? no: a key */
+			at = strstr(at + 1, keys[k]);
+		CHECK(at);
+		len = strcspn(at, ",");
+		p = (char *)at;
+		if (p[len] == ',')
+			len++;
+		else if (p != buf)
+			p--, len++;	/* the last key: drop its comma instead */
+		memmove(p, p + len, strlen(p + len) + 1);
+		CHECK(!desc_bad(buf));
+	}
+	/* Longer than US_RING_DESC_MAX - 1 (a valid one padded is still too long). */
+	memset(buf, 'a', sizeof(buf));
+	buf[sizeof(buf) - 1] = 0;
+	CHECK(!desc_bad(buf));
+	snprintf(buf, sizeof(buf), "%s,name=%0300d", GOOD_DESC, 0);
+	CHECK(!desc_bad(buf));
+	return 0;
+}
+
+/* Mangled descriptions: refused or accepted whole, never a crash or a half. */
+static int t_desc_fuzz(void)
+{
+	unsigned int seed = 4242, i, j, accepted = 0;
+	char buf[sizeof(GOOD_DESC)];
+	struct us_ring_desc d;
+
+	for (i = 0; i < 50000; i++) {
+		memcpy(buf, GOOD_DESC, sizeof(buf));
+		for (j = 0; j < 1 + i % 3; j++) {
+			seed = seed * 1103515245 + 12345;
+			buf[(seed >> 8) % (sizeof(buf) - 1)] = (char)(seed >> 16);
+		}
+		if (us_ring_desc_parse(buf, &d)) {
+			CHECK_EQ(d.fd, -1);
+			continue;
+		}
+		accepted++;
+		CHECK(d.fd >= 0);
+		CHECK(d.sq_entries && !(d.sq_entries & (d.sq_entries - 1)));
+		CHECK(d.cq_entries >= d.sq_entries && !(d.cq_entries & (d.cq_entries - 1)));
+		CHECK(d.cqes_size >= (size_t)d.cq_entries * d.cqe_size);
+		CHECK(d.data_size >= USCHEME_DATA_MIN && d.data_size <= USCHEME_DATA_MAX);
+		CHECK(strlen(d.name) > 0);
+	}
+	printf("# %u of 50000 mangled descriptions still valid (a digit of fd or a name)\n",
+	       accepted);
+	return 0;
+}
+
+static int t_desc_describe(void)
+{
+	char buf[US_RING_DESC_MAX], small[40], data;
+	char name[64], longname[80];
+	struct us_ring_desc d;
+	struct us_ring r;
+
+	fake_scheme_ring(&r, &data);
+	CHECK_EQ(us_ring_describe(&r, 4, "usb.0000-00-04.0", buf, sizeof(buf)),
+		 (int)strlen(GOOD_DESC));
+	CHECK(!strcmp(buf, GOOD_DESC));
+	CHECK_EQ(us_ring_desc_parse(buf, &d), 0);
+	/* Refusals: a client ring, no data area, a bad fd or name, no room. */
+	CHECK_EQ(us_ring_describe(&r, -1, "usb", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ(us_ring_describe(&r, 4, "USB", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ(us_ring_describe(&r, 4, "", buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ(us_ring_describe(&r, 4, NULL, buf, sizeof(buf)), -EINVAL);
+	memset(name, 'a', 63);
+	name[63] = 0;
+	CHECK(us_ring_describe(&r, 4, name, buf, sizeof(buf)) > 0);
+	memset(longname, 'a', 64);	/* one too many */
+	longname[64] = 0;
+	CHECK_EQ(us_ring_describe(&r, 4, longname, buf, sizeof(buf)), -EINVAL);
+	CHECK_EQ(us_ring_describe(&r, 4, "usb", small, sizeof(small)), -ENOSPC);
+	CHECK_EQ(us_ring_describe(&r, 4, "usb.0000-00-04.0", buf, strlen(GOOD_DESC)), -ENOSPC);
+	CHECK_EQ(us_ring_describe(&r, 4, "usb.0000-00-04.0", buf, strlen(GOOD_DESC) + 1),
+		 (int)strlen(GOOD_DESC));
+	r.cqe_size = 32;	/* inconsistent with cqes_size: never described */
+	CHECK_EQ(us_ring_describe(&r, 4, "usb", buf, sizeof(buf)), -EINVAL);
+	fake_scheme_ring(&r, NULL);
+	CHECK_EQ(us_ring_describe(&r, 4, "usb", buf, sizeof(buf)), -EINVAL);
+	fake_scheme_ring(&r, &data);
+	r.scheme = false;
+	CHECK_EQ(us_ring_describe(&r, 4, "usb", buf, sizeof(buf)), -EINVAL);
+	return 0;
+}
+
+/* us_ring_attach without a kernel: every refusal before a mapping. */
+static int t_desc_attach(void)
+{
+	char desc[US_RING_DESC_MAX], name[64], small[4];
+	const struct us_daemon_config cfg = { .max_handles = 7 };
+	struct us_daemon d;
+	struct us_ring r;
+	int fd, fl;
+
+	r.fd = 123;
+	CHECK_EQ(us_ring_attach(&r, "fd=4,name=x", name, sizeof(name)), -EINVAL);
+	CHECK_EQ(r.fd, -1);
+	CHECK(r.hdr == NULL && r.data == NULL);
+	/* An fd that is not open. */
+	snprintf(desc, sizeof(desc), "fd=%d%s", 1000, DESC_REST);
+	close(1000);
+	CHECK_EQ(us_ring_attach(&r, desc, name, sizeof(name)), -EBADF);
+	/* An open fd that is no uscheme ring: left as it was. */
+	fd = open("/dev/null", O_RDWR);
+	CHECK(fd >= 0);
+	fl = fcntl(fd, F_GETFD);
+	snprintf(desc, sizeof(desc), "fd=%d%s", fd, DESC_REST);
+	CHECK_EQ(us_ring_attach(&r, desc, name, sizeof(name)), -ENOTTY);
+	CHECK_EQ(fcntl(fd, F_GETFD), fl);
+	CHECK_EQ(r.fd, -1);
+	/* The name does not fit the caller's buffer. */
+	CHECK_EQ(us_ring_attach(&r, desc, small, sizeof(small)), -ENAMETOOLONG);
+	/* The daemon's way: the environment, then the same errors. */
+	unsetenv(USCHEME_SCHEME);
+	CHECK_EQ(us_daemon_init_inherited(&d, NULL, &test_ops, NULL, &cfg), -ENOENT);
+	CHECK(d.failed && !strncmp(d.failed, "find", 4));
+	CHECK_EQ(d.ring.fd, -1);
+	CHECK_EQ(d.max_handles, 7);
+	setenv(USCHEME_SCHEME, desc, 1);
+	CHECK_EQ(us_daemon_init_inherited(&d, NULL, &test_ops, NULL, NULL), -ENOTTY);
+	CHECK(d.failed && !strncmp(d.failed, "attach", 6));
+	CHECK_EQ(us_daemon_init_inherited(&d, "fd=3", &test_ops, NULL, NULL), -EINVAL);
+	CHECK_EQ(d.ring.fd, -1);
+	us_daemon_exit(&d);	/* safe after a failed init */
+	CHECK_EQ(fcntl(fd, F_GETFD), fl);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tap_test tests[] = {
@@ -495,6 +770,11 @@ int main(int argc, char **argv)
 		{ "unit_reply_fd", t_reply_fd, 0 },
 		{ "unit_many_answers", t_many_answers, 0 },
 		{ "unit_stop", t_stop, 0 },
+		{ "unit_desc_parse", t_desc_parse, 0 },
+		{ "unit_desc_malformed", t_desc_malformed, 0 },
+		{ "unit_desc_fuzz", t_desc_fuzz, 0 },
+		{ "unit_desc_describe", t_desc_describe, 0 },
+		{ "unit_desc_attach", t_desc_attach, 0 },
 	};
 
 	return tap_run("daemon", tests, sizeof(tests) / sizeof(tests[0]),

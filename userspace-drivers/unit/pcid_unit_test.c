@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * pcid without a kernel: the config parser (every setting and key, every
- * error with its line), matching, argv expansion, address parsing, and
+ * error with its line; scheme= and scheme-data=, the name's expansion;
+ * the default pcid.conf next to this test), matching, argv expansion,
+ * address parsing, and
  * enumeration of a fake sysfs tree. Also pcid --check against that tree
  * when the pcid binary is next to this test (it is in $(O)).
  *
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "../../tests/lib/tap.h"
+#include "../../uapi/uscheme.h"
 #include "../pcid/config.h"
 #include "../pcid/sysfs.h"
 
@@ -184,6 +187,132 @@ static int t_config_argv(void)
 	CHECK(!strcmp(argv[4], "0000:00:04.03"));
 	CHECK(argv[5] == NULL);
 	pcid_argv_free(argv);
+	pcid_config_free(&cfg);
+	return 0;
+}
+
+static int t_config_scheme(void)
+{
+	static const char text[] =
+		"match class=0c0330 driver=xhcid scheme=usb.{address} scheme-data=16M\n"
+		"match class=0c driver=a scheme={address}\n"
+		"match class=02 driver=b scheme=x{address}{address}y scheme-data=2048K\n"
+		"match class=03 driver=c scheme=fixed.name_1-2 scheme-data=8388608\n"
+		"match class=04 driver=d\n"
+		"match class=05 driver=e scheme=123456789012345678901234567890123456789012345678901{address}\n"
+		"match class=06 driver=f scheme=a scheme-data=2m\n"
+		"match class=07 driver=f scheme=a scheme-data=256M\n";
+	struct pcid_config cfg;
+	char err[256], name[64], tiny[8];
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 8);
+	CHECK(!strcmp(cfg.rules[0].scheme, "usb.{address}"));
+	CHECK_EQ(cfg.rules[0].scheme_data, 16 << 20);
+	CHECK_EQ(cfg.rules[1].scheme_data, 0);	/* the kernel's default */
+	CHECK_EQ(cfg.rules[2].scheme_data, 2 << 20);
+	CHECK_EQ(cfg.rules[3].scheme_data, 8 << 20);
+	CHECK(cfg.rules[4].scheme == NULL);
+	CHECK_EQ(cfg.rules[6].scheme_data, USCHEME_DATA_MIN);
+	CHECK_EQ(cfg.rules[7].scheme_data, USCHEME_DATA_MAX);
+
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[0], "0000:00:04.0", name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "usb.0000-00-04.0"));
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[1], "abcd:ef:1f.7", name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "abcd-ef-1f.7"));
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[2], "0000:00:04.0", name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "x0000-00-04.00000-00-04.0y"));
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[3], "0000:00:04.0", name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "fixed.name_1-2"));
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[5], "0000:00:04.0", name, sizeof(name)), 0);
+	CHECK_EQ(strlen(name), 63);	/* the longest name */
+	/* What the parser cannot know: the address itself. */
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[5], "10000:00:04.0", name, sizeof(name)), -EINVAL);
+	CHECK_EQ(name[0], 0);
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[0], "0000:00:0A.0", name, sizeof(name)), -EINVAL);
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[0], "0000:00:04.0/x", name, sizeof(name)), -EINVAL);
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[0], "0000:00:04.0", tiny, sizeof(tiny)), -EINVAL);
+	CHECK_EQ(tiny[0], 0);
+	CHECK_EQ(pcid_rule_scheme(&cfg.rules[4], "0000:00:04.0", name, sizeof(name)), -EINVAL);
+	pcid_config_free(&cfg);
+
+	/* Errors, each naming its line. */
+	CHECK(!bad("\n\nmatch class=0c driver=x scheme=\n", "t.conf:3: scheme is empty"));
+	CHECK(!bad("match class=0c driver=x scheme=USB\n", "'U' is not allowed in a scheme name"));
+	CHECK(!bad("match class=0c driver=x scheme=usb:{address}\n", "':' is not allowed"));
+	CHECK(!bad("match class=0c driver=x scheme=\"usb {address}\"\n", "' ' is not allowed"));
+	CHECK(!bad("match class=0c driver=x scheme=usb/x\n", "'/' is not allowed"));
+	CHECK(!bad("match class=0c driver=x scheme=usb.{adress}\n",
+		   "unknown placeholder in scheme near '{adress}'"));
+	CHECK(!bad("match class=0c driver=x scheme=usb.{channel}\n", "unknown placeholder"));
+	CHECK(!bad("match class=0c driver=x scheme=usb.{address\n", "unknown placeholder"));
+	CHECK(!bad("match class=0c driver=x scheme=1234567890123456789012345678901234567890123456789012{address}\n",
+		   "is too long: 64 characters with the address, at most 63"));
+	CHECK(!bad("match class=0c driver=x scheme=1234567890123456789012345678901234567890123456789012345678901234\n",
+		   "is too long"));
+	CHECK(!bad("match class=0c driver=x scheme=sys\n", "scheme 'sys' is served by the kernel"));
+	CHECK(!bad("match class=0c driver=x scheme=pcidev\n", "served by the kernel"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme=b\n", "scheme given twice"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=4M scheme-data=4M\n",
+		   "scheme-data given twice"));
+	CHECK(!bad("\nmatch class=0c driver=x scheme-data=16M\n",
+		   "t.conf:2: scheme-data needs scheme="));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=1M\n",
+		   "scheme-data=1M is out of range (2048K..256M)"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=2093056\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=257M\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=99999999999999999999999\n",
+		   "out of range"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=16777217\n",
+		   "scheme-data=16777217 is not a multiple of 4096 bytes"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=4097K\n", "not a multiple of 4096"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=-16M\n",
+		   "scheme-data needs a size in bytes, or with K or M"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=16G\n", "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=16MB\n", "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=0x1000000\n", "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=\n", "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=M\n", "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=\" 16M\"\n", "needs a size"));
+	return 0;
+}
+
+/* The tree's pcid.conf (next to this test in $(O)): xHCI to xhcid, with its scheme. */
+static int t_default_config(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16], err[512], name[64], *slash;
+	const struct pcid_rule *r;
+	struct pcid_config cfg;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK(n > 0);
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	CHECK(slash);
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/pcid.conf", self);
+	if (access(path, R_OK)) {
+		printf("# no %s: the default config not tried\n", path);
+		return 0;
+	}
+	if (pcid_config_load(path, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "  %s\n", err);
+		return -1;
+	}
+	r = pcid_config_match(&cfg, 0x1b36, 0x000d, 0x0c0330);
+	CHECK(r);
+	CHECK(!strcmp(r->driver, "xhcid"));
+	CHECK_EQ(r->argc, 1);
+	CHECK(!strcmp(r->argv[0], "{address}"));
+	CHECK(r->scheme && !strcmp(r->scheme, "usb.{address}"));
+	CHECK_EQ(r->scheme_data, 16 << 20);
+	CHECK_EQ(r->restart, PCID_RESTART_ON_FAILURE);
+	CHECK_EQ(r->max_restarts, 5);
+	CHECK_EQ(r->backoff_ms, 1000);
+	CHECK_EQ(pcid_rule_scheme(r, "0000:00:04.0", name, sizeof(name)), 0);
+	CHECK(!strcmp(name, "usb.0000-00-04.0"));
+	CHECK(pcid_config_match(&cfg, 0x1af4, 0x1005, 0x00ff00) == NULL);
 	pcid_config_free(&cfg);
 	return 0;
 }
@@ -509,9 +638,14 @@ static int t_pcid_check(void)
 	CHECK_EQ(make_tree(root), 0);
 	snprintf(conf, sizeof(conf), "%s/pcid.conf", root);
 	snprintf(out, sizeof(out), "%s/out", root);
-	if (put(root, "pcid.conf", "match class=0c0330 driver=/bin/sh args=\"-c x\"\n"
-		"match id=1af4:1005 driver=nonexistent-driver user=77\n", 97))
-		goto out;
+	{
+		static const char conf_text[] =
+			"match class=0c0330 driver=/bin/sh args=\"-c x\" scheme=usb.{address}\n"
+			"match id=1af4:1005 driver=nonexistent-driver user=77\n";
+
+		if (put(root, "pcid.conf", conf_text, sizeof(conf_text) - 1))
+			goto out;
+	}
 	snprintf(cmd, sizeof(cmd), "'%s' --check --sysfs '%s' --config '%s' >'%s' 2>&1",
 		 pcid, root, conf, out);
 	st = system(cmd);
@@ -524,7 +658,8 @@ static int t_pcid_check(void)
 	text[n] = 0;
 	if (st != 0 ||
 	    !strstr(text, "0000:00:04.0 1b36:000d 0c0330 -: line 1: /bin/sh") ||
-	    !strstr(text, "0000:00:06.0 1af4:1005 00ff00 virtio-pci: line 2: nonexistent-driver (NOT FOUND)") ||
+	    !strstr(text, "(uid 65534, restart=on-failure, scheme usb.0000-00-04.0)") ||
+	    !strstr(text, "0000:00:06.0 1af4:1005 00ff00 virtio-pci: line 2: nonexistent-driver (NOT FOUND) (uid 77, restart=on-failure)") ||
 	    !strstr(text, "0000:00:02.0 1234:1111 030000 bochs-drm: no rule") ||
 	    !strstr(text, "2 of 4 functions matched")) {
 		fprintf(stderr, "  status %d, output:\n%s", st, text);
@@ -559,6 +694,8 @@ int main(int argc, char **argv)
 		{ "config_rules", t_config_rules, 0 },
 		{ "config_match", t_config_match, 0 },
 		{ "config_argv", t_config_argv, 0 },
+		{ "config_scheme", t_config_scheme, 0 },
+		{ "default_config", t_default_config, 0 },
 		{ "config_errors", t_config_errors, 0 },
 		{ "config_fuzz", t_config_fuzz, 120 },
 		{ "config_load", t_config_load, 0 },

@@ -25,6 +25,9 @@
 	echo &&
 	echo "== the PCI daemon and the emulated xHCI controller" &&
 	sh /bin/pcid-demo-guest.sh &&
+	echo &&
+	echo "== USB: xhcid, the xHCI driver pcid runs, serving usb.0000-00-04.0:" &&
+	sh /bin/usb-demo-guest.sh &&
 	echo "\$ cat /sys/class/misc/uscheme/rings" && cat /sys/class/misc/uscheme/rings &&
 	echo "demo: ok"
 } >/dev/ttyS1 2>&1

@@ -16,11 +16,23 @@ echo ">> [3/4] uscheme.ko for $kver"
 ko=$(bash tests/build-module.sh "$kdir" "$top/build/module/$kver")
 echo ">> [4/4] booting $kver in QEMU (software emulation, about a minute)"
 out=$top/build/vm/demo
+# The USB disk xhcid enumerates (16 MiB, a greeting in its first sector)
+# and a keyboard, on the controller pcid hands to xhcid.
+disk=$top/build/vm/demo-usb-disk.img
+mkdir -p "$top/build/vm"
+rm -f "$disk"
+truncate -s 16M "$disk"
+printf 'uscheme demo disk\n' | dd of="$disk" conv=notrunc status=none
+usb="-device qemu-xhci,id=xhci0,addr=0x4 -drive if=none,id=disk0,format=raw,file=$disk"
+usb+=" -device usb-storage,bus=xhci0.0,drive=disk0 -device usb-kbd,bus=xhci0.0"
 if ! bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script tests/demo-guest.sh \
 	--out "$out" --file build/userspace/uscheme --file build/userspace/ramd \
 	--file build/userspace/pcid --file build/userspace/pciprobe \
 	--file build/userspace/pcid.conf --file tests/pcid-demo-guest.sh \
-	--qemu "-device qemu-xhci,addr=0x4" --timeout 300; then
+	--file build/userspace/xhcid --file build/userspace/xhcid.conf \
+	--file tests/usb-demo-guest.sh \
+	--qemu "$usb" \
+	--timeout 300; then
 	echo "demo: the VM did not finish; console log: $out/console.log" >&2
 	exit 1
 fi

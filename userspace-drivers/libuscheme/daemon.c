@@ -107,6 +107,16 @@ uint32_t us_handle_count(const struct us_daemon *d)
 	return d->handles_used;
 }
 
+int us_handle_find(const struct us_daemon *d, const void *state)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nhandles; i++)
+		if (d->handles[i].used && d->handles[i].state == state)
+			return (int)i;
+	return -ENOENT;
+}
+
 /* A new id for state, or (after releasing state) the error. */
 static int handle_for(struct us_daemon *d, void *state)
 {
@@ -180,6 +190,13 @@ int us_reply_fd(struct us_daemon *d, uint64_t tag, int fd)
 	if (fd < 0)
 		return -EBADF;
 	return reply(d, tag, fd, USCHEME_CQE_F_FD);
+}
+
+int us_send_event(struct us_daemon *d, uint64_t id, uint32_t mask)
+{
+	if (mask & ~(uint32_t)(USCHEME_EV_READ | USCHEME_EV_WRITE))
+		return -EINVAL;
+	return reply(d, id, (int32_t)mask, USCHEME_CQE_F_EVENT);
 }
 
 int us_daemon_answers_pending(const struct us_daemon *d)

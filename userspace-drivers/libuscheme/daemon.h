@@ -304,6 +304,17 @@ int us_handle_get(const struct us_daemon *d, uint64_t id, void **state);
 int us_handle_free(struct us_daemon *d, uint64_t id, void **state);
 /* Handles open now. */
 uint32_t us_handle_count(const struct us_daemon *d);
+/* The id whose state is state (a linear search), or -ENOENT. */
+int us_handle_find(const struct us_daemon *d, const void *state);
+
+/*
+ * Set handle id's readiness to mask (USCHEME_EV_READ | USCHEME_EV_WRITE,
+ * or 0) with a USCHEME_CQE_F_EVENT answer (uapi/uscheme.h, "Events"):
+ * every client watching the handle is woken (FILES_UPDATE posts an event
+ * CQE, even for the mask it had). Sent with the next pass, like answers.
+ * 0 or -errno (-EINVAL: another bit in mask).
+ */
+int us_send_event(struct us_daemon *d, uint64_t id, uint32_t mask);
 
 /*
  * Dispatch one request (a private copy) as the loop does: call its handler

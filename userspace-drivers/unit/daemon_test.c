@@ -446,6 +446,44 @@ static int t_reply_fd(void)
 	return 0;
 }
 
+/* us_send_event: a USCHEME_CQE_F_EVENT answer naming the handle; us_handle_find. */
+static int t_send_event(void)
+{
+	struct calls calls = { 0 };
+	struct uscheme_cqe *c;
+	struct us_daemon d;
+	int a, b;
+
+	CHECK_EQ(fake_init(&d, &test_ops, &calls), 0);
+	a = us_handle_new(&d, &calls);
+	b = us_handle_new(&d, &d);
+	CHECK(a >= 0 && b >= 0 && a != b);
+	CHECK_EQ(us_handle_find(&d, &calls), a);
+	CHECK_EQ(us_handle_find(&d, &d), b);
+	CHECK_EQ(us_handle_find(&d, &a), -ENOENT);
+	CHECK_EQ(us_send_event(&d, (uint64_t)b, USCHEME_EV_READ), 0);
+	c = answer(&d);
+	CHECK(c && c->user_data == (uint64_t)b);
+	CHECK_EQ(c->res, USCHEME_EV_READ);
+	CHECK_EQ(c->flags, USCHEME_CQE_F_EVENT);
+	CHECK_EQ(us_send_event(&d, (uint64_t)a, 0), 0);
+	c = answer(&d);
+	CHECK(c && c->res == 0 && c->flags == USCHEME_CQE_F_EVENT);
+	/* Only READ and WRITE are a daemon's to set. */
+	CHECK_EQ(us_send_event(&d, (uint64_t)a, USCHEME_EV_HUP), -EINVAL);
+	CHECK(answer(&d) == NULL);
+	{
+		void *st;
+
+		/* The states are not the ops' to free at exit. */
+		CHECK_EQ(us_handle_free(&d, (uint64_t)a, &st), 0);
+		CHECK_EQ(us_handle_free(&d, (uint64_t)b, &st), 0);
+		CHECK_EQ(us_handle_find(&d, &d), -ENOENT);
+	}
+	us_daemon_exit(&d);
+	return 0;
+}
+
 /* Answers fill the response array in order and wrap around it. */
 static int t_many_answers(void)
 {
@@ -768,6 +806,7 @@ int main(int argc, char **argv)
 		{ "unit_ops", t_ops, 0 },
 		{ "unit_defer_cancel", t_defer_cancel, 0 },
 		{ "unit_reply_fd", t_reply_fd, 0 },
+		{ "unit_send_event", t_send_event, 0 },
 		{ "unit_many_answers", t_many_answers, 0 },
 		{ "unit_stop", t_stop, 0 },
 		{ "unit_desc_parse", t_desc_parse, 0 },

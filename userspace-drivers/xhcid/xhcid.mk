@@ -1,8 +1,9 @@
 # xhcid, the xHCI driver pcid spawns, and its tests; included by ../Makefile
 # after pcid/pcid.mk (paths relative to userspace-drivers/).
-XHCID_BINS := $(O)/xhcid $(O)/xhcid.conf
+XHCID_BINS := $(O)/xhcid $(O)/xhcid.conf $(O)/usbprobe
 XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
-XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(wildcard xhcid/*.c))
+# usb-probe.c is usbprobe, the example class driver; the rest is xhcid.
+XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(filter-out xhcid/usb-probe.c,$(wildcard xhcid/*.c)))
 # Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
 # devices, and xhcid_test (C) against its usb.*: scheme.
 XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh
@@ -13,6 +14,9 @@ $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 
 # pcid's config parser reads xhcid.conf (the class drivers' rules) too.
 $(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/config.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/usbprobe: $(O)/obj/xhcid/usb-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/xhcid.conf: xhcid/xhcid.conf

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * usbprobe: the example class driver, as pciprobe is pcid's. xhcid starts
+ * it for a device its config names, with one handle: the device's port
+ * (fd 3, the owner's O_RDWR handle of usb.X:N). Through that handle only
+ * it prints the port's info, checks the descriptors, makes a control
+ * transfer (GET_STATUS) and opens the first IN endpoint; then it tries
+ * what a class driver must not reach and reports each refusal ("ALLOWED
+ * (a hole!)" would fail the tests); then it waits: SIGTERM/SIGINT end it
+ * (exit 0; xhcid sends it when the device goes away).
+ *
+ *   usbprobe [--once] PORT-PATH     (xhcid passes usb.0000-00-04.0:1)
+ *
+ * Exit status: 0 stopped by a signal (or --once done), 1 failed (or a
+ * refusal missing), 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "../libuscheme/libuscheme.h"
+#include "usbscheme.h"
+
+#define PORT_FD 3
+
+static const char *where = "?";
+static unsigned int refused, allowed;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line, one write: drivers share xhcid's stderr. */
+static void say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n, m;
+
+	n = snprintf(line, sizeof(line), "usbprobe: %s: ", where);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+/* res < 0: the refusal wanted; else it was allowed (an fd when is_fd). */
+static void must_refuse(const char *what, int res, bool is_fd)
+{
+	if (res < 0) {
+		refused++;
+		say("refused: %s: %s", what, strerror(-res));
+		return;
+	}
+	allowed++;
+	say("ALLOWED (a hole!): %s", what);
+	if (is_fd)
+		close(res);
+}
+
+/* The first endpoint descriptor's address in the descriptors, or 0. */
+static uint8_t first_endpoint(const uint8_t *d, size_t len)
+{
+	size_t off = 18;
+
+	while (off + 2 <= len && d[off] >= 2 && d[off] <= len - off) {
+		if (d[off + 1] == 5 && d[off] >= 7)
+			return d[off + 2];
+		off += d[off];
+	}
+	return 0;
+}
+
+static int probe(int fd, const char *path)
+{
+	struct usb_port_info pi;
+	struct usb_ctrl_req cr;
+	uint8_t desc[4096], st[2];
+	char other[96], scheme[80], *colon;
+	uint8_t ep;
+	ssize_t n;
+	int r;
+
+	r = us_call(fd, NULL, 0, &pi, sizeof(pi), USB_CALL_PORT_INFO);
+	if (r != (int)sizeof(pi)) {
+		say("PORT_INFO on fd %d failed: %s", fd, r < 0 ? strerror(-r) : "short");
+		return -1;
+	}
+	say("pid %d, uid %u, port %u: %04x:%04x class %02x/%02x/%02x, speed %u, configuration %u, "
+	    "%u bytes of descriptors", (int)getpid(), (unsigned int)getuid(), pi.port, pi.vendor,
+	    pi.product, pi.if_class, pi.if_subclass, pi.if_protocol, pi.speed, pi.config,
+	    pi.desc_len);
+	n = pread(fd, desc, sizeof(desc), 0);
+	if (n < 18 || (size_t)n != pi.desc_len || desc[0] != 18 || desc[1] != 1 ||
+	    (desc[8] | desc[9] << 8) != pi.vendor) {
+		say("descriptors disagree with PORT_INFO (%zd bytes)", n);
+		return -1;
+	}
+	say("descriptors: %zd bytes, device descriptor agrees", n);
+	memset(&cr, 0, sizeof(cr));
+	cr.bm_request_type = 0x80;	/* GET_STATUS, device */
+	cr.w_length = 2;
+	r = us_call(fd, &cr, sizeof(cr), st, sizeof(st), USB_CALL_CONTROL);
+	if (r != 2) {
+		say("GET_STATUS failed: %s", r < 0 ? strerror(-r) : "short");
+		return -1;
+	}
+	say("GET_STATUS: 0x%04x", st[0] | st[1] << 8);
+	ep = first_endpoint(desc, (size_t)n);
+	if (ep) {
+		char name[8];
+		int efd;
+
+		snprintf(name, sizeof(name), "ep%02x", ep);
+		efd = us_dup(fd, name, O_CLOEXEC);
+		if (efd < 0) {
+			say("DUP %s failed: %s", name, strerror(-efd));
+			return -1;
+		}
+		say("endpoint 0x%02x opened", ep);
+		close(efd);
+	}
+
+	/* What a class driver must not reach. */
+	snprintf(scheme, sizeof(scheme), "%s", path);
+	colon = strchr(scheme, ':');
+	if (colon)
+		*colon = 0;
+	must_refuse("its own port a second time, O_RDWR", us_open(path, O_RDWR), true);
+	snprintf(other, sizeof(other), "%s:%u", scheme, pi.port == 1 ? 2u : 1u);
+	must_refuse("another port, O_RDWR", us_open(other, O_RDWR), true);
+	must_refuse("a PCI channel (pci:0000:00:04.0/channel)",
+		    us_open("pci:0000:00:04.0/channel", O_RDWR), true);
+	must_refuse("pcidev:0000:00:04.0", us_open("pcidev:0000:00:04.0", O_RDWR), true);
+	memset(&cr, 0, sizeof(cr));
+	cr.b_request = 5;	/* SET_ADDRESS: the controller's, never a driver's */
+	cr.w_value = 42;
+	must_refuse("SET_ADDRESS", us_call(fd, &cr, sizeof(cr), NULL, 0, USB_CALL_CONTROL), false);
+	say("%u refused, %u allowed", refused, allowed);
+	return allowed ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct signalfd_siginfo si;
+	bool once = false;
+	sigset_t mask;
+	int sfd, i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--once")) {
+			once = true;
+		} else {
+			fprintf(stderr, "usage: usbprobe [--once] PORT-PATH\n");
+			return 2;
+		}
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: usbprobe [--once] PORT-PATH\n");
+		return 2;
+	}
+	where = argv[i];
+	if (fcntl(PORT_FD, F_GETFD) < 0) {
+		say("no port handle on fd %d", PORT_FD);
+		return 2;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (probe(PORT_FD, where))
+		return 1;
+	if (once)
+		return 0;
+	/* xhcid sends SIGTERM when the device goes away, or at its own exit. */
+	say("waiting (SIGTERM ends it)");
+	while (read(sfd, &si, sizeof(si)) != sizeof(si))
+		if (errno != EINTR)
+			return 1;
+	say("stopping on %s", strsignal((int)si.ssi_signo));
+	return 0;
+}

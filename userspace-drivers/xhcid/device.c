@@ -401,6 +401,7 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 		ep->interval = e->interval;
 		ep->mps = e->mps ? e->mps : 8;
 		ep->burst = e->burst;
+		ep->timeout_ms = type == USB_EP_BULK ? USB_BULK_TIMEOUT_MS : 0;
 		neweps[dci] = ep;
 		add |= 1u << dci;
 		if (dci > last)

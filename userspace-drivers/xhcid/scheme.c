@@ -398,6 +398,15 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 
 		if (err)
 			return err;
+		if (req->op_flags == USB_CALL_EP_TIMEOUT) {
+			uint32_t ms;
+
+			if (in_len != sizeof(ms))
+				return -EINVAL;
+			memcpy(&ms, buf, sizeof(ms));
+			ep->timeout_ms = ms;
+			return 0;
+		}
 		if (req->op_flags != USB_CALL_EP_INFO || out_len < sizeof(ei))
 			return -EINVAL;
 		memset(&ei, 0, sizeof(ei));
@@ -407,6 +416,7 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		ei.max_packet = ep->mps;
 		ei.max_burst = ep->burst;
 		ei.inflight = ep->inflight;
+		ei.timeout_ms = ep->timeout_ms;
 		memcpy(buf, &ei, sizeof(ei));
 		return sizeof(ei);
 	}

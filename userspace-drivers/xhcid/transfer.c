@@ -235,39 +235,43 @@ int xfer_timer_init(struct hc *hc)
 	return hc->timer_fd < 0 ? -errno : 0;
 }
 
-/* Cancel (-ETIMEDOUT) every client control transfer past its deadline; re-arm. */
+/* Cancel (-ETIMEDOUT) every client transfer past its deadline; re-arm for the next. */
 void xfer_timer_fired(struct hc *hc)
 {
 	uint64_t now = now_ms(), next = 0, n;
-	unsigned int p;
+	unsigned int p, i;
 
 	if (read(hc->timer_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
 	hc->timer_armed_ms = 0;
 	for (p = 1; p <= hc->max_ports; p++) {
-		struct ep *ep0 = hc->dev[p] ? hc->dev[p]->eps[1] : NULL;
-		struct xfer *x, *lists[2];
-		int l;
+		for (i = 1; hc->dev[p] && i < 32; i++) {
+			struct ep *ep = hc->dev[p]->eps[i];
+			struct xfer *x, *lists[2];
+			int l;
 
-		if (!ep0)
-			continue;
-		lists[0] = ep0->head;
-		lists[1] = ep0->wait_head;
-		for (l = 0; l < 2; l++) {
-			for (x = lists[l]; x; ) {
-				struct xfer *nx = x->next;
+			if (!ep)
+				continue;
+			lists[0] = ep->head;
+			lists[1] = ep->wait_head;
+			for (l = 0; l < 2; l++) {
+				for (x = lists[l]; x; ) {
+					struct xfer *nx = x->next;
 
-				if (x->deadline_ms && !x->cancelled && x->deadline_ms <= now) {
-					hc_log(hc, "port %u: control transfer %02x/%02x timed out "
-					       "after %u ms", p, x->setup[0], x->setup[1],
-					       USB_CTRL_TIMEOUT_MS);
-					x->timed_out = true;
-					xfer_cancel(hc, ep0, x);
-				} else if (x->deadline_ms && !x->cancelled &&
-					   (!next || x->deadline_ms < next)) {
-					next = x->deadline_ms;
+					if (!x->deadline_ms || x->cancelled) {
+						x = nx;
+						continue;
+					}
+					if (x->deadline_ms <= now) {
+						hc_log(hc, "port %u ep 0x%02x: transfer of %u bytes "
+						       "timed out", p, ep->addr, x->len);
+						x->timed_out = true;
+						xfer_cancel(hc, ep, x);
+					} else if (!next || x->deadline_ms < next) {
+						next = x->deadline_ms;
+					}
+					x = nx;
 				}
-				x = nx;
 			}
 		}
 	}
@@ -294,9 +298,13 @@ int xfer_submit(struct xfer *x)
 		ep->wait_head = x;
 	ep->wait_tail = x;
 	ep->inflight++;
-	if (x->ctrl && x->kind == XFER_CLIENT) {
-		x->deadline_ms = now_ms() + USB_CTRL_TIMEOUT_MS;
-		timer_arm(ep_hc(ep), x->deadline_ms);
+	if (x->kind == XFER_CLIENT) {
+		uint32_t t = x->ctrl ? USB_CTRL_TIMEOUT_MS : ep->timeout_ms;
+
+		if (t) {
+			x->deadline_ms = now_ms() + t;
+			timer_arm(ep_hc(ep), x->deadline_ms);
+		}
 	}
 	ep_pump(ep);
 	return 0;

@@ -56,6 +56,10 @@
  *   WRITE           one OUT transfer of len bytes. res = len.
  *                   -EINVAL on an IN endpoint.
  *   CALL USB_CALL_EP_INFO  out: struct usb_ep_info. res = its size
+ *   CALL USB_CALL_EP_TIMEOUT  in: __u32 ms, the deadline of each transfer
+ *                   queued from now on (0: none). res 0. Defaults: bulk
+ *                   USB_BULK_TIMEOUT_MS, interrupt none (a report comes
+ *                   when the device has one; cancel to stop waiting)
  *   FSTAT           a character device
  *   Many transfers may be in flight on one endpoint (through a ring, or
  *   several threads); they complete in the order they were queued.
@@ -67,7 +71,8 @@
  *               (the device's side too, for bulk and interrupt endpoints)
  *   -EPROTO     a transaction error, babble or another USB error
  *   -ECANCELED  cancelled (the client gave up: signal, CANCEL)
- *   -ETIMEDOUT  a control transfer over USB_CTRL_TIMEOUT_MS
+ *   -ETIMEDOUT  past its deadline: control USB_CTRL_TIMEOUT_MS, others
+ *               the endpoint's (USB_CALL_EP_TIMEOUT); the TD was stopped
  *   -ENODEV     the device was removed (pending transfers end this way)
  *   -ESTALE     the handle's configuration or device is gone (reset,
  *               SET_CONFIG, replug): open the port again
@@ -83,6 +88,7 @@
 /* Bytes of one transfer at most (the data of a READ, WRITE or CONTROL). */
 #define USB_XFER_MAX		(1U << 20)
 #define USB_CTRL_TIMEOUT_MS	5000
+#define USB_BULK_TIMEOUT_MS	30000	/* as Linux's SCSI disks' default command timeout */
 
 enum usb_call {
 	USB_CALL_PORT_INFO = 1,
@@ -90,6 +96,7 @@ enum usb_call {
 	USB_CALL_SET_CONFIG = 3,
 	USB_CALL_SET_ALT = 4,
 	USB_CALL_EP_INFO = 5,
+	USB_CALL_EP_TIMEOUT = 6,
 };
 
 /* struct usb_port_info.state */
@@ -186,6 +193,7 @@ enum usb_ep_type {
  * @max_packet:	wMaxPacketSize's size bits
  * @max_burst:	from the SuperSpeed companion (0 otherwise)
  * @inflight:	transfers queued now
+ * @timeout_ms:	each transfer's deadline (0: none)
  * @resv:	zero
  */
 struct usb_ep_info {
@@ -196,7 +204,8 @@ struct usb_ep_info {
 	uint16_t max_packet;
 	uint16_t max_burst;
 	uint32_t inflight;
-	uint32_t resv[3];
+	uint32_t timeout_ms;
+	uint32_t resv[2];
 };
 
 _Static_assert(sizeof(struct usb_port_info) == 44, "usb_port_info layout");

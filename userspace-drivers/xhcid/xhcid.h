@@ -109,6 +109,7 @@ struct ep {
 	struct xfer *head, *tail;	/* TDs on the ring, in ring order */
 	struct xfer *wait_head, *wait_tail;	/* waiting for ring room or DMA */
 	uint32_t inflight;
+	uint32_t timeout_ms;	/* a client transfer's deadline, 0 none (USB_CALL_EP_TIMEOUT) */
 	bool halted;		/* recovering from a STALL */
 	bool stopping;		/* a Stop Endpoint is under way (cancel) */
 };
@@ -135,7 +136,7 @@ struct xfer {
 	bool cancelled;
 	bool timed_out;		/* cancelled because its deadline passed */
 	bool done;
-	uint64_t deadline_ms;	/* client control transfers: CLOCK_MONOTONIC ms, else 0 */
+	uint64_t deadline_ms;	/* client transfers: CLOCK_MONOTONIC ms, 0 none */
 	int result;		/* bytes, or -errno */
 	uint32_t copy_len;	/* IN: bytes to copy to data when answered */
 };
@@ -193,7 +194,7 @@ struct hc {
 	int wait_depth;		/* nested hc_wait() calls */
 	uint32_t generations;	/* the last usb_dev.generation given */
 	bool dead;		/* the controller failed (HSE, HCE, gone) */
-	int timer_fd;		/* control transfer deadlines (transfer.c) */
+	int timer_fd;		/* transfer deadlines (transfer.c) */
 	uint64_t timer_armed_ms;	/* the deadline timer_fd is set for, 0 none */
 	struct us_daemon *d;
 	uint64_t events, interrupts, transfers;

@@ -43,8 +43,8 @@ echo "\$ kill -KILL $p     (xhcid; pcid restarts it, it enumerates again)" &&
 kill -KILL "$p" &&
 wait_for 30 restarted "$p" &&
 wait_for 30 ready 2 &&
-echo "\$ grep -E 'xhcid .*(killed|started)|port [0-9]+: ready' /tmp/pcid.log | tail -4" &&
-grep -E 'xhcid .*(killed|started)|port [0-9]+: ready' /tmp/pcid.log | tail -n 4 &&
+echo "\$ grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -4" &&
+grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -n 4 &&
 echo "\$ uscheme ls $s:" && uscheme ls "$s:" &&
 echo "\$ kill %pcid     (SIGTERM: xhcid stops, the controller is given back)" &&
 kill -TERM "$pcid" &&

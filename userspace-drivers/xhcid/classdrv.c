@@ -92,7 +92,7 @@ int classdrv_load(struct hc *hc, const char *path)
 	else
 		snprintf(cfg_dir, sizeof(cfg_dir), ".");
 	cfg_loaded = true;
-	hc_log(hc, "class drivers from %s: %u rules", path, cfg.nrules);
+	hc_log(hc, "class drivers from %s: %u rule%s", path, cfg.nrules, cfg.nrules == 1 ? "" : "s");
 	return 0;
 }
 

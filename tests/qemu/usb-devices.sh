@@ -3,16 +3,18 @@
 # xhcid-suite.sh; the layout is documented in guest/xhcid_test.h).
 #
 #   usb-devices.sh args XHCID_TEST DIR
-#       Write the two disk images into DIR (every sector stamped with its
+#       Write the three disk images into DIR (every sector stamped with its
 #       disk and LBA by "XHCID_TEST --make-image", so the guest checks any
 #       read without a copy) and print the QEMU arguments that attach, to
 #       the controllers tests/run-all.sh names xhci0 (qemu-xhci) and xhci1
 #       (nec-usb-xhci,p3=0): a usb-storage disk on xhci0's first port (USB3),
 #       a full-speed usb-kbd on its second (USB2), a usb-storage disk on
-#       xhci1's first port (USB2), and QEMU's monitor on the guest's third
+#       xhci1's first port (USB2), a third disk's drive (usbdisk2) for the
+#       guest to hot-plug, and QEMU's monitor on the guest's third
 #       serial port (ttyS2): a socket chardev serving that port, and a second
 #       one, connected to it, as the monitor's, so the guest injects keys
-#       itself ("sendkey a"), with no host-side timing.
+#       itself ("sendkey a") and hot-plugs ("device_del usbkbd"), with no
+#       host-side timing.
 #   usb-devices.sh linux-modules KVER DIR
 #       Extract the stock kernel KVER's USB host modules (usb-common,
 #       usbcore, xhci-hcd, xhci-pci and what xhci-pci needs) from Debian's
@@ -29,15 +31,16 @@ args)
 	xt=${2:?XHCID_TEST}
 	dir=${3:?DIR}
 	mkdir -p "$dir"
-	for d in 0 1; do
+	for d in 0 1 2; do
 		"$xt" --make-image "$dir/disk$d.img" "$d" >&2
 	done
 	mon=$(mktemp -u /tmp/uscheme-monitor.XXXXXX)
 	echo "-drive if=none,id=usbdisk0,format=raw,file=$dir/disk0.img" \
 		"-device usb-storage,bus=xhci0.0,port=1,drive=usbdisk0" \
-		"-device usb-kbd,bus=xhci0.0,port=2,usb_version=1" \
+		"-device usb-kbd,bus=xhci0.0,port=2,usb_version=1,id=usbkbd" \
 		"-drive if=none,id=usbdisk1,format=raw,file=$dir/disk1.img" \
 		"-device usb-storage,bus=xhci1.0,port=1,drive=usbdisk1" \
+		"-drive if=none,id=usbdisk2,format=raw,file=$dir/disk2.img" \
 		"-chardev socket,id=monport,path=$mon,server=on,wait=off -serial chardev:monport" \
 		"-chardev socket,id=monitor,path=$mon -mon chardev=monitor,mode=readline"
 	;;

@@ -140,12 +140,19 @@ else
 fi
 
 # ---- 2. pcid runs xhcid ----
+# The default config, except that xhcid gets a class-driver config without
+# rules: xhcid_test owns the disks' ports itself (a usbscsid would hold them).
+printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-noclass.conf
+sed 's|driver=xhcid args="{address}"|driver=xhcid args="--config /tmp/xs-noclass.conf {address}"|' \
+	/bin/pcid.conf >/tmp/xs-pcid.conf
+check "pcid.conf's xhcid rule takes args=\"{address}\" (here: --config /tmp/xs-noclass.conf too)" \
+	grep -q 'args="--config /tmp/xs-noclass.conf {address}"' /tmp/xs-pcid.conf
 log=/tmp/xs-pcid.log
-pcid --foreground 2>$log &
+pcid --foreground --config /tmp/xs-pcid.conf 2>$log &
 pcid=$!
 if waitfor 30 served pci; then ok "pcid serves pci: (pid $pcid)"; else nok "pcid serves pci:"; fi
 for a in $ctrl0 $ctrl1; do
-	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65534, gid 65534[,)].*: /bin/xhcid $a" 30
+	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65534, gid 65534[,)].*: /bin/xhcid .*$a" 30
 done
 for s in $s0 $s1; do
 	if waitfor 30 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; uscheme schemes; fi
@@ -160,9 +167,9 @@ done
 check "$s0: lists the disk ready at super speed" waitfor 30 listed $s0 '^[0-9]+ ready super 46f4:0001 08/06/50$'
 check "$s0: lists the keyboard ready at full speed" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
 check "$s1: lists the disk ready at high speed" waitfor 30 listed $s1 '^[0-9]+ ready high 46f4:0001 08/06/50$'
-logsays $log "xhcid: $ctrl0: port [0-9]+: ready, super speed, 46f4:0001"
-logsays $log "xhcid: $ctrl0: port [0-9]+: ready, full speed, 0627:0001"
-logsays $log "xhcid: $ctrl1: port [0-9]+: ready, high speed, 46f4:0001"
+logsays $log "xhcid: $ctrl0: port [0-9]+: ready, super speed, 46f4:0001" 3
+logsays $log "xhcid: $ctrl0: port [0-9]+: ready, full speed, 0627:0001" 3
+logsays $log "xhcid: $ctrl1: port [0-9]+: ready, high speed, 46f4:0001" 3
 for s in $s0 $s1; do
 	uscheme cat "$s:" 2>&1 | sed "s/^/# $s: /"
 done

@@ -33,6 +33,7 @@ static const struct tap_test tests[] = {
 	{ "ctrl_get_descriptor_equals_read", t_ctrl_descriptors, 30 },
 	{ "ctrl_string_descriptor", t_ctrl_string, 30 },
 	{ "ctrl_malformed_einval", t_ctrl_malformed, 30 },
+	{ "ctrl_in_room_over_wlength_einval", t_ctrl_room, 30 },
 	{ "ctrl_stall_ep0_epipe_then_works", t_ctrl_stall, 30 },
 	{ "ctrl_access_eperm_ebusy_eacces", t_ctrl_access, 30 },
 	{ "bulk_inquiry_1byte_capacity", t_bulk_scsi, 30 },
@@ -49,6 +50,9 @@ static const struct tap_test tests[] = {
 	{ "kill_client_mid_1mib_transfer", t_kill_midtransfer, 60 },
 	{ "intr_read_waits_until_qemu_key", t_intr_key, 30 },
 	{ "idle_xhcid_no_cpu_no_wakeups", t_idle_cpu, 30 },
+	/* last: they unplug devices (and plug the keyboard back) */
+	{ "hotplug_kbd_pending_read_enodev_replug", t_hotplug_kbd, 40 },
+	{ "hotplug_disk_enumerated_removed_under_io", t_hotplug_disk, 60 },
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,9 @@
  *                 speed: an interrupt endpoint)
  *   0000:00:05.0  nec-usb-xhci, INTx only, p3=0 (4 USB2 ports): usb-storage
  *                 on its first port (high speed, disk 1)
+ *   QEMU's monitor on the guest's /dev/ttyS2 (xt_monitor): keys for the
+ *   keyboard, and hot-plug: the keyboard is "usbkbd"; drive "usbdisk2"
+ *   (disk 2) waits, unattached, for a device_add.
  *
  * Each disk is XT_DISK_SECTORS sectors of 512 bytes, every sector stamped
  * by xt_pattern() (its disk number and LBA, then a stream derived from
@@ -90,6 +93,8 @@ int xt_open_port(const char *addr, unsigned int port, int flags);
  * configuration 1 if none is set. The fd, or -errno.
  */
 int xt_own(const char *addr, uint16_t vid, uint16_t pid);
+/* The same for port @port. */
+int xt_own_port(const char *addr, unsigned int port);
 int xt_port_info(int fd, struct usb_port_info *info);
 int xt_ep_info(int fd, struct usb_ep_info *info);
 /*
@@ -129,7 +134,9 @@ int xt_make_image(const char *path, unsigned int disk);
 pid_t xt_xhcid_pid(const char *addr);
 /* Its CPU time (utime + stime, clock ticks) and context switches, summed over threads. */
 int xt_proc_usage(pid_t pid, unsigned long long *ticks, unsigned long long *switches);
-/* Inject a key press and release through QEMU's monitor (xt.monitor). 0 or -errno. */
+/* A command to QEMU's human monitor (xt.monitor), its prompt awaited. 0 or -errno. */
+int xt_monitor(const char *command);
+/* Inject a key press and release through the monitor ("sendkey KEY"). */
 int xt_sendkey(const char *key);
 /* Run @fn(@arg) in a child as uid/gid 65534; its exit status (0 = passed). */
 int xt_as_nobody(int (*fn)(void *), void *arg);
@@ -151,6 +158,8 @@ struct bot {
 
 /* Own @addr's disk, set configuration 1, DUP ep81 and ep02. 0 or -errno. */
 int bot_open(struct bot *b, const char *addr, unsigned int disk);
+/* The same for the disk on port @port. */
+int bot_open_port(struct bot *b, const char *addr, unsigned int port, unsigned int disk);
 void bot_close(struct bot *b);
 /* Build a CBW (31 bytes) into @cbw. */
 void bot_cbw(uint8_t *cbw, uint32_t tag, uint32_t len, int in,
@@ -190,6 +199,7 @@ int t_desc_linux(void);
 int t_ctrl_descriptors(void);
 int t_ctrl_string(void);
 int t_ctrl_malformed(void);
+int t_ctrl_room(void);
 int t_ctrl_stall(void);
 int t_ctrl_access(void);
 /* xhcid_test_bulk.c */
@@ -211,5 +221,8 @@ int t_intr_queue(void);
 int t_intr_key(void);
 /* xhcid_test_idle.c */
 int t_idle_cpu(void);
+/* xhcid_test_hotplug.c */
+int t_hotplug_kbd(void);
+int t_hotplug_disk(void);
 
 #endif /* XHCID_TEST_H */

@@ -36,13 +36,12 @@ static uint32_t get32be(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int bot_open(struct bot *b, const char *addr, unsigned int disk)
+static int bot_eps(struct bot *b, unsigned int disk, int port)
 {
-	memset(b, 0, sizeof(*b));
 	b->in = b->out = -1;
 	b->tag = 0x1000;
 	b->disk = disk;
-	b->port = xt_own(addr, XT_DISK_VID, XT_DISK_PID);
+	b->port = port;
 	if (b->port < 0)
 		return b->port;
 	b->in = us_dup(b->port, "ep81", 0);
@@ -55,6 +54,18 @@ int bot_open(struct bot *b, const char *addr, unsigned int disk)
 		return err;
 	}
 	return 0;
+}
+
+int bot_open(struct bot *b, const char *addr, unsigned int disk)
+{
+	memset(b, 0, sizeof(*b));
+	return bot_eps(b, disk, xt_own(addr, XT_DISK_VID, XT_DISK_PID));
+}
+
+int bot_open_port(struct bot *b, const char *addr, unsigned int port, unsigned int disk)
+{
+	memset(b, 0, sizeof(*b));
+	return bot_eps(b, disk, xt_own_port(addr, port));
 }
 
 void bot_close(struct bot *b)

@@ -151,29 +151,33 @@ int xt_ep_info(int fd, struct usb_ep_info *info)
 
 int xt_own(const char *addr, uint16_t vid, uint16_t pid)
 {
+	int port = xt_wait_ready(addr, vid, pid, 5);
+
+	return port < 0 ? port : xt_own_port(addr, (unsigned int)port);
+}
+
+int xt_own_port(const char *addr, unsigned int port)
+{
 	struct usb_port_info info;
 	long long end = xt_ms() + 5000;
-	int port, fd, r;
+	int fd, r;
 	uint32_t cfg = 1;
 
-	port = xt_wait_ready(addr, vid, pid, 5);
-	if (port < 0)
-		return port;
 	for (;;) {
-		fd = xt_open_port(addr, (unsigned int)port, O_RDWR);
+		fd = xt_open_port(addr, port, O_RDWR);
 		if (fd != -EBUSY || xt_ms() >= end)
 			break;
 		usleep(50 * 1000);
 	}
 	if (fd < 0) {
-		fprintf(stderr, "  open %s:%d O_RDWR: %s\n", xt_scheme(addr), port, strerror(-fd));
+		fprintf(stderr, "  open %s:%u O_RDWR: %s\n", xt_scheme(addr), port, strerror(-fd));
 		return fd;
 	}
 	r = xt_port_info(fd, &info);
 	if (!r && info.config == 0)
 		r = us_call(fd, &cfg, sizeof(cfg), NULL, 0, USB_CALL_SET_CONFIG);
 	if (r < 0) {
-		fprintf(stderr, "  %s:%d: port info / SET_CONFIG 1: %s\n", xt_scheme(addr), port,
+		fprintf(stderr, "  %s:%u: port info / SET_CONFIG 1: %s\n", xt_scheme(addr), port,
 			strerror(-r));
 		close(fd);
 		return r;
@@ -416,14 +420,16 @@ int xt_proc_usage(pid_t pid, unsigned long long *ticks, unsigned long long *swit
 
 /*
  * QEMU's human monitor is wired to the guest's third serial port
- * (tests/run-all.sh: -chardev socket server for the port, a second
- * socket chardev connected to it for -mon). The port is raw and does not
- * echo, or the monitor's answer would come back to it as a command.
+ * (tests/qemu/usb-devices.sh: a socket chardev serving that port, and a
+ * second socket chardev connected to it for -mon). The port is raw and
+ * does not echo, or the monitor's answer would come back to it as a
+ * command.
  */
-int xt_sendkey(const char *key)
+int xt_monitor(const char *command)
 {
 	const char *tty = xt.monitor ? xt.monitor : "/dev/ttyS2";
-	char cmd[64], ans[512];
+	static char ans[65536];
+	char cmd[256], *echo = NULL;
 	struct termios t;
 	struct pollfd p;
 	long long end;
@@ -442,13 +448,17 @@ int xt_sendkey(const char *key)
 		tcsetattr(fd, TCSANOW, &t);
 	}
 	tcflush(fd, TCIOFLUSH);
-	n = snprintf(cmd, sizeof(cmd), "\nsendkey %s\n", key);
-	if (write(fd, cmd, (size_t)n) != n) {
+	n = snprintf(cmd, sizeof(cmd), "\n%s\n", command);
+	if (n < 0 || n >= (int)sizeof(cmd) || write(fd, cmd, (size_t)n) != n) {
 		err = -EIO;
-		fprintf(stderr, "  QEMU monitor %s: write: %s\n", tty, strerror(errno));
+		fprintf(stderr, "  QEMU monitor %s: cannot send '%s'\n", tty, command);
 	}
-	/* The monitor echoes the command: proof that it is one. */
-	end = xt_ms() + 2000;
+	/*
+	 * The monitor's readline redraws the line for every byte it gets (a
+	 * few KiB for a long command); the whole command appears once it has
+	 * all of it, then its output, then the next prompt once it is done.
+	 */
+	end = xt_ms() + 5000;
 	while (!err && xt_ms() < end && got < sizeof(ans) - 1) {
 		p.fd = fd;
 		p.events = POLLIN;
@@ -459,16 +469,32 @@ int xt_sendkey(const char *key)
 			break;
 		got += (size_t)n;
 		ans[got] = '\0';
-		if (strstr(ans, "(qemu)") && strstr(ans, "sendkey"))
+		echo = strstr(ans, command);
+		if (echo && strstr(echo, "(qemu)"))
 			break;
 	}
 	ans[got] = '\0';
-	if (!err && !strstr(ans, "(qemu)")) {
-		fprintf(stderr, "  %s does not answer like QEMU's monitor (%zu bytes back)\n", tty, got);
+	if (!err && (!echo || !strstr(echo, "(qemu)"))) {
+		fprintf(stderr, "  %s: no answer from QEMU's monitor to '%s' within 5 s (%zu bytes "
+			"back%s)\n", tty, command, got, strstr(ans, "(qemu)") ? ", a prompt among them" : "");
 		err = -ENOTTY;
+	} else if (!err && strstr(echo, "rror")) {
+		for (char *c = echo; *c; c++)
+			if (*c == '\033' || *c == '\r' || *c == '\n')
+				*c = ' ';
+		fprintf(stderr, "  QEMU monitor: %s\n", echo);
+		err = -EIO;
 	}
 	close(fd);
 	return err;
+}
+
+int xt_sendkey(const char *key)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "sendkey %s", key);
+	return xt_monitor(cmd);
 }
 
 int xt_as_nobody(int (*fn)(void *), void *arg)

@@ -128,8 +128,9 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	tap_results "host valgrind" "$logs/valgrind-reactor.log" reactor
 	# libuscheme's daemon framework and ramd's file tree, on fake rings;
 	# pcid's config parser and its enumeration of a fake sysfs tree;
-	# uscheme lsusb's descriptor parser on good, cut and hostile bytes.
-	for t in daemon ramfs pcid_unit usbdesc; do
+	# uscheme lsusb's descriptor parser on good, cut and hostile bytes;
+	# xhcid's descriptor parsers (xhcid/descparse.c) on the same kind.
+	for t in daemon ramfs pcid_unit usbdesc xhcid_desc; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
 		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"

@@ -145,8 +145,8 @@ static const struct pcid_rule *rule_for(const struct usb_dev *dev)
 	uint16_t vid = (uint16_t)(dev->desc[8] | dev->desc[9] << 8);
 	uint16_t pid = (uint16_t)(dev->desc[10] | dev->desc[11] << 8);
 	const struct pcid_rule *r;
-	size_t off, total;
-	const uint8_t *c;
+	uint8_t cls[3];
+	size_t pos = 0;
 
 	if (dev->desc[4]) {
 		r = pcid_config_match(&cfg, vid, pid, (uint32_t)dev->desc[4] << 16 |
@@ -154,17 +154,8 @@ static const struct pcid_rule *rule_for(const struct usb_dev *dev)
 		if (r)
 			return r;
 	}
-	if (dev->desc_len < 18 + 9)
-		return NULL;
-	c = dev->desc + 18;
-	total = (size_t)(c[2] | c[3] << 8);
-	if (total > dev->desc_len - 18)
-		total = dev->desc_len - 18;
-	for (off = c[0]; off + 9 <= total && c[off] >= 2; off += c[off]) {
-		if (c[off + 1] != USB_DT_INTERFACE || c[off] < 9)
-			continue;
-		r = pcid_config_match(&cfg, vid, pid, (uint32_t)c[off + 5] << 16 |
-				      c[off + 6] << 8 | c[off + 7]);
+	while (desc_next_interface(dev->desc, dev->desc_len, &pos, cls)) {
+		r = pcid_config_match(&cfg, vid, pid, (uint32_t)cls[0] << 16 | cls[1] << 8 | cls[2]);
 		if (r)
 			return r;
 	}

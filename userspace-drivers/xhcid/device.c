@@ -217,126 +217,15 @@ out:
 /* The configuration descriptor with this value: its bytes and length, or NULL. */
 static const uint8_t *config_find(const struct usb_dev *dev, uint8_t value, size_t *len)
 {
-	size_t off = 18;
-
-	while (off + 9 <= dev->desc_len) {
-		const uint8_t *c = dev->desc + off;
-		size_t total = (size_t)(c[2] | c[3] << 8);
-
-		if (total < 9 || total > dev->desc_len - off)
-			total = dev->desc_len - off;
-		if (c[5] == value) {
-			*len = total;
-			return c;
-		}
-		off += total;
-	}
-	return NULL;
+	return desc_config_find(dev->desc, dev->desc_len, value, len);
 }
 
 int dev_first_interface(const struct usb_dev *dev, uint8_t cls[3])
 {
-	size_t total, off;
-	const uint8_t *c;
-
-	if (dev->desc_len < 18 + 9)
-		return -1;
-	c = dev->desc + 18;
-	total = (size_t)(c[2] | c[3] << 8);
-	if (total > dev->desc_len - 18)
-		total = dev->desc_len - 18;
-	for (off = c[0]; off + 2 <= total; off += c[off]) {
-		if (c[off] < 2)
-			return -1;
-		if (c[off + 1] == USB_DT_INTERFACE && c[off] >= 9 && off + 9 <= total) {
-			cls[0] = c[off + 5];
-			cls[1] = c[off + 6];
-			cls[2] = c[off + 7];
-			return 0;
-		}
-	}
-	return -1;
+	return desc_first_interface(dev->desc, dev->desc_len, cls);
 }
 
 /* ---- endpoints of a configuration ---- */
-
-struct ep_desc {
-	uint8_t addr, attr, interval, iface, burst;
-	uint16_t mps;
-	uint8_t mult;
-};
-
-/*
- * The endpoints of every interface of configuration c (len bytes) in the
- * alternate setting dev->alt[] names (only_iface >= 0: that interface
- * only). Returns the count, or -EPROTO for a malformed descriptor.
- */
-static int config_endpoints(const struct usb_dev *dev, const uint8_t *c, size_t len,
-			    int only_iface, struct ep_desc *eps, int max)
-{
-	size_t off = c[0];
-	int n = 0, cur_if = -1;
-	bool taking = false;
-
-	while (off + 2 <= len) {
-		uint8_t bl = c[off], type = c[off + 1];
-
-		if (bl < 2 || bl > len - off)
-			return -EPROTO;
-		if (type == USB_DT_INTERFACE && bl >= 9) {
-			cur_if = c[off + 2];
-			taking = c[off + 3] == dev->alt[cur_if & 31] &&
-				 (only_iface < 0 || cur_if == only_iface);
-		} else if (type == USB_DT_ENDPOINT && bl >= 7 && taking) {
-			struct ep_desc *e;
-
-			if (n == max)
-				return -EPROTO;
-			e = &eps[n++];
-			memset(e, 0, sizeof(*e));
-			e->addr = c[off + 2];
-			e->attr = c[off + 3];
-			e->mps = (uint16_t)((c[off + 4] | c[off + 5] << 8) & 0x7ff);
-			e->mult = (uint8_t)(((c[off + 4] | c[off + 5] << 8) >> 11) & 3);
-			e->interval = c[off + 6];
-			e->iface = (uint8_t)cur_if;
-		} else if (type == USB_DT_SS_EP_COMP && bl >= 6 && taking && n) {
-			eps[n - 1].burst = c[off + 2];
-		}
-		off += bl;
-	}
-	return n;
-}
-
-static uint8_t ep_dci(uint8_t addr)
-{
-	return (uint8_t)((addr & 0xf) * 2 + ((addr & 0x80) ? 1 : 0));
-}
-
-/* The xHCI Interval field: 2^n * 125 us (6.2.3.6). */
-static uint32_t ep_interval(const struct usb_dev *dev, const struct ep_desc *e)
-{
-	uint8_t type = e->attr & 3;
-	uint32_t iv = e->interval, n = 0;
-
-	if (type == USB_EP_BULK || type == USB_EP_CONTROL)
-		return 0;
-	if (dev->speed == USB_SPEED_HIGH || dev->speed >= USB_SPEED_SUPER ||
-	    type == USB_EP_ISOC) {
-		if (iv < 1)
-			iv = 1;
-		if (iv > 16)
-			iv = 16;
-		return iv - 1;
-	}
-	/* Full and low speed interrupt: bInterval in ms, as frames of 8 microframes. */
-	if (!iv)
-		iv = 1;
-	iv *= 8;
-	while ((1u << (n + 1)) <= iv)
-		n++;
-	return n < 3 ? 3 : n > 10 ? 10 : n;
-}
 
 /* Every endpoint but EP0, as a drop mask. */
 static uint32_t all_endpoints(const struct usb_dev *dev)
@@ -377,13 +266,13 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 	unsigned int i, last = 1;
 	int n, cc;
 
-	n = config_endpoints(dev, c, clen, only_iface, eds, 30);
+	n = desc_config_endpoints(c, clen, dev->alt, only_iface, eds, 30);
 	if (n < 0)
 		return n;
 	in_ctx_clear(dev);
 	for (i = 0; i < (unsigned int)n; i++) {
 		struct ep_desc *e = &eds[i];
-		uint8_t dci = ep_dci(e->addr), type = e->attr & 3;
+		uint8_t dci = desc_ep_dci(e->addr), type = e->attr & 3;
 		uint32_t ct, esit;
 		struct ep *ep;
 
@@ -412,7 +301,7 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 			ct = (e->addr & 0x80) ? EPT_INT_IN : EPT_INT_OUT;
 		esit = type == USB_EP_INTERRUPT ?
 			(uint32_t)ep->mps * (ep->burst + 1) * (e->mult + 1) : 0;
-		ep_ctx_fill(dev, ep, ct, ep_interval(dev, e), esit);
+		ep_ctx_fill(dev, ep, ct, desc_ep_interval(dev->speed, e), esit);
 	}
 	for (i = 2; i < 32; i++)
 		if (dev->eps[i] && !(drop_mask & (1u << i)) && i > last)
@@ -488,8 +377,7 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 	const uint8_t *c;
 	uint32_t drop = 0;
 	uint8_t old;
-	size_t clen, off;
-	bool found = false;
+	size_t clen;
 	unsigned int i;
 	int err;
 
@@ -498,19 +386,16 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 	c = config_find(dev, dev->config, &clen);
 	if (!c)
 		return -EINVAL;
-	for (off = c[0]; off + 9 <= clen && c[off] >= 2; off += c[off])
-		if (c[off + 1] == USB_DT_INTERFACE && c[off + 2] == iface && c[off + 3] == alt)
-			found = true;
-	if (!found)
+	if (!desc_has_alt(c, clen, iface, alt))
 		return -EINVAL;
 	/* The interface's current endpoints go. */
 	{
 		struct ep_desc eds[30];
-		int n = config_endpoints(dev, c, clen, iface, eds, 30);
+		int n = desc_config_endpoints(c, clen, dev->alt, iface, eds, 30);
 
 		for (i = 0; n > 0 && i < (unsigned int)n; i++)
-			if (dev->eps[ep_dci(eds[i].addr)])
-				drop |= 1u << ep_dci(eds[i].addr);
+			if (dev->eps[desc_ep_dci(eds[i].addr)])
+				drop |= 1u << desc_ep_dci(eds[i].addr);
 	}
 	old = dev->alt[iface];
 	dev->alt[iface] = alt;
@@ -530,7 +415,7 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 
 struct ep *dev_ep_by_addr(struct usb_dev *dev, uint8_t addr)
 {
-	uint8_t dci = ep_dci(addr);
+	uint8_t dci = desc_ep_dci(addr);
 	struct ep *ep;
 
 	if ((addr & 0x70) || dci < 2)

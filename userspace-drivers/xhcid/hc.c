@@ -319,6 +319,27 @@ int hc_command_async(struct hc *hc, uint64_t param, uint32_t control,
 	return 0;
 }
 
+void hc_command_forget(struct hc *hc, const void *ctx)
+{
+	struct async_cmd **pp = &hc->cmd_queue, *c;
+
+	hc->cmd_queue_tail = NULL;
+	while ((c = *pp)) {
+		if (c->ctx == ctx) {
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		hc->cmd_queue_tail = c;
+		pp = &c->next;
+	}
+	/* The one on the ring completes with nobody to tell. */
+	if (hc->cmd_busy && hc->cmd_fn && hc->cmd_ctx == ctx) {
+		hc->cmd_fn = NULL;
+		hc->cmd_ctx = NULL;
+	}
+}
+
 int hc_command(struct hc *hc, uint64_t param, uint32_t status, uint32_t control,
 	       uint32_t *slot_out)
 {

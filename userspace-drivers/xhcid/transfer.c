@@ -618,6 +618,14 @@ void ep_destroy(struct hc *hc, struct ep *ep, int err)
 		ep->wait_head = x->next;
 		xfer_finish(hc, x, err);
 	}
+	/*
+	 * A Reset Endpoint, Stop Endpoint or Set TR Dequeue Pointer for it may
+	 * still be queued or on the command ring (a STALL seen while a
+	 * configuration change or Disable Slot waited for its command): its
+	 * completion must not call back into freed memory, and a queued Set
+	 * TR Dequeue Pointer must not hand the controller a freed ring.
+	 */
+	hc_command_forget(hc, ep);
 	trb_ring_free(&ep->ring, hc->pool);
 	free(ep);
 }

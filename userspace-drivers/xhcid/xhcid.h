@@ -221,6 +221,12 @@ int hc_command(struct hc *hc, uint64_t param, uint32_t status, uint32_t control,
 /* A command whose completion calls fn later (queued behind the one in flight). */
 int hc_command_async(struct hc *hc, uint64_t param, uint32_t control,
 		     cmd_done_fn fn, void *ctx);
+/*
+ * ctx is going away (an endpoint freed): its queued asynchronous commands
+ * are dropped, and the one on the ring, if its, completes without calling
+ * back.
+ */
+void hc_command_forget(struct hc *hc, const void *ctx);
 void hc_ring_doorbell(struct hc *hc, unsigned int slot, unsigned int target);
 void hc_log(struct hc *hc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *cc_name(uint32_t cc);

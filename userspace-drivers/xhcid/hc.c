@@ -343,12 +343,31 @@ void hc_command_forget(struct hc *hc, const void *ctx)
 int hc_command(struct hc *hc, uint64_t param, uint32_t status, uint32_t control,
 	       uint32_t *slot_out)
 {
+	struct timespec since, now;
+	uint64_t waiting_for = 0;
 	int err;
 
+	/*
+	 * Wait for the ring to be idle: the asynchronous commands ahead must
+	 * complete, each within XHCID_CMD_TIMEOUT_MS as a synchronous one
+	 * must (a controller that never completes one would otherwise keep
+	 * xhcid here for ever, serving nobody).
+	 */
 	while (hc->cmd_busy || hc->cmd_queue) {
 		if (hc->dead)
 			return -ENODEV;
-		/* Wait for the ring: with no flag, hc_wait returns after events. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!waiting_for || waiting_for != hc->cmd_bus) {
+			waiting_for = hc->cmd_bus;	/* progress: a new command on the ring */
+			since = now;
+		} else if ((now.tv_sec - since.tv_sec) * 1000 +
+			   (now.tv_nsec - since.tv_nsec) / 1000000 >= XHCID_CMD_TIMEOUT_MS) {
+			hc_log(hc, "a queued command did not complete in %d ms: the controller is "
+			       "not answering", XHCID_CMD_TIMEOUT_MS);
+			hc->dead = true;
+			return -ETIMEDOUT;
+		}
+		/* With no flag, hc_wait returns after a pass that found events. */
 		err = hc_wait(hc, NULL, XHCID_CMD_TIMEOUT_MS);
 		if (err && err != -ETIMEDOUT)
 			return err;

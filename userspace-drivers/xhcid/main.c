@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "xhcid.h"
@@ -136,6 +137,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/*
+	 * Not dumpable: xhcid runs as an unprivileged uid (pcid's 65534 by
+	 * default) that other processes share, and its class drivers run as
+	 * it does. Dumpable, any of them could ptrace it, read and write its
+	 * memory (process_vm_writev, /proc/PID/mem) or take its channel with
+	 * pidfd_getfd: the whole controller and its DMA. (Signals are still
+	 * theirs to send: see the README.)
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	snprintf(hc.addr, sizeof(hc.addr), "%s", argv[optind]);
 	hc.channel = -1;
 	hc.irq_fd = -1;

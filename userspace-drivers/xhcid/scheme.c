@@ -21,7 +21,6 @@
 enum handle_kind { H_ROOT, H_PORT, H_EP };
 
 struct handle {
-	struct handle *next, *prev;	/* every open handle (events) */
 	enum handle_kind kind;
 	bool owner;		/* O_RDWR port handle holding the port, or an endpoint of it */
 	unsigned int port;
@@ -35,30 +34,17 @@ static struct hc *hc_of(struct us_daemon *d)
 	return d->ctx;
 }
 
-static struct handle *handles;
-
 static struct handle *handle_new(enum handle_kind kind)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
-	if (!h)
-		return NULL;
-	h->kind = kind;
-	h->next = handles;
-	if (handles)
-		handles->prev = h;
-	handles = h;
+	if (h)
+		h->kind = kind;
 	return h;
 }
 
 static void handle_free(struct handle *h)
 {
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		handles = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
 	free(h);
 }
 
@@ -510,16 +496,24 @@ static void h_cancel(struct us_daemon *d, uint64_t tag)
  */
 void scheme_port_changed(struct hc *hc, unsigned int port)
 {
-	struct handle *h;
+	struct us_daemon *d = hc->d;
+	uint32_t id;
 
-	for (h = handles; h; h = h->next) {
-		int id;
+	/*
+	 * By id, over the handle table (us_handle_find per handle would make
+	 * each change cost the square of the handles open: any user can open
+	 * the directory tens of thousands of times).
+	 */
+	for (id = 0; id < d->nhandles; id++) {
+		struct handle *h;
+		void *state;
 
+		if (us_handle_get(d, id, &state) || !state)
+			continue;
+		h = state;
 		if (h->kind != H_ROOT && h->port != port)
 			continue;
-		id = us_handle_find(hc->d, h);
-		if (id >= 0)
-			us_send_event(hc->d, (uint64_t)id, USCHEME_EV_READ);
+		us_send_event(d, id, USCHEME_EV_READ);
 	}
 }
 

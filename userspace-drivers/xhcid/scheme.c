@@ -337,13 +337,29 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 	if (in ? (in_len != sizeof(cr) || cr.w_length > out_len) :
 		 (in_len != sizeof(cr) + cr.w_length))
 		return -EINVAL;
-	/* What would desynchronise the controller's idea of the device goes through xhcid. */
-	if (cr.bm_request_type == 0x00 && cr.b_request == USB_REQ_SET_ADDRESS)
-		return -EPERM;
-	if (cr.bm_request_type == 0x00 && cr.b_request == USB_REQ_SET_CONFIGURATION)
-		return dev_set_config(dev, (uint8_t)cr.w_value);
-	if (cr.bm_request_type == 0x01 && cr.b_request == USB_REQ_SET_INTERFACE)
-		return dev_set_alt(dev, (uint8_t)cr.w_index, (uint8_t)cr.w_value);
+	/*
+	 * What would desynchronise the controller's idea of the device goes
+	 * through xhcid: the standard requests (type bits 00) SET_ADDRESS,
+	 * SET_CONFIGURATION and SET_INTERFACE, whatever their direction and
+	 * recipient bits say (a device may look at bRequest alone), and only
+	 * in their one well-formed shape (no value truncated to a byte).
+	 */
+	if (!(cr.bm_request_type & 0x60)) {
+		switch (cr.b_request) {
+		case USB_REQ_SET_ADDRESS:
+			return -EPERM;
+		case USB_REQ_SET_CONFIGURATION:
+			if (cr.bm_request_type != 0x00 || cr.w_value > 255 || cr.w_index ||
+			    cr.w_length)
+				return -EINVAL;
+			return dev_set_config(dev, (uint8_t)cr.w_value);
+		case USB_REQ_SET_INTERFACE:
+			if (cr.bm_request_type != 0x01 || cr.w_value > 255 || cr.w_index > 255 ||
+			    cr.w_length)
+				return -EINVAL;
+			return dev_set_alt(dev, (uint8_t)cr.w_index, (uint8_t)cr.w_value);
+		}
+	}
 	/* OUT data follows the header in buf; move it to the front for the copy. */
 	if (!in && cr.w_length)
 		memmove(buf, (uint8_t *)buf + sizeof(cr), cr.w_length);

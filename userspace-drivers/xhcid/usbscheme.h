@@ -40,7 +40,14 @@
  *                          data for an OUT request (bmRequestType bit 7
  *                          clear); out: an IN request's data (room for
  *                          wLength bytes). res = bytes received (IN) or 0
- *                          (OUT, all sent). Owner only (-EPERM)
+ *                          (OUT, all sent). Owner only (-EPERM). Standard
+ *                          requests that change the controller's view of
+ *                          the device: SET_ADDRESS -EPERM (any direction or
+ *                          recipient); SET_CONFIGURATION (00/09) and
+ *                          SET_INTERFACE (01/0b) act as USB_CALL_SET_CONFIG
+ *                          and USB_CALL_SET_ALT, -EINVAL in any other shape
+ *                          (another bmRequestType, wValue or wIndex over a
+ *                          byte, wLength not 0)
  *     USB_CALL_SET_CONFIG  in: __u32 bConfigurationValue (0 unconfigures).
  *                          Endpoint handles of the old one fail -ESTALE.
  *                          Owner only

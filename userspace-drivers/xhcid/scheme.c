@@ -8,6 +8,7 @@
  * (-ENODEV for transfers) without dangling. Transfers answer later
  * (US_DEFER): transfer.c calls us_reply when their TD completes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -483,7 +484,9 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 		return -EPERM;
 	if (dev->owner != h)
 		return -ESTALE;
-	if (strncmp(suffix, "ep", 2) || strlen(suffix) != 4)
+	/* Exactly "ep" and two hex digits (strtoul alone takes " 2", "+2", "-0"). */
+	if (strncmp(suffix, "ep", 2) || strlen(suffix) != 4 || !isxdigit((unsigned char)suffix[2]) ||
+	    !isxdigit((unsigned char)suffix[3]))
 		return -ENOENT;
 	addr = (unsigned int)strtoul(suffix + 2, &end, 16);
 	if (*end || !dev_ep_by_addr(dev, (uint8_t)addr))

@@ -53,7 +53,8 @@
  *                          Owner only
  *     USB_CALL_SET_ALT     in: struct usb_alt_req. Owner only
  *   DUP "epXX"      an endpoint of the current configuration, XX its
- *                   bEndpointAddress in hex ("ep81" is IN 1, "ep02" OUT 2).
+ *                   bEndpointAddress in two hex digits ("ep81" is IN 1,
+ *                   "ep02" OUT 2; no other spelling).
  *                   Owner only (-EPERM); -ENOENT: no such endpoint.
  *
  * On an endpoint handle (bulk or interrupt):

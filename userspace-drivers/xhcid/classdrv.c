@@ -343,15 +343,21 @@ static void on_port_open(struct us_reactor *rx, struct us_op *op, const struct u
 	struct usb_dev *dev = cd->hc->dev[cd->port];
 
 	(void)rx;
+	/*
+	 * Its device went away meanwhile (classdrv_device_gone left it to us):
+	 * free it whatever the open answered, or a GAVE_UP left in drivers[]
+	 * would keep the next device on this port from its driver.
+	 */
+	if (cd->state == CD_STOPPING || !dev || dev->generation != cd->generation) {
+		if (cqe->res >= 0)
+			close(cqe->res);
+		cd_free(cd->hc->d, cd);
+		return;
+	}
 	if (cqe->res < 0) {
 		hc_log(cd->hc, "port %u: cannot open the port for its class driver: %s", cd->port,
 		       strerror(-cqe->res));
 		cd->state = CD_GAVE_UP;
-		return;
-	}
-	if (cd->state == CD_STOPPING || !dev || dev->generation != cd->generation) {
-		close(cqe->res);
-		cd_free(cd->hc->d, cd);
 		return;
 	}
 	cd_exec(cd, cqe->res);

@@ -367,7 +367,7 @@ int dev_set_config(struct usb_dev *dev, uint8_t value)
 		return err;
 	}
 	dev->config = value;
-	dev->generation = ++hc->generations;	/* endpoint handles of the old one go stale */
+	dev->config_gen = ++hc->generations;	/* endpoint handles of the old one go stale */
 	return 0;
 }
 
@@ -409,7 +409,7 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 		hc_log(hc, "port %u: SET_INTERFACE %u/%u: %s", dev->port, iface, alt, strerror(-err));
 		return err;
 	}
-	dev->generation = ++hc->generations;
+	dev->config_gen = ++hc->generations;
 	return 0;
 }
 

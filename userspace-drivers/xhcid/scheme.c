@@ -25,7 +25,7 @@ struct handle {
 	enum handle_kind kind;
 	bool owner;		/* O_RDWR port handle holding the port, or an endpoint of it */
 	unsigned int port;
-	uint32_t generation;	/* the device's when opened (H_EP: when duplicated) */
+	uint32_t generation;	/* the device's when opened; H_EP: its config_gen when duplicated */
 	uint32_t owner_id;	/* owners: the ownership they hold (usb_dev.owner_id) */
 	uint8_t ep_addr;
 };
@@ -71,7 +71,7 @@ static int handle_ep(struct hc *hc, const struct handle *h, struct ep **out)
 
 	if (!dev)
 		return -ENODEV;
-	if (!dev->owner || dev->owner_id != h->owner_id || dev->generation != h->generation)
+	if (!dev->owner || dev->owner_id != h->owner_id || dev->config_gen != h->generation)
 		return -ESTALE;
 	*out = dev_ep_by_addr(dev, h->ep_addr);
 	return *out ? 0 : -ESTALE;
@@ -496,7 +496,7 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 		return -ENOMEM;
 	n->owner = true;
 	n->port = h->port;
-	n->generation = dev->generation;
+	n->generation = dev->config_gen;
 	n->owner_id = h->owner_id;
 	n->ep_addr = (uint8_t)addr;
 	*new_state = n;

@@ -149,7 +149,8 @@ struct usb_dev {
 	uint8_t state;		/* enum usb_port_state */
 	uint8_t speed;		/* enum usb_speed */
 	uint8_t slot;
-	uint32_t generation;	/* changes with each enumeration and configuration */
+	uint32_t generation;	/* changes with each enumeration (PORT_INFO's) */
+	uint32_t config_gen;	/* changes with each configuration or alternate setting */
 	uint16_t mps0;
 	uint8_t *desc;		/* device descriptor + configurations, raw */
 	size_t desc_len;
@@ -194,7 +195,7 @@ struct hc {
 	uint8_t ports_pending[XHCID_MAX_PORTS + 1];	/* port change seen, not handled */
 	bool any_pending;
 	int wait_depth;		/* nested hc_wait() calls */
-	uint32_t generations;	/* the last usb_dev.generation given */
+	uint32_t generations;	/* the last generation, config_gen or owner_id given */
 	bool dead;		/* the controller failed (HSE, HCE, gone) */
 	int timer_fd;		/* transfer deadlines (transfer.c) */
 	uint64_t timer_armed_ms;	/* the deadline timer_fd is set for, 0 none */

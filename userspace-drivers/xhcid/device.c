@@ -368,6 +368,8 @@ int dev_set_config(struct usb_dev *dev, uint8_t value)
 	}
 	dev->config = value;
 	dev->config_gen = ++hc->generations;	/* endpoint handles of the old one go stale */
+	if (dev->state == USB_PORT_READY)
+		scheme_port_changed(hc, dev->port);	/* reconfigured: the port's handles hear it */
 	return 0;
 }
 
@@ -410,6 +412,7 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 		return err;
 	}
 	dev->config_gen = ++hc->generations;
+	scheme_port_changed(hc, dev->port);
 	return 0;
 }
 

@@ -334,6 +334,53 @@ static int t_intervals(void)
 	return 0;
 }
 
+/*
+ * A configuration that arrives short (wTotalLength says 100, 34 bytes
+ * come) followed by another: as read_descriptors keeps them
+ * (desc_config_arrived on the short one), each is found where it is, with
+ * its own endpoints. Kept raw, the first swallowed the second: its
+ * endpoint was configured as the first configuration's, and the second
+ * could not be found at all.
+ */
+static int t_short_config(void)
+{
+	static const uint8_t second[] = {
+		0x09, 0x02, 0x19, 0x00, 0x01, 0x02, 0x00, 0xc0, 0x00,
+		0x09, 0x04, 0x00, 0x00, 0x01, 0xff, 0x00, 0x00, 0x00,
+		0x07, 0x05, 0x82, 0x02, 0x40, 0x00, 0x00,
+	};
+	uint8_t w[256], *d, alt[32] = { 0 };
+	struct ep_desc e[30];
+	const uint8_t *c;
+	size_t len, clen = 0;
+
+	memcpy(w, kbd_full, sizeof(kbd_full));
+	w[17] = 2;	/* bNumConfigurations */
+	w[20] = 100;	/* claims 100, 34 arrive */
+	desc_config_arrived(w + 18, sizeof(kbd_full) - 18);
+	CHECK_EQ(w[20] | w[21] << 8, sizeof(kbd_full) - 18);
+	memcpy(w + sizeof(kbd_full), second, sizeof(second));
+	len = sizeof(kbd_full) + sizeof(second);
+	d = exact(w, len);
+	CHECK(d);
+	CHECK_EQ(endpoints_of(d, len, 1, alt, -1, e, 30), 1);
+	CHECK_EQ(e[0].addr, 0x81);
+	c = desc_config_find(d, len, 2, &clen);
+	CHECK(c == d + sizeof(kbd_full));
+	CHECK_EQ(clen, sizeof(second));
+	CHECK_EQ(endpoints_of(d, len, 2, alt, -1, e, 30), 1);
+	CHECK_EQ(e[0].addr, 0x82);
+	free(d);
+	/* whole, or under a header: left as it is */
+	memcpy(w, kbd_full, sizeof(kbd_full));
+	desc_config_arrived(w + 18, sizeof(kbd_full) - 18);
+	CHECK(!memcmp(w, kbd_full, sizeof(kbd_full)));
+	w[20] = 100;
+	desc_config_arrived(w + 18, 8);
+	CHECK_EQ(w[20], 100);
+	return 0;
+}
+
 static uint64_t rng;
 
 static uint64_t next(void)
@@ -499,6 +546,7 @@ int main(int argc, char **argv)
 		{ "composite", t_composite, 0 },
 		{ "lies", t_lies, 0 },
 		{ "intervals", t_intervals, 0 },
+		{ "short_config", t_short_config, 0 },
 		{ "mutations", t_mutations, 600 },
 		{ "every_byte", t_every_byte, 600 },
 	};

@@ -151,3 +151,13 @@ uint32_t desc_ep_interval(unsigned int speed, const struct ep_desc *e)
 		n++;
 	return n < 3 ? 3 : n > 10 ? 10 : n;
 }
+
+void desc_config_arrived(uint8_t *c, size_t got)
+{
+	size_t claimed = (size_t)(c[2] | c[3] << 8);
+
+	if (got >= 9 && got < claimed) {
+		c[2] = (uint8_t)got;
+		c[3] = (uint8_t)(got >> 8);
+	}
+}

@@ -65,4 +65,12 @@ uint8_t desc_ep_dci(uint8_t addr);
  */
 uint32_t desc_ep_interval(unsigned int speed, const struct ep_desc *e);
 
+/*
+ * A configuration read whole is kept as it arrived; one that arrived
+ * short (got bytes of the wTotalLength it claims at c) gets got as its
+ * wTotalLength, so that a walk over the kept bytes finds the next
+ * configuration where it is, not inside this one.
+ */
+void desc_config_arrived(uint8_t *c, size_t got);
+
 #endif /* XHCID_DESCPARSE_H */

@@ -200,7 +200,12 @@ static int read_descriptors(struct usb_dev *dev)
 		r = get_desc(dev, USB_DT_CONFIG, (uint8_t)i, all + len, total);
 		if (r < 9)
 			goto bad;
-		/* What arrived is what we keep (Linux keeps a short one too). */
+		/*
+		 * What arrived is what we keep (Linux keeps a short one too), its
+		 * wTotalLength saying so: else the next configuration is taken
+		 * for this one's tail (and not found itself).
+		 */
+		desc_config_arrived(all + len, (size_t)r);
 		len += (size_t)r;
 	}
 	free(dev->desc);

@@ -381,6 +381,67 @@ static int t_short_config(void)
 	return 0;
 }
 
+/*
+ * The endpoint context's numbers for every wMaxPacketSize, bMaxBurst,
+ * mult and type at every speed: within xHCI's limits (Max Burst 15, 2 for
+ * high-speed periodic; Max ESIT Payload within its 16 bits, so that it
+ * does not spill into Average TRB Length; packets of 1..1024 bytes).
+ * The old arithmetic (mps * (burst + 1) * (mult + 1), unclamped) reached
+ * 2047 * 256 * 4.
+ */
+static int t_shape(void)
+{
+	unsigned int speed, type, mps, burst, mult;
+
+	for (speed = 0; speed < 8; speed++)
+		for (type = 0; type < 4; type++)
+			for (mps = 0; mps <= 0x7ff; mps += (mps < 16 || mps > 1016) ? 1 : 61)
+				for (burst = 0; burst < 256; burst += burst < 20 ? 1 : 47)
+					for (mult = 0; mult < 4; mult++) {
+						struct ep_desc e = { .addr = 0x81, .attr = (uint8_t)type,
+								     .burst = (uint8_t)burst,
+								     .mps = (uint16_t)mps,
+								     .mult = (uint8_t)mult };
+						uint16_t m;
+						uint8_t b;
+						uint32_t esit;
+
+						desc_ep_shape(speed, &e, &m, &b, &esit);
+						CHECK(m >= 1 && m <= 1024);
+						CHECK(b <= 15);
+						if (speed < USB_SPEED_SUPER)
+							CHECK(b <= 2);
+						if (speed < USB_SPEED_HIGH)
+							CHECK_EQ(b, 0);
+						CHECK(esit <= 0xffff);
+						if (type == USB_EP_INTERRUPT)
+							CHECK_EQ(esit, (uint32_t)m * (b + 1u));
+						else
+							CHECK_EQ(esit, 0);
+					}
+	return 0;
+}
+
+/* QEMU's devices get what they got before the limits: they are within them. */
+static int t_shape_qemu(void)
+{
+	struct ep_desc e[30];
+	uint16_t m;
+	uint8_t b;
+	uint32_t esit;
+
+	CHECK_EQ(endpoints_of(storage_super, sizeof(storage_super), 1, alt0, -1, e, 30), 2);
+	desc_ep_shape(USB_SPEED_SUPER, &e[0], &m, &b, &esit);
+	CHECK(m == 1024 && b == 15 && esit == 0);
+	CHECK_EQ(endpoints_of(storage_high, sizeof(storage_high), 1, alt0, -1, e, 30), 2);
+	desc_ep_shape(USB_SPEED_HIGH, &e[1], &m, &b, &esit);
+	CHECK(m == 512 && b == 0 && esit == 0);
+	CHECK_EQ(endpoints_of(kbd_full, sizeof(kbd_full), 1, alt0, -1, e, 30), 1);
+	desc_ep_shape(USB_SPEED_FULL, &e[0], &m, &b, &esit);
+	CHECK(m == 8 && b == 0 && esit == 8);
+	return 0;
+}
+
 static uint64_t rng;
 
 static uint64_t next(void)
@@ -432,8 +493,15 @@ static int check_all(const uint8_t *d, size_t len)
 				CHECK(e[i].mult <= 3);
 				if (only >= 0)
 					CHECK_EQ(e[i].iface, only);
-				for (speed = 0; speed < 8; speed++)
+				for (speed = 0; speed < 8; speed++) {
+					uint16_t m;
+					uint8_t b;
+					uint32_t esit;
+
 					CHECK(desc_ep_interval(speed, &e[i]) <= 15);
+					desc_ep_shape(speed, &e[i], &m, &b, &esit);
+					CHECK(m >= 1 && m <= 1024 && b <= 15 && esit <= 0xffff);
+				}
 			}
 			desc_has_alt(c, clen, (uint8_t)(next() % 4), (uint8_t)(next() % 3));
 		}
@@ -547,6 +615,8 @@ int main(int argc, char **argv)
 		{ "lies", t_lies, 0 },
 		{ "intervals", t_intervals, 0 },
 		{ "short_config", t_short_config, 0 },
+		{ "shape", t_shape, 0 },
+		{ "shape_qemu", t_shape_qemu, 0 },
 		{ "mutations", t_mutations, 600 },
 		{ "every_byte", t_every_byte, 600 },
 	};

@@ -152,6 +152,23 @@ uint32_t desc_ep_interval(unsigned int speed, const struct ep_desc *e)
 	return n < 3 ? 3 : n > 10 ? 10 : n;
 }
 
+void desc_ep_shape(unsigned int speed, const struct ep_desc *e, uint16_t *mps, uint8_t *burst,
+		   uint32_t *esit)
+{
+	uint8_t type = e->attr & 3;
+
+	*mps = e->mps ? e->mps : 8;
+	if (*mps > 1024)
+		*mps = 1024;
+	if (speed >= USB_SPEED_SUPER)
+		*burst = e->burst > 15 ? 15 : e->burst;
+	else if (speed == USB_SPEED_HIGH && (type == USB_EP_INTERRUPT || type == USB_EP_ISOC))
+		*burst = e->mult > 2 ? 2 : e->mult;
+	else
+		*burst = 0;
+	*esit = type == USB_EP_INTERRUPT ? (uint32_t)*mps * (*burst + 1u) : 0;
+}
+
 void desc_config_arrived(uint8_t *c, size_t got)
 {
 	size_t claimed = (size_t)(c[2] | c[3] << 8);

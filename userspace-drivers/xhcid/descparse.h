@@ -66,6 +66,18 @@ uint8_t desc_ep_dci(uint8_t addr);
 uint32_t desc_ep_interval(unsigned int speed, const struct ep_desc *e);
 
 /*
+ * The endpoint context's numbers for e, within what xHCI allows whatever
+ * the descriptors say: *mps (wMaxPacketSize's size, 8 for 0, at most
+ * 1024), *burst (Max Burst Size: a SuperSpeed companion's bMaxBurst, at
+ * most 15; a high-speed periodic endpoint's extra transactions per
+ * microframe, at most 2; else 0) and, for interrupt endpoints, *esit
+ * (Max ESIT Payload: bytes per service interval, *mps * (*burst + 1),
+ * never over 16 bits), else 0.
+ */
+void desc_ep_shape(unsigned int speed, const struct ep_desc *e, uint16_t *mps, uint8_t *burst,
+		   uint32_t *esit);
+
+/*
  * A configuration read whole is kept as it arrived; one that arrived
  * short (got bytes of the wTotalLength it claims at c) gets got as its
  * wTotalLength, so that a walk over the kept bytes finds the next

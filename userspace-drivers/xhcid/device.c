@@ -129,14 +129,14 @@ static void in_ctx_clear(struct usb_dev *dev)
 }
 
 static void ep_ctx_fill(struct usb_dev *dev, struct ep *ep, uint32_t ctx_type,
-			uint32_t interval, uint32_t esit)
+			uint32_t interval, uint8_t burst, uint32_t esit)
 {
 	uint32_t *c = in_ep(dev, ep->dci);
 	uint64_t deq = ep->ring.bus | CTX_EP_DCS;
 
 	memset(c, 0, dev->hc->ctx_size);
 	c[0] = CTX_EP_INTERVAL(interval);
-	c[1] = CTX_EP_CERR(3) | CTX_EP_TYPE(ctx_type) | CTX_EP_BURST(ep->burst) |
+	c[1] = CTX_EP_CERR(3) | CTX_EP_TYPE(ctx_type) | CTX_EP_BURST(burst) |
 	       CTX_EP_MPS(ep->mps);
 	c[2] = (uint32_t)deq;
 	c[3] = (uint32_t)(deq >> 32);
@@ -279,6 +279,7 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 		struct ep_desc *e = &eds[i];
 		uint8_t dci = desc_ep_dci(e->addr), type = e->attr & 3;
 		uint32_t ct, esit;
+		uint8_t burst;
 		struct ep *ep;
 
 		if (dci < 2 || type == USB_EP_CONTROL || type == USB_EP_ISOC || neweps[dci])
@@ -293,8 +294,9 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 		ep->addr = e->addr;
 		ep->type = type;
 		ep->interval = e->interval;
-		ep->mps = e->mps ? e->mps : 8;
-		ep->burst = e->burst;
+		/* within what xHCI allows, whatever the descriptor says */
+		desc_ep_shape(dev->speed, e, &ep->mps, &burst, &esit);
+		ep->burst = dev->speed >= USB_SPEED_SUPER ? burst : 0;	/* EP_INFO: the companion's */
 		ep->timeout_ms = type == USB_EP_BULK ? USB_BULK_TIMEOUT_MS : 0;
 		neweps[dci] = ep;
 		add |= 1u << dci;
@@ -304,9 +306,7 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 			ct = (e->addr & 0x80) ? EPT_BULK_IN : EPT_BULK_OUT;
 		else
 			ct = (e->addr & 0x80) ? EPT_INT_IN : EPT_INT_OUT;
-		esit = type == USB_EP_INTERRUPT ?
-			(uint32_t)ep->mps * (ep->burst + 1) * (e->mult + 1) : 0;
-		ep_ctx_fill(dev, ep, ct, desc_ep_interval(dev->speed, e), esit);
+		ep_ctx_fill(dev, ep, ct, desc_ep_interval(dev->speed, e), burst, esit);
 	}
 	for (i = 2; i < 32; i++)
 		if (dev->eps[i] && !(drop_mask & (1u << i)) && i > last)
@@ -477,7 +477,7 @@ static int enumerate(struct hc *hc, struct usb_dev *dev)
 	c = in_slot(dev);
 	c[0] = CTX_SLOT_ENTRIES(1) | CTX_SLOT_SPEED(dev->speed);
 	c[1] = CTX_SLOT_PORT(dev->port);
-	ep_ctx_fill(dev, dev->eps[1], EPT_CONTROL, 0, 0);
+	ep_ctx_fill(dev, dev->eps[1], EPT_CONTROL, 0, 0, 0);
 	cc = hc_command(hc, dev->in_ctx.bus, 0, TRB_TYPE(TRB_ADDRESS_DEV) | TRB_SLOT(slot), NULL);
 	if (cmd_ok(hc, dev, "Address Device", cc))
 		return -EIO;
@@ -495,7 +495,7 @@ static int enumerate(struct hc *hc, struct usb_dev *dev)
 		dev->eps[1]->mps = dev->mps0;
 		in_ctx_clear(dev);
 		in_ctl(dev)[1] = 0x2;	/* A1: EP0 */
-		ep_ctx_fill(dev, dev->eps[1], EPT_CONTROL, 0, 0);
+		ep_ctx_fill(dev, dev->eps[1], EPT_CONTROL, 0, 0, 0);
 		/* The ring's dequeue pointer is ignored by Evaluate Context. */
 		cc = hc_command(hc, dev->in_ctx.bus, 0, TRB_TYPE(TRB_EVAL_CTX) | TRB_SLOT(slot),
 				NULL);

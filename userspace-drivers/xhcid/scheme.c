@@ -230,6 +230,9 @@ static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		return -EINVAL;
 	if (!len || len > USB_XFER_MAX)
 		return -EINVAL;
+	err = xfer_admit(ep->dev, (uint32_t)len);
+	if (err)
+		return err;
 	x = xfer_new(ep, XFER_CLIENT, req->tag, buf, (uint32_t)len, true);
 	if (!x)
 		return -ENOMEM;
@@ -256,6 +259,9 @@ static int h_write(struct us_daemon *d, const struct uscheme_req *req, void *sta
 		return -EINVAL;
 	if (!len || len > USB_XFER_MAX)
 		return -EINVAL;
+	err = xfer_admit(ep->dev, (uint32_t)len);
+	if (err)
+		return err;
 	x = xfer_new(ep, XFER_CLIENT, req->tag, (void *)buf, (uint32_t)len, false);
 	if (!x)
 		return -ENOMEM;
@@ -335,8 +341,9 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 	if (cr.resv[0] || cr.resv[1])
 		return -EINVAL;
 	in = cr.bm_request_type & 0x80;
-	if (in ? (in_len != sizeof(cr) || cr.w_length > out_len) :
-		 (in_len != sizeof(cr) + cr.w_length))
+	/* The buffers are the data stage, exactly: wLength bytes of output or of input. */
+	if (in ? (in_len != sizeof(cr) || cr.w_length != out_len) :
+		 (in_len != sizeof(cr) + cr.w_length || out_len))
 		return -EINVAL;
 	/*
 	 * What would desynchronise the controller's idea of the device goes
@@ -361,6 +368,9 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 			return dev_set_alt(dev, (uint8_t)cr.w_index, (uint8_t)cr.w_value);
 		}
 	}
+	err = xfer_admit(dev, cr.w_length);
+	if (err)
+		return err;
 	/* OUT data follows the header in buf; move it to the front for the copy. */
 	if (!in && cr.w_length)
 		memmove(buf, (uint8_t *)buf + sizeof(cr), cr.w_length);

@@ -36,11 +36,15 @@
  *   FSTAT           a regular file, size = the descriptors' length
  *   CALL op_flags:
  *     USB_CALL_PORT_INFO   out: struct usb_port_info. res = its size
- *     USB_CALL_CONTROL     in: struct usb_ctrl_req, then wLength bytes of
- *                          data for an OUT request (bmRequestType bit 7
- *                          clear); out: an IN request's data (room for
- *                          wLength bytes). res = bytes received (IN) or 0
- *                          (OUT, all sent). Owner only (-EPERM). Standard
+ *     USB_CALL_CONTROL     in: struct usb_ctrl_req, then exactly wLength
+ *                          bytes of data for an OUT request (bmRequestType
+ *                          bit 7 clear), and no output room; an IN request:
+ *                          the struct alone, and exactly wLength bytes of
+ *                          output room (-EINVAL otherwise). res = bytes
+ *                          received (IN, up to wLength) or 0 (OUT, all
+ *                          sent). SET_ADDRESS: -EPERM; SET_CONFIGURATION
+ *                          and SET_INTERFACE act as the two CALLs below.
+ *                          Owner only (-EPERM). Standard
  *                          requests that change the controller's view of
  *                          the device: SET_ADDRESS -EPERM (any direction or
  *                          recipient); SET_CONFIGURATION (00/09) and
@@ -70,7 +74,18 @@
  *                   when the device has one; cancel to stop waiting)
  *   FSTAT           a character device
  *   Many transfers may be in flight on one endpoint (through a ring, or
- *   several threads); they complete in the order they were queued.
+ *   several threads); they complete in the order they were queued. A READ
+ *   or WRITE longer than USB_XFER_MAX never reaches xhcid: the kernel
+ *   moves at most USCHEME_IO_MAX (= USB_XFER_MAX) bytes per call, as it
+ *   does for every scheme (a short count).
+ *
+ * Events (FILES_UPDATE, poll): directory and port handles are always
+ * readable, like files; each change of a port (its device arrived, went,
+ * was reset or got another configuration or alternate setting) sends
+ * USCHEME_EV_READ to the directory's handles and to that port's handles,
+ * so a FILES_UPDATE watcher gets an event CQE per change (then the
+ * listing, USB_CALL_PORT_INFO or -ESTALE tell what). Endpoint handles have
+ * no readiness of their own: a queued READ completes when data comes.
  *
  * Transfer errors (READ, WRITE, USB_CALL_CONTROL):
  *   -EINVAL     length 0 or over USB_XFER_MAX, wrong direction, a setup
@@ -85,6 +100,12 @@
  *   -ESTALE     the handle's configuration or device is gone (reset,
  *               SET_CONFIG, replug): open the port again
  *   -ENOMEM     no DMA memory for the transfer now
+ *   -EAGAIN     the port's owner has too many transfers in flight (256,
+ *               or 4 MiB of buffers, counting page-rounded lengths): wait
+ *               for some to complete. Every transfer holds one of the
+ *               scheme's request slots until answered, and an interrupt
+ *               endpoint's may never be: the limit keeps one owner from
+ *               holding them all, which would stall every client of xhcid
  */
 #ifndef USBSCHEME_H
 #define USBSCHEME_H

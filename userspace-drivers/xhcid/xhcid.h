@@ -44,6 +44,14 @@
 #define XHCID_DMA_CHUNK		(4u << 20)
 #define XHCID_DMA_CHUNKS	12	/* 48 MiB of the session's 64 */
 #define XHCID_PAGE		4096u
+/*
+ * What one port's owner may have in flight (each transfer holds one of the
+ * kernel's 4096 request slots of the scheme, a chunk of its data area and
+ * a bounce buffer from the DMA pool until answered; an interrupt endpoint's
+ * never is unless a report comes): beyond either, -EAGAIN.
+ */
+#define XHCID_PORT_XFERS	256		/* client transfers */
+#define XHCID_PORT_BYTES	(4u << 20)	/* their bounce buffers, in whole pages */
 
 /* ---- dma.c ---- */
 
@@ -161,6 +169,8 @@ struct usb_dev {
 	struct ep *eps[32];	/* by DCI; eps[1] is EP0 */
 	void *owner;		/* the O_RDWR handle holding the port, or NULL */
 	uint32_t owner_id;
+	uint32_t client_xfers;	/* client transfers in flight (XHCID_PORT_XFERS) */
+	size_t client_bytes;	/* and their bounce buffers' bytes (XHCID_PORT_BYTES) */
 };
 
 struct hc {
@@ -246,6 +256,8 @@ int dev_first_interface(const struct usb_dev *dev, uint8_t cls[3]);
 /* transfer.c */
 struct xfer *xfer_new(struct ep *ep, enum xfer_kind kind, uint64_t tag,
 		      void *data, uint32_t len, bool in);
+/* May dev's owner queue a client transfer of len bytes now? 0 or -EAGAIN. */
+int xfer_admit(const struct usb_dev *dev, uint32_t len);
 /* Queue it (on the ring if it fits, else waiting). 0 or -errno (x freed then). */
 int xfer_submit(struct xfer *x);
 void xfer_event(struct hc *hc, const struct trb *ev);

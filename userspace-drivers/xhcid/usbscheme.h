@@ -42,9 +42,7 @@
  *                          the struct alone, and exactly wLength bytes of
  *                          output room (-EINVAL otherwise). res = bytes
  *                          received (IN, up to wLength) or 0 (OUT, all
- *                          sent). SET_ADDRESS: -EPERM; SET_CONFIGURATION
- *                          and SET_INTERFACE act as the two CALLs below.
- *                          Owner only (-EPERM). Standard
+ *                          sent). Owner only (-EPERM). Standard
  *                          requests that change the controller's view of
  *                          the device: SET_ADDRESS -EPERM (any direction or
  *                          recipient); SET_CONFIGURATION (00/09) and

@@ -725,9 +725,10 @@ static char *expand(const char *s, const char *address, const char *channel)
 {
 	size_t cap = strlen(s) + 1, len = 0;
 	char *out;
+	size_t al = strlen(address), cl = strlen(channel);
 
-	/* Each placeholder is 9 bytes; its value at most 15 (address) or 11. */
-	cap += (strlen(s) / 9 + 1) * 16;
+	/* Each placeholder is 9 bytes; its value at most the longer of the two. */
+	cap += (strlen(s) / 9 + 1) * (al > cl ? al : cl);
 	out = malloc(cap);
 	if (!out)
 		return NULL;
@@ -758,7 +759,8 @@ char **pcid_rule_argv(const struct pcid_rule *r, const char *driver_path,
 	char chan[16], **argv;
 	unsigned int i;
 
-	if (strlen(address) > 15)
+	/* A PCI address (pcid), or a USB port's path (xhcid: usb.0000-00-04.0:1). */
+	if (strlen(address) > PCID_ARG_ADDRESS_MAX)
 		return NULL;
 	snprintf(chan, sizeof(chan), "%d", channel_fd);
 	argv = calloc(r->argc + 2, sizeof(*argv));

@@ -92,6 +92,7 @@ const struct pcid_rule *pcid_config_match(const struct pcid_config *cfg,
  * NULL-ended array of malloc'd strings; argv[0] is driver_path), or NULL
  * when out of memory. Free with pcid_argv_free.
  */
+#define PCID_ARG_ADDRESS_MAX	127	/* longest {address} value: NULL beyond */
 char **pcid_rule_argv(const struct pcid_rule *r, const char *driver_path,
 		      const char *address, int channel_fd);
 void pcid_argv_free(char **argv);

@@ -187,6 +187,26 @@ static int t_config_argv(void)
 	CHECK(!strcmp(argv[4], "0000:00:04.03"));
 	CHECK(argv[5] == NULL);
 	pcid_argv_free(argv);
+	/* xhcid's {address}: a USB port's path, every placeholder expanded in full. */
+	argv = pcid_rule_argv(&cfg.rules[0], "/bin/p", "usb.0000-00-04.0:12", 3);
+	CHECK(argv);
+	CHECK(!strcmp(argv[3], "usb.0000-00-04.0:12/x"));
+	CHECK(!strcmp(argv[4], "usb.0000-00-04.0:123"));
+	pcid_argv_free(argv);
+	{
+		char longest[PCID_ARG_ADDRESS_MAX + 2];
+
+		memset(longest, 'a', sizeof(longest) - 1);
+		longest[PCID_ARG_ADDRESS_MAX] = 0;
+		argv = pcid_rule_argv(&cfg.rules[0], "/bin/p", longest, 3);
+		CHECK(argv);
+		CHECK_EQ(strlen(argv[3]), PCID_ARG_ADDRESS_MAX + 2);
+		CHECK_EQ(strlen(argv[4]), PCID_ARG_ADDRESS_MAX + 1);
+		pcid_argv_free(argv);
+		longest[PCID_ARG_ADDRESS_MAX] = 'a';
+		longest[PCID_ARG_ADDRESS_MAX + 1] = 0;
+		CHECK(pcid_rule_argv(&cfg.rules[0], "/bin/p", longest, 3) == NULL);
+	}
 	pcid_config_free(&cfg);
 	return 0;
 }

@@ -283,6 +283,8 @@ static void cd_exec(struct classdrv *cd, int port_fd)
 	}
 	argv = pcid_rule_argv(cd->rule, path, where, 3);
 	if (!argv) {
+		hc_log(hc, "port %u: cannot build %s's arguments: not started", cd->port,
+		       cd->rule->driver);
 		cd->state = CD_GAVE_UP;
 		return;
 	}

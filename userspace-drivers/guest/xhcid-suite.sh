@@ -12,6 +12,10 @@
 #   3. xhcid_test;
 #   4. xhcid killed with SIGKILL under load: pcid's log says so, restarts
 #      it, the scheme comes back and enumerates again, transfers work;
+#   4b. class drivers: a rule in xhcid's config names usbprobe for the
+#      keyboard: started with its one handle, unprivileged, what it reads
+#      and what it is refused, killed and restarted, stopped when the
+#      keyboard is unplugged (QEMU's monitor), started again on replug;
 #   5. pcid stopped: xhcid gone, the controllers given back.
 # Needs in PATH: pcid xhcid xhcid_test uscheme, and /bin/pcid.conf.
 # On the debug kernel (KASAN, TCG) xhcid_test runs --quick.
@@ -213,6 +217,72 @@ else
 	nok "xhcid killed under load: no xhcid to kill"
 fi
 
+# ---- 4b. class drivers: xhcid.conf names usbprobe for the keyboard ----
+# The same config file xhcid reads at start gets a rule for the keyboard's
+# interface (03/01/01); then xhcid is restarted (SIGKILL: pcid restarts it).
+cat >/tmp/xs-noclass.conf <<EOF
+# xhcid-suite.sh: usbprobe for HID boot keyboards
+match class=030101 driver=usbprobe args="{address}" restart=on-failure max-restarts=2 backoff=200
+EOF
+probe_pid() { pidof usbprobe | awk '{print $1}'; }
+xold=$(xpid $ctrl0)
+if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
+	kill -KILL "$xold"
+	new_x() { p=$(xpid $ctrl0) && [ "$p" != "$xold" ]; }
+	check "xhcid for $ctrl0 restarted with the class-driver rule" waitfor 30 new_x
+	logsays $log "xhcid: $ctrl0: class drivers from /tmp/xs-noclass.conf: 1 rule" 30
+	logsays $log "xhcid: $ctrl0: port [0-9]+: started class driver usbprobe \\(pid [0-9]+\\)" 30
+	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65534, port [0-9]+: 0627:0001 class 03/01/01" 15
+	logsays $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
+	logsays $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
+	logsays $log "usbprobe: $s0:[0-9]+: endpoint 0x81 opened" 5
+	for what in "its own port a second time" "another port" "a PCI channel" "pcidev:" "SET_ADDRESS"; do
+		logsays $log "usbprobe: $s0:[0-9]+: refused: $what" 5
+	done
+	logsays $log "usbprobe: $s0:[0-9]+: 5 refused, 0 allowed" 5
+	if grep -q "ALLOWED (a hole" $log; then
+		nok "usbprobe reached nothing it must not"
+		grep "ALLOWED" $log
+	else
+		ok "usbprobe reached nothing it must not"
+	fi
+	up1=$(probe_pid)
+	if [ -n "$up1" ]; then
+		check "usbprobe $up1: uid 65534, no capabilities, no_new_privs" sh -c \
+			"grep -q '^Uid:.65534.65534.65534.65534' /proc/$up1/status &&
+			 grep -q '^CapEff:.0000000000000000' /proc/$up1/status &&
+			 grep -q '^NoNewPrivs:.1' /proc/$up1/status"
+		# 0-2, its port handle (3), and what it made itself (its signalfd):
+		# nothing of xhcid's (channel, rings, interrupt, DMA, BAR) leaked into it.
+		check "usbprobe $up1: fds 0 1 2, its port handle 3 and its own signalfd, nothing else" sh -c \
+			"cd /proc/$up1/fd && test -e 3 && for f in *; do
+				case \$f in 0|1|2|3) ;; *) readlink \$f | grep -qx 'anon_inode:\\[signalfd\\]' || { ls -l /proc/$up1/fd; exit 1; } ;; esac
+			 done"
+		kill -KILL "$up1"
+		logsays $log "xhcid: $ctrl0: port [0-9]+: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
+		logsays $log "xhcid: $ctrl0: port [0-9]+: restarting usbprobe in 200 ms" 5
+		new_probe() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up1" ]; }
+		check "usbprobe restarted" waitfor 10 new_probe
+		up2=$(probe_pid)
+		# The device goes: its driver is stopped, not restarted.
+		check "monitor: device_del usbkbd" xhcid_test --monitor-cmd "device_del usbkbd"
+		logsays $log "xhcid: $ctrl0: port [0-9]+: device gone: stopping class driver usbprobe \\(pid $up2\\)" 15
+		logsays $log "usbprobe: $s0:[0-9]+: stopping on Terminated" 10
+		nothing_runs() { ! pidof usbprobe >/dev/null; }
+		check "no usbprobe runs once the keyboard is gone" waitfor 10 nothing_runs
+		check "monitor: device_add the keyboard back" xhcid_test --monitor-cmd \
+			"device_add usb-kbd,bus=xhci0.0,port=2,usb_version=1,id=usbkbd"
+		check "$s0: the keyboard is back, ready" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
+		check "and gets its class driver again" waitfor 15 probe_pid
+	else
+		nok "usbprobe runs for the keyboard"
+	fi
+	# No class drivers for later restarts (pcid's shutdown stops the one running).
+	printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-noclass.conf
+else
+	nok "class drivers: no xhcid for $ctrl0, or no /bin/usbprobe"
+fi
+
 # ---- 5. pcid stops: xhcid too, the controllers given back ----
 xs="$(xpid $ctrl0) $(xpid $ctrl1)"
 kill -TERM $pcid
@@ -227,6 +297,7 @@ for p in $xs; do
 	if waitfor 10 gone $p; then ok "xhcid $p is gone"; else nok "xhcid $p is gone"; fi
 done
 check "no usb.* scheme left" sh -c '! uscheme schemes | grep -q "^usb\\."'
+check "no class driver left running (xhcid stopped usbprobe)" sh -c '! pidof usbprobe'
 for a in $ctrl0 $ctrl1; do
 	check "$a given back (no driver, no driver_override)" sh -c \
 		"test \"\$(cat $dev/$a/driver_override)\" = '(null)' -a ! -e $dev/$a/driver"

@@ -12,6 +12,8 @@
  *   --monitor    QEMU's monitor as a tty of the guest (default /dev/ttyS2)
  *        xhcid_test --make-image FILE DISK
  *                write disk image DISK (0, 1) with its pattern (host side)
+ *        xhcid_test --monitor-cmd COMMAND
+ *                one command to QEMU's monitor (/dev/ttyS2), for the suite
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@ static const struct tap_test tests[] = {
 	{ "kill_client_waiting_on_interrupt_ep", t_kill_waiting, 30 },
 	{ "kill_client_mid_1mib_transfer", t_kill_midtransfer, 60 },
 	{ "intr_read_waits_until_qemu_key", t_intr_key, 30 },
+	{ "events_port_and_dir_on_set_config", t_events_port_and_dir, 30 },
 	{ "idle_xhcid_no_cpu_no_wakeups", t_idle_cpu, 30 },
 	/* last: they unplug devices (and plug the keyboard back) */
 	{ "hotplug_kbd_pending_read_enodev_replug", t_hotplug_kbd, 40 },
@@ -62,6 +65,9 @@ int main(int argc, char **argv)
 	size_t n = 0;
 	int i;
 
+	/* One command to QEMU's monitor, for xhcid-suite.sh (hot-plug). */
+	if (argc == 3 && !strcmp(argv[1], "--monitor-cmd"))
+		return xt_monitor(argv[2]) ? 1 : 0;
 	if (argc == 4 && !strcmp(argv[1], "--make-image")) {
 		int err = xt_make_image(argv[2], (unsigned int)atoi(argv[3]));
 
@@ -78,7 +84,8 @@ int main(int argc, char **argv)
 			xt.monitor = argv[++i];
 		else if (argv[i][0] == '-' || only) {
 			fprintf(stderr, "usage: xhcid_test [--quick] [--linux DIR] [--monitor TTY] "
-				"[name-substring]\n       xhcid_test --make-image FILE DISK\n");
+				"[name-substring]\n       xhcid_test --make-image FILE DISK\n"
+				"       xhcid_test --monitor-cmd COMMAND\n");
 			return 2;
 		} else
 			only = argv[i];

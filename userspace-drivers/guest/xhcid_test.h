@@ -221,6 +221,8 @@ int t_intr_queue(void);
 int t_intr_key(void);
 /* xhcid_test_idle.c */
 int t_idle_cpu(void);
+/* xhcid_test_events.c */
+int t_events_port_and_dir(void);
 /* xhcid_test_hotplug.c */
 int t_hotplug_kbd(void);
 int t_hotplug_disk(void);

@@ -250,14 +250,17 @@ void hc_ring_doorbell(struct hc *hc, unsigned int slot, unsigned int target)
 	hc_write32(hc, hc->db, 4 * slot, target);
 }
 
+/* sync: hc_command's, whose result goes to cmd_cc/cmd_slot/cmd_done; else fn's. */
 static void cmd_issue(struct hc *hc, uint64_t param, uint32_t status, uint32_t control,
-		      cmd_done_fn fn, void *ctx)
+		      cmd_done_fn fn, void *ctx, bool sync)
 {
 	uint32_t idx = trb_ring_put(&hc->cmd, param, status, control, false);
 
 	hc->cmd_bus = trb_bus(&hc->cmd, idx);
 	hc->cmd_busy = true;
-	hc->cmd_done = false;
+	hc->cmd_sync = sync;
+	if (sync)
+		hc->cmd_done = false;
 	hc->cmd_fn = fn;
 	hc->cmd_ctx = ctx;
 	hc_ring_doorbell(hc, 0, 0);
@@ -267,6 +270,7 @@ static void cmd_complete(struct hc *hc, const struct trb *ev)
 {
 	cmd_done_fn fn = hc->cmd_fn;
 	void *ctx = hc->cmd_ctx;
+	bool sync = hc->cmd_sync;
 	struct async_cmd *next;
 	uint32_t cc = EVT_CC(ev->status), slot = TRB_GET_SLOT(ev->control);
 
@@ -277,16 +281,24 @@ static void cmd_complete(struct hc *hc, const struct trb *ev)
 	}
 	hc->cmd.used--;
 	hc->cmd_busy = false;
-	hc->cmd_cc = cc;
-	hc->cmd_slot = slot;
-	hc->cmd_done = true;
+	/*
+	 * Only hc_command's own command sets its result: the queued command
+	 * issued next may complete in this same event pass (QEMU completes
+	 * commands at the doorbell), before hc_command reads cmd_cc, and its
+	 * code must not pass for hc_command's.
+	 */
+	if (sync) {
+		hc->cmd_cc = cc;
+		hc->cmd_slot = slot;
+		hc->cmd_done = true;
+	}
 	hc->cmd_fn = NULL;
 	next = hc->cmd_queue;
 	if (next) {
 		hc->cmd_queue = next->next;
 		if (!hc->cmd_queue)
 			hc->cmd_queue_tail = NULL;
-		cmd_issue(hc, next->param, 0, next->control, next->fn, next->ctx);
+		cmd_issue(hc, next->param, 0, next->control, next->fn, next->ctx, false);
 		free(next);
 	}
 	if (fn)
@@ -301,7 +313,7 @@ int hc_command_async(struct hc *hc, uint64_t param, uint32_t control,
 	if (hc->dead)
 		return -ENODEV;
 	if (!hc->cmd_busy) {
-		cmd_issue(hc, param, 0, control, fn, ctx);
+		cmd_issue(hc, param, 0, control, fn, ctx, false);
 		return 0;
 	}
 	c = calloc(1, sizeof(*c));
@@ -374,7 +386,7 @@ int hc_command(struct hc *hc, uint64_t param, uint32_t status, uint32_t control,
 	}
 	if (hc->dead)
 		return -ENODEV;
-	cmd_issue(hc, param, status, control, NULL, NULL);
+	cmd_issue(hc, param, status, control, NULL, NULL, true);
 	err = hc_wait(hc, &hc->cmd_done, XHCID_CMD_TIMEOUT_MS);
 	if (err) {
 		hc_log(hc, "command %u timed out: the controller is not answering",

@@ -196,8 +196,9 @@ struct hc {
 	struct usb_dev *slot_dev[256];
 	/* the command in flight (one at a time: bring-up and enumeration are synchronous) */
 	uint64_t cmd_bus;
-	bool cmd_done;
-	uint32_t cmd_cc, cmd_slot;
+	bool cmd_done;		/* hc_command's command completed */
+	bool cmd_sync;		/* the command on the ring is hc_command's */
+	uint32_t cmd_cc, cmd_slot;	/* hc_command's command's completion */
 	cmd_done_fn cmd_fn;	/* an asynchronous command's completion */
 	void *cmd_ctx;
 	bool cmd_busy;		/* a command is on the ring */

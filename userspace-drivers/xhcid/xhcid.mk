@@ -6,7 +6,7 @@ XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
 XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(filter-out xhcid/usb-probe.c,$(wildcard xhcid/*.c)))
 # Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
 # devices, and xhcid_test (C) against its usb.*: scheme.
-XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh $(O)/xhcid_desc_test
+XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh $(O)/xhcid_desc_test $(O)/xhcid_attack
 
 $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	@mkdir -p $(dir $@)
@@ -32,6 +32,14 @@ $(O)/xhcid_test: $(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o): $(XHCID_HDRS) $(wildcard guest/*.h)
+
+# xhcid_attack: the holes a review found, one test each (guest/xhcid_attack.c),
+# over xhcid_test's helpers; xhcid-suite.sh runs it after xhcid_test.
+$(O)/xhcid_attack: $(O)/obj/guest/xhcid_attack.o $(O)/obj/guest/xhcid_test_util.o \
+		$(O)/obj/guest/xhcid_test_bot.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/obj/guest/xhcid_attack.o: $(XHCID_HDRS) $(wildcard guest/*.h)
 
 # Host: the descriptor parsers (descparse.c) fed lying descriptors, under
 # valgrind (tests/run-all.sh, "host valgrind: xhcid_desc_test").

@@ -99,6 +99,9 @@ if step "userspace build (ASan+UBSan)" make -C userspace-drivers O="$asan" STATI
 		cp "$asan/${t}_test" "$asan/${t}_test-asan"
 		asan_bins+=(--file "$asan/${t}_test-asan")
 	done
+	# xhcid too: the xhcid suite runs it (as pcid's driver) where it is shipped,
+	# and LeakSanitizer reports what it left at exit.
+	cp "$asan/xhcid" "$asan/xhcid-asan" && asan_bins+=(--file "$asan/xhcid-asan")
 	for lib in $(ldd "$asan/ring_test" | grep -oE '/[^ ]+\.so[^ ]*'); do
 		asan_bins+=(--rootfile "$lib")
 	done

@@ -368,7 +368,9 @@ pid_t xt_xhcid_pid(const char *addr)
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (read_small(path, buf, sizeof(buf)) <= 0 || strcmp(buf, "xhcid\n"))
+		/* xhcid, or its ASan build (the 6.1 VM runs that one) */
+		if (read_small(path, buf, sizeof(buf)) <= 0 ||
+		    (strcmp(buf, "xhcid\n") && strcmp(buf, "xhcid-asan\n")))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
 		n = read_small(path, buf, sizeof(buf));

@@ -40,6 +40,8 @@
  *       uscheme_scheme_send_event; open)
  *   rdonly_handle_after_set_config  an O_RDONLY handle went -ESTALE when
  *       the owner set a configuration (device.c dev_set_config generation)
+ *   rdonly_handle_after_replug  an O_RDONLY handle read the next device's
+ *       descriptors after a replug (scheme.c h_read, h_fstat)
  *   dying_clients_and_cancel_storms  owners killed mid-request, CANCEL
  *       storms, 1 ms deadlines: xhcid lives, the port is free again
  *   scm_rights_owner_handle  a passed owner handle is a capability; a path
@@ -822,6 +824,48 @@ static long long port_state_within(unsigned int port, const char *state, int ms)
 }
 
 /*
+ * A port handle names the device it was opened on: after an unplug and a
+ * replug (a new device, maybe another one) its READ and FSTAT gave the
+ * new device's descriptors (scheme.c h_read/h_fstat did not compare
+ * generations; PORT_INFO did). All -ESTALE now; a new open works.
+ */
+static int t_rdonly_after_replug(void)
+{
+	uint8_t d[256];
+	struct stat st;
+	pid_t x = xhcid0();
+	int port, ro, fd;
+	ssize_t n;
+
+	CHECK(x > 0);
+	port = xt_wait_ready(XT_CTRL0, XT_KBD_VID, XT_KBD_PID, 10);
+	CHECK(port > 0);
+	ro = xt_open_port(XT_CTRL0, (unsigned int)port, O_RDONLY);
+	CHECK(ro >= 0);
+	CHECK(xt_read_desc(ro, d, sizeof(d)) > 18);
+	CHECK_EQ(xt_monitor("device_del usbkbd"), 0);
+	CHECK(port_state_within((unsigned int)port, "empty", 10000) >= 0);
+	CHECK_EQ(xt_monitor(KBD_ADD), 0);
+	CHECK_EQ(xt_wait_ready(XT_CTRL0, XT_KBD_VID, XT_KBD_PID, 10), port);
+	n = pread(ro, d, sizeof(d), 0);
+	if (n >= 0) {
+		fprintf(stderr, "  READ on a handle of the unplugged keyboard gave %zd bytes of the "
+			"new one's descriptors\n", n);
+		return -1;
+	}
+	CHECK_EQ(errno, ESTALE);
+	CHECK_EQ(fstat(ro, &st), -1);
+	CHECK_EQ(errno, ESTALE);
+	close(ro);
+	fd = xt_open_port(XT_CTRL0, (unsigned int)port, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK(xt_read_desc(fd, d, sizeof(d)) > 18);
+	close(fd);
+	CHECK_EQ(same_xhcid(x), 0);
+	return 0;
+}
+
+/*
  * Anyone may open usb.X: as often as they like. With 40000 such handles
  * open, the keyboard is unplugged and plugged back; what that cost is
  * written to FLOOD for the two tests after it, which judge each part.
@@ -1165,7 +1209,8 @@ static const struct tap_test tests[] = {
 	{ "scm_rights_owner_handle", t_scm_rights, 30 },
 	{ "dying_clients_and_cancel_storms", t_dying_clients, 240 },
 	{ "queue_flood_others_still_served", t_queue_flood, 120 },
-	/* last: unplugs the keyboard (and plugs it back) */
+	/* last: they unplug the keyboard (and plug it back) */
+	{ "rdonly_handle_after_replug", t_rdonly_after_replug, 60 },
 	{ "handle_flood_then_hotplug", t_handle_flood, 600 },
 	{ "handle_flood_xhcid_cpu", t_handle_flood_xhcid_cpu, 10 },
 	{ "handle_flood_port_change_latency", t_handle_flood_latency, 10 },

@@ -211,7 +211,8 @@ static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		return (int)len;
 	}
 	case H_PORT:
-		dev = handle_dev(hc, h, false);
+		/* the device it was opened on, not whatever was plugged in since */
+		dev = handle_dev(hc, h, true);
 		if (!dev || (h->owner && dev->owner != h))
 			return -ESTALE;
 		if (off >= dev->desc_len)
@@ -282,7 +283,7 @@ static int h_fstat(struct us_daemon *d, const struct uscheme_req *req, void *sta
 		st->mode = S_IFDIR | 0555;
 		break;
 	case H_PORT:
-		dev = handle_dev(hc, h, false);
+		dev = handle_dev(hc, h, true);
 		if (!dev)
 			return -ESTALE;
 		st->mode = S_IFREG | (h->owner ? 0600 : 0444);

@@ -411,14 +411,23 @@ void xfer_event(struct hc *hc, const struct trb *ev)
 			return;	/* an intermediate event: wait for the TD's last */
 		if (type == TRB_NORMAL || type == TRB_DATA) {
 			uint32_t tlen = t->status & 0x1ffff, done = tlen > residual ? tlen - residual : 0;
+			uint64_t got = t->param - x->buf.bus + done;
 
-			res = (int)(t->param - x->buf.bus + done);
-		} else {
+			/* the ring is DMA memory too: a TRB that no longer says what we wrote fails */
+			res = t->param >= x->buf.bus && got <= x->len ? (int)got : -EPROTO;
+		} else if (type == TRB_STATUS && cc == CC_SUCCESS) {
 			res = (int)x->len;	/* the status stage: all of the data stage */
+		} else {
+			/*
+			 * A completion naming the Setup or Link TRB, or a short
+			 * Status stage: the controller is confused, and no length
+			 * it reports can be believed (never "all of it").
+			 */
+			hc_log(hc, "slot %u ep 0x%02x: %s on a TRB of type %u: the transfer failed",
+			       slot, ep->addr, cc_name(cc), type);
+			res = -EPROTO;
 		}
-		if (res > (int)x->len || res < 0)
-			res = (int)x->len;
-		if (x->ctrl && !x->in)
+		if (x->ctrl && !x->in && res >= 0)
 			res = 0;	/* OUT control: 0 = all sent */
 		td_unlink(ep, x);
 		xfer_finish(hc, x, res);

@@ -226,6 +226,8 @@ else
 	nok "xhcid killed under load: no xhcid to kill"
 fi
 
+xhcid_attack $quick; echo "# suite xhcid"	# the review's attacks (guest/xhcid_attack.c): a TAP suite of their own, before class drivers own the keyboard
+
 # ---- 4b. class drivers: xhcid.conf names usbprobe for the keyboard ----
 # The same config file xhcid reads at start gets a rule for the keyboard's
 # interface (03/01/01); then xhcid is restarted (SIGKILL: pcid restarts it).

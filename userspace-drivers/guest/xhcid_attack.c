@@ -10,7 +10,7 @@
  * uid 65534, the uid pcid runs xhcid as.
  *
  * Usage: xhcid_attack [--quick] [--monitor TTY] [name-substring]
- *   --quick  10000 handles, not 40000, in the handle flood (the debug VM)
+ *   --quick  8000 handles, not 20000, in the handle flood (the debug VM)
  *
  * What each test attacks (and the file:line it was found at, in the
  * commit that fixed it, or "open"):
@@ -33,7 +33,7 @@
  *   queue_flood_others_still_served  4096 READs on an interrupt endpoint
  *       took every request slot of the scheme: all other clients hung
  *       (scheme.c h_read, no per-owner limit)
- *   handle_flood_xhcid_cpu  40000 directory handles made each port change
+ *   handle_flood_xhcid_cpu  20000 directory handles made each port change
  *       cost xhcid handles^2 (scheme.c scheme_port_changed, us_handle_find)
  *   handle_flood_port_change_latency  and the kernel handles^2 too: each
  *       event walks every handle of the scheme (module/handle.c
@@ -865,20 +865,38 @@ static int t_rdonly_after_replug(void)
 	return 0;
 }
 
+/* Is @pid xhcid's ASan build (/bin/xhcid-asan, as the 6.1 VM runs it)? */
+static int is_asan(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 0 && !strncmp(comm, "xhcid-asan", 10);
+}
+
 /*
- * Anyone may open usb.X: as often as they like. With 40000 such handles
- * open, the keyboard is unplugged and plugged back; what that cost is
- * written to FLOOD for the two tests after it, which judge each part.
+ * Anyone may open usb.X: as often as they like. With 20000 such handles
+ * open (8000 on the debug VM and under ASan), the keyboard is unplugged
+ * and plugged back; what that cost is written to FLOOD for the two tests
+ * after it, which judge each part.
  */
 #define FLOOD "/tmp/xhcid_attack.flood"
 
 static int t_handle_flood(void)
 {
-	enum { MAXN = 40000 };
-	const int N = xt.quick ? MAXN / 4 : MAXN;
+	enum { MAXN = 20000 };
+	pid_t x = xhcid0();
+	/* xhcid's ASan build (the 6.1 VM) takes 3 ms an open under TCG: fewer there */
+	const int N = xt.quick || is_asan(x) ? MAXN * 2 / 5 : MAXN;
 	struct rlimit rl = { MAXN + 1024, MAXN + 1024 };
 	static int fds[MAXN];
-	pid_t x = xhcid0();
 	unsigned long long u0 = 0, s0 = 0, u1 = 0, s1 = 0;
 	long long t0, gone, back;
 	int port, n = 0, i;
@@ -948,8 +966,9 @@ static int flood_results(long long *gone, long long *back, unsigned long long *u
 /*
  * xhcid's own share: each port change looked up every handle's id with a
  * scan of the handle table (us_handle_find), handles^2 of its own CPU
- * time (10.7 s with 40000 handles in the stock VM). At most 1 s for both
- * changes. (With --quick's 10000 handles the old cost was under that.)
+ * time (10.7 s with 40000 handles in the stock VM, so some 2.7 s with
+ * 20000). At most 1 s for both changes. (With 8000 handles, --quick and
+ * ASan, the old cost was under that: only the stock static run tells.)
  */
 static int t_handle_flood_xhcid_cpu(void)
 {
@@ -959,8 +978,8 @@ static int t_handle_flood_xhcid_cpu(void)
 
 	CHECK_EQ(flood_results(&gone, &back, &user, &sys, &hz), 0);
 	if (user > (unsigned long long)hz) {
-		fprintf(stderr, "  xhcid spent %llu ms of its own CPU time on two port changes with "
-			"40000 handles open\n", user * 1000 / (unsigned long long)hz);
+		fprintf(stderr, "  xhcid spent %llu ms of its own CPU time on two port changes\n",
+			user * 1000 / (unsigned long long)hz);
 		return -1;
 	}
 	return 0;
@@ -970,7 +989,9 @@ static int t_handle_flood_xhcid_cpu(void)
  * End to end: both changes seen within 5 s each. Open: the kernel's
  * uscheme_scheme_send_event (module/handle.c) walks every handle of the
  * scheme, under its lock, for each event a daemon sends: one per handle
- * at each change, handles^2 again, in xhcid's enter (system time).
+ * at each change, handles^2 again, in xhcid's enter (system time: 16 s
+ * with 20000 handles in the stock VM; with 8000, --quick and ASan, it
+ * stays under 5 s and this passes).
  */
 static int t_handle_flood_latency(void)
 {

@@ -621,5 +621,5 @@ int main(int argc, char **argv)
 		{ "every_byte", t_every_byte, 600 },
 	};
 
-	return tap_run("xhcid-desc", tests, ARRAY_SIZE(tests), argc > 1 ? argv[1] : NULL);
+	return tap_run("xhcid_desc", tests, ARRAY_SIZE(tests), argc > 1 ? argv[1] : NULL);
 }

@@ -92,6 +92,7 @@ static struct uscheme_handle *uscheme_handle_alloc(void)
 		return NULL;
 	refcount_set(&h->users, 1);
 	INIT_LIST_HEAD(&h->snode);
+	INIT_HLIST_NODE(&h->idnode);
 	init_waitqueue_head(&h->wait);
 	h->mask = EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
 	return h;
@@ -108,6 +109,7 @@ static void uscheme_handle_put(struct uscheme_handle *h)
 	if (h->scheme) {
 		spin_lock(&h->scheme->lock);
 		list_del(&h->snode);
+		hash_del(&h->idnode);
 		spin_unlock(&h->scheme->lock);
 	}
 	if (h->close_note)
@@ -224,6 +226,7 @@ int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 	h->id = id;
 	spin_lock(&s->lock);
 	list_add_tail(&h->snode, &s->handles);
+	hash_add(s->handles_by_id, &h->idnode, id);
 	/* A daemon that died before this handle was made: hung up from birth. */
 	if (!s->ring)
 		h->mask = USCHEME_HANDLE_HUP_MASK;
@@ -269,7 +272,8 @@ int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev)
 	if (ev & USCHEME_EV_WRITE)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_lock(&s->lock);
-	list_for_each_entry(h, &s->handles, snode) {
+	/* More than one when a daemon answered two opens with one id. */
+	hash_for_each_possible(s->handles_by_id, h, idnode, id) {
 		if (h->id != id)
 			continue;
 		WRITE_ONCE(h->mask, mask);

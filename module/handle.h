@@ -28,6 +28,7 @@ struct uscheme_handle {
 	u64 id;				/* the daemon's id for it */
 	struct uscheme_request *close_note; /* the CLOSE sent on release */
 	struct list_head snode;		/* scheme->handles, under the scheme lock */
+	struct hlist_node idnode;	/* scheme->handles_by_id, under the scheme lock */
 	wait_queue_head_t wait;		/* woken when the daemon sets @mask */
 	__poll_t mask;			/* readiness, as the daemon last set it */
 	bool writable;			/* its file was opened for writing */

@@ -79,6 +79,7 @@ static struct uscheme_scheme *uscheme_scheme_alloc(struct uscheme_ring *ring,
 	INIT_LIST_HEAD(&s->queue);
 	init_waitqueue_head(&s->admit_wait);
 	INIT_LIST_HEAD(&s->handles);
+	hash_init(s->handles_by_id);
 	s->slots = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->slots), GFP_KERNEL_ACCOUNT);
 	s->gen = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->gen), GFP_KERNEL_ACCOUNT);
 	s->free = kvcalloc(USCHEME_SCHEME_SLOTS, sizeof(*s->free), GFP_KERNEL_ACCOUNT);

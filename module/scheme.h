@@ -11,6 +11,7 @@
 #ifndef _USCHEME_SCHEME_H
 #define _USCHEME_SCHEME_H
 
+#include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/pid.h>
@@ -18,6 +19,9 @@
 #include <linux/wait.h>
 
 #include "ring.h"
+
+/* 512 buckets: a SEND_EVENT among 20,000 open handles looks at about 40 */
+#define USCHEME_HANDLE_HASH_BITS	9
 
 struct uscheme_request;
 
@@ -61,7 +65,9 @@ struct uscheme_scheme {
 	u32 nr_free;
 	u32 nr_queued;
 	wait_queue_head_t admit_wait;	/* a slot or data chunk was freed, or death */
-	struct list_head handles;	/* open handles, for SEND_EVENT */
+	struct list_head handles;	/* open handles, for the hangup at death */
+	/* the same handles by the daemon's id: SEND_EVENT finds its own at once */
+	DECLARE_HASHTABLE(handles_by_id, USCHEME_HANDLE_HASH_BITS);
 
 	struct uscheme_scheme_stats stats;
 };

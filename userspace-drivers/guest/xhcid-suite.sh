@@ -165,7 +165,7 @@ pcid --foreground --config /tmp/xs-pcid.conf 2>$log &
 pcid=$!
 if waitfor 30 served pci; then ok "pcid serves pci: (pid $pcid)"; else nok "pcid serves pci:"; fi
 for a in $ctrl0 $ctrl1; do
-	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65534, gid 65534[,)].*: /bin/$prog .*$a" 30
+	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65533, gid 65533[,)].*: /bin/$prog .*$a" 30
 done
 for s in $s0 $s1; do
 	if waitfor 30 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; uscheme schemes; fi
@@ -174,8 +174,8 @@ x0=$(xpid $ctrl0)
 x1=$(xpid $ctrl1)
 if [ -n "$x0" ] && [ -n "$x1" ]; then ok "xhcid runs for both (pids $x0, $x1)"; else nok "xhcid runs for both ('$x0', '$x1')"; fi
 for p in $x0; do
-	check "xhcid $p runs as uid/gid 65534 without capabilities" sh -c \
-		"grep -q '^Uid:.65534.65534.65534.65534' /proc/$p/status && grep -q '^CapEff:.0000000000000000' /proc/$p/status"
+	check "xhcid $p runs as uid/gid 65533 (its own, not nobody's) without capabilities" sh -c \
+		"grep -q '^Uid:.65533.65533.65533.65533' /proc/$p/status && grep -q '^CapEff:.0000000000000000' /proc/$p/status"
 done
 check "$s0: lists the disk ready at super speed" waitfor 30 listed $s0 '^[0-9]+ ready super 46f4:0001 08/06/50$'
 check "$s0: lists the keyboard ready at full speed" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
@@ -243,7 +243,7 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	check "xhcid for $ctrl0 restarted with the class-driver rule" waitfor 30 new_x
 	logsays $log "xhcid: $ctrl0: class drivers from /tmp/xs-noclass.conf: 1 rule" 30
 	logsays $log "xhcid: $ctrl0: port [0-9]+: started class driver usbprobe \\(pid [0-9]+\\)" 30
-	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65534, port [0-9]+: 0627:0001 class 03/01/01" 15
+	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65533, port [0-9]+: 0627:0001 class 03/01/01" 15
 	logsays $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
 	logsays $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
 	logsays $log "usbprobe: $s0:[0-9]+: endpoint 0x81 opened" 5
@@ -259,8 +259,8 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	fi
 	up1=$(probe_pid)
 	if [ -n "$up1" ]; then
-		check "usbprobe $up1: uid 65534, no capabilities, no_new_privs" sh -c \
-			"grep -q '^Uid:.65534.65534.65534.65534' /proc/$up1/status &&
+		check "usbprobe $up1: xhcid's uid 65533, no capabilities, no_new_privs" sh -c \
+			"grep -q '^Uid:.65533.65533.65533.65533' /proc/$up1/status &&
 			 grep -q '^CapEff:.0000000000000000' /proc/$up1/status &&
 			 grep -q '^NoNewPrivs:.1' /proc/$up1/status"
 		# 0-2, its port handle (3), and what it made itself (its signalfd):

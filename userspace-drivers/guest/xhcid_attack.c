@@ -7,7 +7,7 @@
  * Run by guest/xhcid-suite.sh after xhcid_test, against the same VM
  * (guest/xhcid_test.h: the devices; xhcid_test_util.c's helpers) and a
  * pcid that runs xhcid without class drivers. Root; some tests act as
- * uid 65534, the uid pcid runs xhcid as.
+ * uid 65534, nobody's, any local user's (pcid runs xhcid as 65533).
  *
  * Usage: xhcid_attack [--quick] [--monitor TTY] [name-substring]
  *   --quick  8000 handles, not 20000, in the handle flood (the debug VM)
@@ -17,7 +17,7 @@
  *   nobody_cannot_reach_xhcid_memory  a uid-65534 process ptraces xhcid,
  *       reads its memory, takes its channel fd (main.c: xhcid dumpable)
  *   nobody_cannot_signal_xhcid  a uid-65534 process kills xhcid: every
- *       local user shares its uid (pcid.conf user=65534; open)
+ *       local user shared its uid (fixed: pcid.conf gives it 65533)
  *   paths_and_flags  every path and access mode of usb.X: (regression)
  *   op_matrix_every_handle_every_length  every op on every handle kind with
  *       lengths 0, 1, max, max + 1, UINT32_MAX and CALL op_flags garbage:
@@ -171,11 +171,11 @@ static int t_nobody_memory(void)
 }
 
 /*
- * Open: pcid runs xhcid as uid 65534 (pcid.conf "set user=65534"), which
- * is also the uid of every process the threat model calls "any local
- * user", and xhcid's class drivers run as xhcid runs: any of them may
- * SIGKILL or SIGSTOP xhcid. A uid of its own for xhcid (and another for
- * its class drivers, which pcid would have to start) closes this.
+ * pcid ran xhcid as uid 65534, the uid of every process the threat model
+ * calls "any local user": any of them could SIGKILL or SIGSTOP xhcid. The
+ * default config now gives xhcid a uid of its own (65533). Still open:
+ * xhcid's class drivers run as xhcid runs and may signal it (another uid
+ * for them needs pcid to start them).
  */
 static int t_nobody_signal(void)
 {

@@ -219,6 +219,7 @@ int t_cancel(void);
 /* xhcid_test_intr.c */
 int t_intr_queue(void);
 int t_intr_key(void);
+int t_intr_poll(void);
 /* xhcid_test_idle.c */
 int t_idle_cpu(void);
 /* xhcid_test_events.c */

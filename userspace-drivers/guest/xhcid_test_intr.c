@@ -7,6 +7,7 @@
  * the next one with the release.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +119,111 @@ int t_intr_key(void)
 	CHECK_EQ(xt_ring_op(&r, 5000), 8);
 	for (i = 2; i < 8; i++)
 		CHECK_EQ(rep[i], 0);
+	us_ring_exit(&r);
+	close(ep);
+	close(port);
+	return 0;
+}
+
+/*
+ * USB_CALL_EP_POLL: the keyboard's ep81 gets readiness. No report: poll()
+ * and FILES_UPDATE say nothing; a key (QEMU's monitor): an event CQE, the
+ * handle readable, a READ that returns at once with the key's report; a
+ * READ with nothing queued waits and is cancelled; polling off again.
+ */
+int t_intr_poll(void)
+{
+	struct uscheme_fu_entry fu;
+	struct usb_ep_info ei;
+	struct uscheme_cqe c;
+	struct pollfd pfd;
+	uint8_t rep[8];
+	struct us_ring r;
+	uint32_t on = 1;
+	int port, ep, events = 0, err, i;
+	long long t0;
+
+	port = xt_own(XT_CTRL0, XT_KBD_VID, XT_KBD_PID);
+	CHECK(port >= 0);
+	ep = us_dup(port, "ep81", 0);
+	CHECK(ep >= 0);
+	CHECK_EQ(xt_control(port, 0x21, 0x0b, 0, 0, NULL, 0), 0);	/* SET_PROTOCOL boot */
+	CHECK_EQ(xt_control(port, 0x21, 0x0a, 0, 0, NULL, 0), 0);	/* SET_IDLE 0 */
+	on = 2;
+	CHECK_EQ(us_call(ep, &on, sizeof(on), NULL, 0, USB_CALL_EP_POLL), -EINVAL);
+	CHECK_EQ(us_call(ep, &on, 2, NULL, 0, USB_CALL_EP_POLL), -EINVAL);
+	on = 1;
+	CHECK_EQ(us_call(ep, &on, sizeof(on), NULL, 0, USB_CALL_EP_POLL), 0);
+	CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	CHECK_EQ(ei.polling, 1);
+	/* reports an earlier test left in the device come first: take them */
+	usleep(300000);
+	for (i = 0; i < 16; i++) {
+		CHECK_EQ(xt_ep_info(ep, &ei), 0);
+		if (!ei.reports)
+			break;
+		CHECK_EQ(read(ep, rep, sizeof(rep)), 8);
+	}
+	CHECK_EQ(ei.reports, 0);
+	pfd.fd = ep;
+	pfd.events = POLLIN;
+	CHECK_EQ(poll(&pfd, 1, 0), 0);	/* nothing to read: not readable */
+
+	CHECK_EQ(us_ring_init(&r, 8, 0, 0), 0);
+	us_fu_entry(&fu, ep, USCHEME_EV_READ, USCHEME_FU_ADD, 7);
+	us_prep_files_update(us_get_sqe(&r), &fu, 1, 70);
+	CHECK_EQ(us_submit(&r), 1);
+	while (xt_reap(&r, &c, 300) == 0)
+		CHECK(!(c.flags & USCHEME_CQE_F_EVENT));	/* not ready: no event at ADD */
+	CHECK_EQ(fu.res, 0);
+
+	err = xt_sendkey("a");
+	if (err) {
+		fprintf(stderr, "  cannot inject a key through QEMU's monitor: %s\n", strerror(-err));
+		return -1;
+	}
+	t0 = xt_ms();
+	while (xt_ms() - t0 < 5000 && !events)
+		if (xt_reap(&r, &c, 500) == 0 && (c.flags & USCHEME_CQE_F_EVENT) &&
+		    c.user_data == 7 && (c.res & USCHEME_EV_READ))
+			events++;
+	CHECK_EQ(events, 1);
+	CHECK_EQ(poll(&pfd, 1, 0), 1);
+	CHECK(pfd.revents & POLLIN);
+	t0 = xt_ms();
+	memset(rep, 0xee, sizeof(rep));
+	CHECK_EQ(read(ep, rep, sizeof(rep)), 8);
+	CHECK(xt_ms() - t0 < 200);	/* it was there already */
+	fprintf(stderr, "  # report: %02x %02x %02x %02x %02x %02x %02x %02x\n", rep[0], rep[1],
+		rep[2], rep[3], rep[4], rep[5], rep[6], rep[7]);
+	CHECK_EQ(rep[0], 0);
+	CHECK_EQ(rep[2], 0x04);	/* 'a' */
+	/* the release: queued now, or soon */
+	memset(rep, 0xee, sizeof(rep));
+	CHECK_EQ(read(ep, rep, sizeof(rep)), 8);
+	for (i = 2; i < 8; i++)
+		CHECK_EQ(rep[i], 0);
+	CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	CHECK_EQ(ei.reports, 0);
+
+	/* nothing queued: a READ waits for the next report; CANCEL ends it */
+	us_prep_read(us_get_sqe(&r), ep, rep, sizeof(rep), 0, 8);
+	CHECK_EQ(us_submit(&r), 1);
+	CHECK_EQ(xt_reap(&r, &c, 300), -ETIME);
+	us_prep_cancel(us_get_sqe(&r), 8, 9);
+	CHECK_EQ(us_submit(&r), 1);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(xt_reap(&r, &c, 5000), 0);
+		if (c.user_data == 8)
+			CHECK_EQ(c.res, -ECANCELED);
+		else
+			CHECK_EQ(c.res, 0);
+	}
+
+	on = 0;
+	CHECK_EQ(us_call(ep, &on, sizeof(on), NULL, 0, USB_CALL_EP_POLL), 0);
+	CHECK_EQ(xt_ep_info(ep, &ei), 0);
+	CHECK_EQ(ei.polling, 0);
 	us_ring_exit(&r);
 	close(ep);
 	close(port);

@@ -177,8 +177,16 @@ static void h_close(struct us_daemon *d, void *state)
 	struct handle *h = state;
 
 	if (h->kind == H_PORT && h->owner && h->port <= hc->max_ports && hc->dev[h->port] &&
-	    hc->dev[h->port]->owner == h)
-		hc->dev[h->port]->owner = NULL;
+	    hc->dev[h->port]->owner == h) {
+		struct usb_dev *dev = hc->dev[h->port];
+		unsigned int i;
+
+		dev->owner = NULL;
+		/* Reports fetched for this owner are not the next one's. */
+		for (i = 2; i < 32; i++)
+			if (dev->eps[i])
+				reports_stop(dev->eps[i], -ESTALE, true);
+	}
 	handle_free(h);
 }
 
@@ -231,6 +239,8 @@ static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		return -EINVAL;
 	if (!len || len > USB_XFER_MAX)
 		return -EINVAL;
+	if (ep->rq)	/* USB_CALL_EP_POLL: a report fetched ahead, or the next one */
+		return reports_read(ep, req->tag, buf, (uint32_t)len);
 	err = xfer_admit(ep->dev, (uint32_t)len);
 	if (err)
 		return err;
@@ -412,6 +422,20 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 
 		if (err)
 			return err;
+		if (req->op_flags == USB_CALL_EP_POLL) {
+			uint32_t on;
+
+			if (in_len != sizeof(on))
+				return -EINVAL;
+			memcpy(&on, buf, sizeof(on));
+			if (on > 1)
+				return -EINVAL;
+			if (!on) {
+				reports_stop(ep, -ECANCELED, true);
+				return 0;
+			}
+			return reports_start(ep);
+		}
 		if (req->op_flags == USB_CALL_EP_TIMEOUT) {
 			uint32_t ms;
 
@@ -431,6 +455,8 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		ei.max_burst = ep->burst;
 		ei.inflight = ep->inflight;
 		ei.timeout_ms = ep->timeout_ms;
+		ei.polling = ep->rq != NULL;
+		ei.reports = reports_queued(ep);
 		memcpy(buf, &ei, sizeof(ei));
 		return sizeof(ei);
 	}
@@ -517,6 +543,27 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 static void h_cancel(struct us_daemon *d, uint64_t tag)
 {
 	xfer_cancel_tag(hc_of(d), tag);
+}
+
+/* The endpoint handles of ep (its port's current owner's) get readiness mask. */
+void scheme_ep_event(struct hc *hc, struct ep *ep, uint32_t mask)
+{
+	struct us_daemon *d = hc->d;
+	struct usb_dev *dev = ep->dev;
+	uint32_t id;
+
+	for (id = 0; id < d->nhandles; id++) {
+		struct handle *h;
+		void *state;
+
+		if (us_handle_get(d, id, &state) || !state)
+			continue;
+		h = state;
+		if (h->kind != H_EP || h->port != dev->port || h->ep_addr != ep->addr ||
+		    !dev->owner || h->owner_id != dev->owner_id)
+			continue;
+		us_send_event(d, id, mask);
+	}
 }
 
 /*

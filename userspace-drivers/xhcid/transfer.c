@@ -94,6 +94,11 @@ static void xfer_finish(struct hc *hc, struct xfer *x, int res)
 		xfer_free(hc, x);
 		return;
 	}
+	if (x->kind == XFER_REPORT) {
+		reports_fetched(hc, x, res);
+		xfer_free(hc, x);
+		return;
+	}
 	x->ep->dev->client_xfers--;
 	x->ep->dev->client_bytes -= x->buf.size;
 	hc->transfers++;
@@ -209,7 +214,6 @@ static void ep_pump(struct ep *ep)
 	ep_pump_kick(ep, false);
 }
 
-static bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x);
 
 static uint64_t now_ms(void)
 {
@@ -569,7 +573,7 @@ static void ep_stopped(struct hc *hc, uint32_t cc, uint32_t slot, void *ctx)
 	}
 }
 
-static bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x)
+bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x)
 {
 	struct xfer *prev = NULL, *w;
 
@@ -612,6 +616,8 @@ void xfer_cancel_tag(struct hc *hc, uint64_t tag)
 
 			if (!ep)
 				continue;
+			if (reports_cancel(hc, ep, tag))
+				return;	/* a READ waiting for a report */
 			for (x = ep->head; x; x = x->next)
 				if (x->kind == XFER_CLIENT && x->tag == tag)
 					goto found;
@@ -632,6 +638,7 @@ void ep_destroy(struct hc *hc, struct ep *ep, int err)
 
 	if (!ep)
 		return;
+	reports_stop(ep, err, false);	/* its fetching TD is failed below */
 	while ((x = ep->head)) {
 		td_unlink(ep, x);
 		xfer_finish(hc, x, err);

@@ -70,6 +70,18 @@
  *                   queued from now on (0: none). res 0. Defaults: bulk
  *                   USB_BULK_TIMEOUT_MS, interrupt none (a report comes
  *                   when the device has one; cancel to stop waiting)
+ *   CALL USB_CALL_EP_POLL  in: __u32 1 or 0 (interrupt IN endpoints only,
+ *                   else -EINVAL): readiness. While on, xhcid keeps one
+ *                   transfer of wMaxPacketSize posted and queues up to 16
+ *                   reports; the endpoint's handles are USCHEME_EV_READ
+ *                   while one is queued (FILES_UPDATE, poll), 0 when none;
+ *                   a READ takes the oldest at once (bytes beyond len are
+ *                   dropped), or waits for the next. A full queue stops
+ *                   fetching (the device holds its reports): nothing is
+ *                   lost in xhcid. Off (0, or the port's owner closing it,
+ *                   a new configuration, the device gone): waiting READs
+ *                   are answered -ECANCELED (-ESTALE, -ENODEV), queued
+ *                   reports dropped. res 0
  *   FSTAT           a character device
  *   Many transfers may be in flight on one endpoint (through a ring, or
  *   several threads); they complete in the order they were queued. A READ
@@ -82,8 +94,10 @@
  * was reset or got another configuration or alternate setting) sends
  * USCHEME_EV_READ to the directory's handles and to that port's handles,
  * so a FILES_UPDATE watcher gets an event CQE per change (then the
- * listing, USB_CALL_PORT_INFO or -ESTALE tell what). Endpoint handles have
- * no readiness of their own: a queued READ completes when data comes.
+ * listing, USB_CALL_PORT_INFO or -ESTALE tell what). Endpoint handles are
+ * readable until their endpoint's USB_CALL_EP_POLL is on; then they are
+ * USCHEME_EV_READ exactly while a report waits (bulk endpoints: a queued
+ * READ completes when data comes).
  *
  * Transfer errors (READ, WRITE, USB_CALL_CONTROL):
  *   -EINVAL     length 0 or over USB_XFER_MAX, wrong direction, a setup
@@ -124,6 +138,7 @@ enum usb_call {
 	USB_CALL_SET_ALT = 4,
 	USB_CALL_EP_INFO = 5,
 	USB_CALL_EP_TIMEOUT = 6,
+	USB_CALL_EP_POLL = 7,
 };
 
 /* struct usb_port_info.state */
@@ -221,7 +236,9 @@ enum usb_ep_type {
  * @max_burst:	from the SuperSpeed companion (0 otherwise)
  * @inflight:	transfers queued now
  * @timeout_ms:	each transfer's deadline (0: none)
- * @resv:	zero
+ * @polling:	1 while USB_CALL_EP_POLL is on
+ * @resv0b:	zero
+ * @reports:	reports fetched ahead and not yet read (USB_CALL_EP_POLL)
  */
 struct usb_ep_info {
 	uint8_t address;
@@ -232,7 +249,9 @@ struct usb_ep_info {
 	uint16_t max_burst;
 	uint32_t inflight;
 	uint32_t timeout_ms;
-	uint32_t resv[2];
+	uint8_t polling;
+	uint8_t resv0b[3];
+	uint32_t reports;
 };
 
 _Static_assert(sizeof(struct usb_port_info) == 44, "usb_port_info layout");

@@ -120,6 +120,7 @@ struct ep {
 	struct xfer *wait_head, *wait_tail;	/* waiting for ring room or DMA */
 	uint32_t inflight;
 	uint32_t timeout_ms;	/* a client transfer's deadline, 0 none (USB_CALL_EP_TIMEOUT) */
+	struct ep_reports *rq;	/* interrupt IN reports fetched ahead (USB_CALL_EP_POLL), or NULL */
 	bool halted;		/* recovering from a STALL */
 	bool stopping;		/* a Stop Endpoint is under way (cancel) */
 };
@@ -128,6 +129,7 @@ enum xfer_kind {
 	XFER_CLIENT,		/* a scheme request: answered with us_reply */
 	XFER_SYNC,		/* xhcid's own (enumeration): done is set, the waiter frees */
 	XFER_INTERNAL,		/* xhcid's own, answered to nobody (CLEAR_FEATURE) */
+	XFER_REPORT,		/* an interrupt IN report fetched ahead (reports.c) */
 };
 
 struct xfer {
@@ -264,6 +266,8 @@ int xfer_submit(struct xfer *x);
 void xfer_event(struct hc *hc, const struct trb *ev);
 /* Cancel the client transfer with this tag, if any. */
 void xfer_cancel_tag(struct hc *hc, uint64_t tag);
+/* Cancel x (answered -ECANCELED, or -ETIMEDOUT when x->timed_out). false: could not. */
+bool xfer_cancel(struct hc *hc, struct ep *ep, struct xfer *x);
 /* Fail every transfer of ep with err and free the endpoint's ring. */
 void ep_destroy(struct hc *hc, struct ep *ep, int err);
 struct ep *ep_new(struct usb_dev *dev, uint8_t dci);
@@ -281,8 +285,20 @@ void classdrv_device_ready(struct hc *hc, struct usb_dev *dev);
 void classdrv_device_gone(struct hc *hc, unsigned int port);
 void classdrv_stop_all(struct hc *hc);
 
+/* reports.c: interrupt IN readiness (USB_CALL_EP_POLL) */
+int reports_start(struct ep *ep);
+/* Off: waiting READs answered err; the fetching TD cancelled (cancel_fetch) or left to its fate. */
+void reports_stop(struct ep *ep, int err, bool cancel_fetch);
+void reports_fetched(struct hc *hc, struct xfer *x, int res);
+/* A READ while on: a queued report at once (bytes), or US_DEFER until the next. */
+int reports_read(struct ep *ep, uint64_t tag, void *buf, uint32_t len);
+bool reports_cancel(struct hc *hc, struct ep *ep, uint64_t tag);
+uint32_t reports_queued(const struct ep *ep);
+
 /* scheme.c */
 extern const struct us_scheme_ops xhcid_scheme_ops;
+/* Set the readiness of ep's endpoint handles (those of its port's current owner). */
+void scheme_ep_event(struct hc *hc, struct ep *ep, uint32_t mask);
 /* A port's device came or went: owners' handles see -ESTALE from now on. */
 void scheme_port_changed(struct hc *hc, unsigned int port);
 

@@ -203,7 +203,7 @@ for series in 6.1 6.12; do
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
-	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme)
+	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack)
 	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
@@ -238,7 +238,7 @@ if [ -n "${ko[debug]:-}" ]; then
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
 	tap_results "debug" "$out/tests.log" "${suites[@]}" tool schemes-tool schemes device-tool \
-		pcid pcid-scheme fuzz xhcid xhcid-scheme
+		pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
 	check_vm "debug" "$out"
 	# The real verdict, then the leak planted after it (--plant-leak).
 	kmemleak_results "debug" "$out" planted

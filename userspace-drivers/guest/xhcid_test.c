@@ -52,6 +52,7 @@ static const struct tap_test tests[] = {
 	{ "kill_client_mid_1mib_transfer", t_kill_midtransfer, 60 },
 	{ "intr_read_waits_until_qemu_key", t_intr_key, 30 },
 	{ "intr_poll_readiness_event_on_key", t_intr_poll, 30 },
+	{ "intr_clear_halt_resets_host_side_ebusy_while_queued", t_intr_clear_halt, 30 },
 	{ "events_port_and_dir_on_set_config", t_events_port_and_dir, 30 },
 	{ "idle_xhcid_no_cpu_no_wakeups", t_idle_cpu, 30 },
 	/* last: they unplug devices (and plug the keyboard back) */

@@ -220,6 +220,7 @@ int t_cancel(void);
 int t_intr_queue(void);
 int t_intr_key(void);
 int t_intr_poll(void);
+int t_intr_clear_halt(void);
 /* xhcid_test_idle.c */
 int t_idle_cpu(void);
 /* xhcid_test_events.c */

@@ -229,3 +229,57 @@ int t_intr_poll(void)
 	close(port);
 	return 0;
 }
+
+/*
+ * CLEAR_FEATURE(ENDPOINT_HALT) through USB_CALL_CONTROL resets the
+ * controller's side of the endpoint too: refused (-EBUSY) while a READ is
+ * queued on it (it would be lost); without one it goes to the device
+ * (QEMU's keyboard has no endpoint features: it STALLs the request, and
+ * the endpoint still works); the disk takes it and its next command works.
+ */
+int t_intr_clear_halt(void)
+{
+	struct uscheme_cqe c;
+	struct us_ring r;
+	struct bot b;
+	uint8_t rep[8];
+	int port, ep, i;
+
+	port = xt_own(XT_CTRL0, XT_KBD_VID, XT_KBD_PID);
+	CHECK(port >= 0);
+	ep = us_dup(port, "ep81", 0);
+	CHECK(ep >= 0);
+	CHECK_EQ(us_ring_init(&r, 8, 0, 0), 0);
+	us_prep_read(us_get_sqe(&r), ep, rep, sizeof(rep), 0, 1);
+	CHECK_EQ(us_submit(&r), 1);
+	CHECK_EQ(xt_reap(&r, &c, 300), -ETIME);
+	CHECK_EQ(xt_control(port, 0x02, 1, 0, 0x81, NULL, 0), -EBUSY);
+	us_prep_cancel(us_get_sqe(&r), 1, 2);
+	CHECK_EQ(us_submit(&r), 1);
+	for (i = 0; i < 2; i++)
+		CHECK_EQ(xt_reap(&r, &c, 5000), 0);
+	CHECK_EQ(xt_control(port, 0x02, 1, 0, 0x81, NULL, 0), -EPIPE);
+	/* the endpoint works: a READ is queued and waits again */
+	us_prep_read(us_get_sqe(&r), ep, rep, sizeof(rep), 0, 3);
+	CHECK_EQ(us_submit(&r), 1);
+	CHECK_EQ(xt_reap(&r, &c, 300), -ETIME);
+	us_prep_cancel(us_get_sqe(&r), 3, 4);
+	CHECK_EQ(us_submit(&r), 1);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(xt_reap(&r, &c, 5000), 0);
+		if (c.user_data == 3)
+			CHECK_EQ(c.res, -ECANCELED);
+	}
+	us_ring_exit(&r);
+	close(ep);
+	close(port);
+
+	/* the disk: both bulk endpoints cleared (device and controller), then a command */
+	CHECK_EQ(bot_open(&b, XT_CTRL0, 0), 0);
+	CHECK_EQ(bot_ready(&b), 0);
+	CHECK_EQ(xt_control(b.port, 0x02, 1, 0, 0x81, NULL, 0), 0);
+	CHECK_EQ(xt_control(b.port, 0x02, 1, 0, 0x02, NULL, 0), 0);
+	CHECK(!bot_read_check(&b, 77, 8));
+	bot_close(&b);
+	return 0;
+}

@@ -142,6 +142,7 @@ static void ep_ctx_fill(struct usb_dev *dev, struct ep *ep, uint32_t ctx_type,
 	c[3] = (uint32_t)(deq >> 32);
 	c[4] = CTX_EP_AVG_TRB(ctx_type == EPT_CONTROL ? 8 : esit ? esit : 3072) |
 	       CTX_EP_MAX_ESIT_LO(esit);
+	memcpy(ep->ctx, c, sizeof(ep->ctx));	/* for dev_reset_endpoint */
 }
 
 static int cmd_ok(struct hc *hc, struct usb_dev *dev, const char *what, int cc)
@@ -419,6 +420,42 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 	dev->config_gen = ++hc->generations;
 	scheme_port_changed(hc, dev->port);
 	return 0;
+}
+
+/*
+ * The host side of CLEAR_FEATURE(ENDPOINT_HALT): the device has reset its
+ * data toggle (sequence number); the controller must too, or the next
+ * transfer is lost on real hardware (QEMU does not model toggles). As
+ * Linux's xhci_endpoint_reset: Configure Endpoint dropping and adding the
+ * endpoint with its own context, on its ring started afresh. Only with no
+ * transfer queued on it (-EBUSY): they would be lost.
+ */
+int dev_reset_endpoint(struct usb_dev *dev, struct ep *ep)
+{
+	struct hc *hc = dev->hc;
+	uint32_t *c, bit = 1u << ep->dci;
+	uint64_t deq;
+	int cc;
+
+	if (ep->head || ep->wait_head || ep->halted || ep->stopping || ep->rq)
+		return -EBUSY;
+	memset(ep->ring.trbs, 0, (size_t)(ep->ring.n - 1) * sizeof(struct trb));
+	ep->ring.trbs[ep->ring.n - 1].control = TRB_TYPE(TRB_LINK) | TRB_TC;
+	ep->ring.enq = 0;
+	ep->ring.cycle = 1;
+	ep->ring.used = 0;
+	in_ctx_clear(dev);
+	in_ctl(dev)[0] = bit;
+	in_ctl(dev)[1] = bit | 1u;
+	memcpy(in_slot(dev), out_slot(dev), hc->ctx_size);
+	in_slot(dev)[3] = 0;
+	c = in_ep(dev, ep->dci);
+	memcpy(c, ep->ctx, sizeof(ep->ctx));
+	deq = ep->ring.bus | CTX_EP_DCS;
+	c[2] = (uint32_t)deq;
+	c[3] = (uint32_t)(deq >> 32);
+	cc = hc_command(hc, dev->in_ctx.bus, 0, TRB_TYPE(TRB_CONFIG_EP) | TRB_SLOT(dev->slot), NULL);
+	return cmd_ok(hc, dev, "Configure Endpoint (endpoint reset)", cc);
 }
 
 struct ep *dev_ep_by_addr(struct usb_dev *dev, uint8_t addr)

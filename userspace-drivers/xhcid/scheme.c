@@ -337,6 +337,29 @@ static void port_info(struct usb_dev *dev, struct usb_port_info *pi)
 	pi->generation = dev->generation;
 }
 
+/*
+ * CLEAR_FEATURE(ENDPOINT_HALT) of one of the configuration's endpoints:
+ * the device's side, then the controller's (dev_reset_endpoint), after any
+ * STALL recovery or cancel under way on it has finished (commands: quick).
+ */
+static int clear_halt(struct hc *hc, struct usb_dev *dev, uint8_t addr)
+{
+	struct ep *ep = dev_ep_by_addr(dev, addr);
+	int i, r;
+
+	for (i = 0; ep && (ep->halted || ep->stopping) && i < 20 && !hc->dead; i++)
+		hc_wait(hc, NULL, 100);
+	ep = dev_ep_by_addr(dev, addr);	/* still there after the wait? */
+	if (!ep)
+		return -ESTALE;
+	if (ep->head || ep->wait_head || ep->halted || ep->stopping)
+		return -EBUSY;
+	r = ctrl_sync(dev, 0x02, USB_REQ_CLEAR_FEATURE, USB_FEATURE_ENDPOINT_HALT, addr, NULL, 0);
+	if (r < 0)
+		return r;
+	return dev_reset_endpoint(dev, ep);
+}
+
 /* USB_CALL_CONTROL: checked, then one TD on EP0 (answered by transfer.c). */
 static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme_req *req,
 			void *buf, size_t in_len, size_t out_len)
@@ -377,6 +400,12 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 			    cr.w_length)
 				return -EINVAL;
 			return dev_set_alt(dev, (uint8_t)cr.w_index, (uint8_t)cr.w_value);
+		case USB_REQ_CLEAR_FEATURE:
+			if (cr.bm_request_type == 0x02 && cr.w_value == USB_FEATURE_ENDPOINT_HALT &&
+			    !cr.w_length && cr.w_index <= 255 &&
+			    dev_ep_by_addr(dev, (uint8_t)cr.w_index))
+				return clear_halt(hc, dev, (uint8_t)cr.w_index);
+			break;
 		}
 	}
 	err = xfer_admit(dev, cr.w_length);

@@ -49,7 +49,11 @@
  *                          SET_INTERFACE (01/0b) act as USB_CALL_SET_CONFIG
  *                          and USB_CALL_SET_ALT, -EINVAL in any other shape
  *                          (another bmRequestType, wValue or wIndex over a
- *                          byte, wLength not 0)
+ *                          byte, wLength not 0). CLEAR_FEATURE
+ *                          (ENDPOINT_HALT) of a configured endpoint (02/01,
+ *                          wIndex its address) resets the controller's side
+ *                          too (its data toggle); -EBUSY while transfers are
+ *                          queued on that endpoint
  *     USB_CALL_SET_CONFIG  in: __u32 bConfigurationValue (0 unconfigures).
  *                          Endpoint handles of the old one fail -ESTALE.
  *                          Owner only

@@ -120,6 +120,7 @@ struct ep {
 	struct xfer *wait_head, *wait_tail;	/* waiting for ring room or DMA */
 	uint32_t inflight;
 	uint32_t timeout_ms;	/* a client transfer's deadline, 0 none (USB_CALL_EP_TIMEOUT) */
+	uint32_t ctx[5];	/* its endpoint context as configured (a reset reuses it) */
 	struct ep_reports *rq;	/* interrupt IN reports fetched ahead (USB_CALL_EP_POLL), or NULL */
 	bool halted;		/* recovering from a STALL */
 	bool stopping;		/* a Stop Endpoint is under way (cancel) */
@@ -252,6 +253,8 @@ void dev_detach(struct hc *hc, unsigned int port);
 int dev_set_config(struct usb_dev *dev, uint8_t value);
 int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt);
 struct ep *dev_ep_by_addr(struct usb_dev *dev, uint8_t addr);
+/* The controller's side of CLEAR_FEATURE(ENDPOINT_HALT). 0, -EBUSY (transfers queued), -EIO. */
+int dev_reset_endpoint(struct usb_dev *dev, struct ep *ep);
 const char *speed_name(unsigned int speed);
 /* The first interface descriptor's class triple, or -1 without one. */
 int dev_first_interface(const struct usb_dev *dev, uint8_t cls[3]);

@@ -192,7 +192,11 @@ for series in 6.1 6.12; do
 	kver=$(basename "$(dirname "$(dirname "${ko[$series]}")")")
 	phase "QEMU: Debian stock $kver, userspace suites"
 	out=$top/build/vm/$kver
-	extra_bins=("${m32_bins[@]}")
+	# The 32-bit suites run on 6.12 only (the module's compat path is the same
+	# code on both; 6.1 runs the ASan builds instead): the suite must fit in
+	# its time budget as the drivers' suites grow.
+	extra_bins=()
+	[ "$series" = 6.12 ] && extra_bins+=("${m32_bins[@]}")
 	# Linux's own USB host modules: the xhcid suite compares descriptors.
 	for m in $(bash tests/qemu/usb-devices.sh linux-modules "$kver" "$top/build/vm/usb/$kver" \
 		2>>"$logs/stock-kernels.log"); do
@@ -204,7 +208,7 @@ for series in 6.1 6.12; do
 		"${bins[@]}" "${extra_bins[@]}" --timeout 900 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
 	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack)
-	[ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
+	[ "$series" = 6.12 ] && [ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
 	check_vm "$kver" "$out"

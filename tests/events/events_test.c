@@ -1128,6 +1128,67 @@ static int t_fu_del_strict(void)
 	return 0;
 }
 
+/*
+ * An entry is taken as it is in memory when its FILES_UPDATE is consumed,
+ * and nothing of it but its res (4 bytes at offset 12) is written back.
+ * So an array placed 5 bytes into an older one writes its entry's res
+ * (-EINVAL: its flags are garbage) over bytes 1..4 of the older entry's
+ * user_data, and that entry, submitted afterwards, registers those bytes:
+ * its event CQE carries them, and no other byte of the older entry moved.
+ * The fuzzer's model of FILES_UPDATE relies on both (tests/fuzz/gen_fu.c,
+ * fu_learn()); this is how its CQE with user_data 0xf20000ffffffead9, which
+ * it never made, came about.
+ */
+static int t_fu_res_over_user_data(void)
+{
+	union {
+		struct uscheme_fu_entry e[3];
+		unsigned char b[3 * sizeof(struct uscheme_fu_entry)];
+	} u, before;
+	const uint64_t ud = 0xf2000000000aead9ULL;
+	const int32_t einval = -EINVAL;
+	uint64_t want;
+	int32_t res;
+	struct tr t;
+	int a = efd_new(1);	/* readable at once: an event at ADD */
+	size_t i;
+
+	CHECK(a >= 0);
+	CHECK_EQ(tr_init(&t, 8, 0), 0);
+	memset(&u, 0, sizeof(u));
+	us_fu_entry(&u.e[0], a, EVR, FU_ADD, ud);
+	before = u;
+	/* The entry at byte 5: flags are bytes 13..16, 0xd9000000 here. */
+	CHECK_EQ(fu_raw(&t, (uintptr_t)(u.b + 5), 1, NULL), 0);
+	for (i = 0; i < sizeof(u.b); i++) {
+		if (i >= 5 + 12 && i < 5 + 16)
+			continue;
+		if (u.b[i] != before.b[i]) {
+			fprintf(stderr, "  byte %zu of the older array changed: %#x, was %#x\n",
+				i, u.b[i], before.b[i]);
+			return -1;
+		}
+	}
+	CHECK_EQ(memcmp(u.b + 5 + 12, &einval, sizeof(einval)), 0);
+	memcpy(&want, &u.e[0].user_data, sizeof(want));
+	CHECK(want != ud);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	CHECK_EQ(want, 0xf20000ffffffead9ULL);	/* the fuzzer's */
+#endif
+
+	/* The older array now: its ADD registers the overwritten user_data. */
+	CHECK_EQ(fu_raw(&t, (uintptr_t)u.e, 1, NULL), 1);
+	memcpy(&res, &u.e[0].res, sizeof(res));
+	CHECK_EQ(res, 0);
+	CHECK_EQ(ev_expect(&t, want, EV | MORE, EVR), 0);
+	CHECK_EQ(ev_none(&t, QUIET_MS), 0);
+	CHECK_EQ(fu1(&t, a, 0, FU_DEL, 0), 0);
+	CHECK_EQ(stats_ok(&t), 0);
+	tr_exit(&t);
+	close(a);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Delivery: edge-triggered, ONESHOT                                   */
 /* ------------------------------------------------------------------ */
@@ -3496,6 +3557,7 @@ static const struct tap_test tests[] = {
 	{ "fu_batch_errors", t_fu_batch, 0 },
 	{ "fu_bad_op", t_fu_bad_op, 0 },
 	{ "fu_del_strict", t_fu_del_strict, 0 },
+	{ "fu_res_over_user_data", t_fu_res_over_user_data, 0 },
 	{ "edge_eventfd", t_edge_eventfd, 0 },
 	{ "oneshot", t_oneshot, 0 },
 	{ "src_pipe", t_pipe, 0 },

@@ -353,6 +353,57 @@ void pool_close_one(struct fz_rng *r, int keep)
 static uint8_t ud_state[UD_MAX], ud_op[UD_MAX];
 static uint32_t ud_next = 1;
 
+/*
+ * user_data of watches registered from memory the fuzzer did not fill for
+ * that FILES_UPDATE (gen_fu.c: an array at a random address reads stale
+ * entries, torn across two old ones or with the kernel's res writes of an
+ * earlier misaligned array over their user_data). Open addressing; 0 is
+ * "empty", so a user_data of 0 has its own flag.
+ */
+#define UD_FOREIGN	8192
+static uint64_t ud_foreign[UD_FOREIGN];
+static unsigned int ud_nforeign;
+static int ud_foreign_zero, ud_foreign_full;
+
+static unsigned int ud_foreign_slot(uint64_t ud)
+{
+	return (unsigned int)(fz_mix(ud, 0xf0) % UD_FOREIGN);
+}
+
+void ud_watch_read(uint64_t ud)
+{
+	uint32_t n = (uint32_t)(ud & 0xffffffffffULL);
+	unsigned int i;
+
+	if ((ud & ~0xffffffffffULL) == UD_MAGIC && n && n < UD_MAX && ud_state[n] == UD_WATCH)
+		return;		/* an entry's own: check_cqe() knows it */
+	if (!ud) {
+		ud_foreign_zero = 1;
+		return;
+	}
+	if (ud_nforeign >= UD_FOREIGN / 2) {
+		ud_foreign_full = 1;	/* from now on, unknown events are not judged */
+		return;
+	}
+	for (i = ud_foreign_slot(ud); ud_foreign[i]; i = (i + 1) % UD_FOREIGN)
+		if (ud_foreign[i] == ud)
+			return;
+	ud_foreign[i] = ud;
+	ud_nforeign++;
+}
+
+static int ud_foreign_has(uint64_t ud)
+{
+	unsigned int i;
+
+	if (!ud)
+		return ud_foreign_zero;
+	for (i = ud_foreign_slot(ud); ud_foreign[i]; i = (i + 1) % UD_FOREIGN)
+		if (ud_foreign[i] == ud)
+			return 1;
+	return ud_foreign_full;
+}
+
 uint64_t ud_new(int op, int state)
 {
 	uint32_t n;
@@ -501,6 +552,12 @@ static void check_cqe(struct fz_ring *fr, int fam, const struct uscheme_cqe *c)
 		 * their SQEs tear each other, so any user_data may come back
 		 * (the kernel copies each SQE once and judges that copy).
 		 */
+		return;
+	}
+	if ((c->flags & USCHEME_CQE_F_EVENT) && ud_foreign_has(ud)) {
+		if (c->res >= 0 && (c->res & ~(USCHEME_EV_READ | USCHEME_EV_WRITE |
+					       USCHEME_EV_ERR | USCHEME_EV_HUP)))
+			fz_violation(fam, "event CQE mask %#x", c->res);
 		return;
 	}
 	if (!known) {

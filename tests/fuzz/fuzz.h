@@ -11,7 +11,8 @@
  *   - no result (CQE res, syscall errno, ioctl errno) is a kernel-internal
  *     errno (512..529: -ERESTARTSYS .. -EIOCBQUEUED, -ENOIOCTLCMD);
  *   - every client CQE names a user_data that was submitted (exactly once,
- *     on a ring whose header nobody scribbled), event CQEs a registration's;
+ *     on a ring whose header nobody scribbled), event CQEs a registration's
+ *     (what a successful ADD or MOD entry held when the kernel read it);
  *     the kernel never posts more CQEs than the CQ holds;
  *   - the requests the daemon receives are well formed (known opcode and
  *     flags, zero reserved fields, a chunk inside the data area, zeroed
@@ -179,6 +180,12 @@ struct fz_ring {
 
 /* A new user_data (marked in flight with @op), 0 when the table is full. */
 uint64_t ud_new(int op, int state);
+/*
+ * The kernel registered a watch (a FILES_UPDATE entry's res 0) with @ud read
+ * from memory that was not an array of ud_new() values: its event CQEs are
+ * a registration's too.
+ */
+void ud_watch_read(uint64_t ud);
 int fz_ring_setup(struct fz_ring *fr, struct fz_rng *r, int fam);
 void fz_ring_close(struct fz_ring *fr);
 /* Queue one SQE (its user_data already set); -1 when the SQ is full. */

@@ -5,6 +5,18 @@
  * client ring, while a second thread makes the watched fds ready (eventfd,
  * pipe and socket writes), closes them and dup2()s others over their
  * numbers, and sometimes the ring is closed with every watch alive.
+ *
+ * An array at a random address (one in 20) is whatever the scratch area
+ * holds there: old arrays, read at any offset, with the res the kernel wrote
+ * back for earlier misaligned arrays over their other fields. Its valid ADD
+ * and MOD entries register user_data the fuzzer never made: one torn across
+ * two old entries, or one whose bytes an earlier res overwrote (seen as
+ * 0xf20000ffffffead9: -EINVAL, ea ff ff ff, over bytes 1..4 of an old
+ * 0xf2000000000xxxd9). So once the kernel has consumed a FILES_UPDATE, the
+ * entries it read are read back (fu_learn()): each ADD or MOD with res 0
+ * registered the user_data it holds. That is exact because one FILES_UPDATE
+ * at a time is in flight (the scratch area is not written while one waits)
+ * and the kernel writes nothing of an entry but its own res.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -76,10 +88,48 @@ static void *closer_main(void *arg)
 	return NULL;
 }
 
+/* The FILES_UPDATE in flight: its array and how many entries. */
+struct fu_pending {
+	int active;
+	uint32_t tail;	/* sq_tail after it was queued */
+	uint64_t addr;
+	uint32_t len;
+	unsigned int enters;	/* enters since it was queued */
+};
+
+/*
+ * Once the kernel consumed @p's SQE (it applies a FILES_UPDATE as it
+ * consumes it), tell the CQE checks which user_data its entries registered.
+ * Entries outside the scratch area are not: the read-only page is zeros
+ * (flags 0), the rest cannot be read.
+ */
+static void fu_learn(struct fz_ring *fr, struct fu_pending *p)
+{
+	uintptr_t lo = (uintptr_t)fz_scratch, hi = lo + FZ_SCRATCH;
+	struct uscheme_fu_entry e;
+	uint32_t i;
+
+	if (!p->active || (int32_t)(LOAD(&fr->hdr->sq_head) - p->tail) < 0)
+		return;
+	p->active = 0;
+	if (!p->len || p->len > USCHEME_FU_MAX)
+		return;		/* -EINVAL: nothing read */
+	for (i = 0; i < p->len; i++) {
+		uint64_t a = p->addr + (uint64_t)i * sizeof(e);
+
+		if (a < lo || a > hi - sizeof(e))
+			continue;
+		memcpy(&e, (const void *)(uintptr_t)a, sizeof(e));
+		if (!e.res && (e.flags & (USCHEME_FU_ADD | USCHEME_FU_MOD)))
+			ud_watch_read(e.user_data);
+	}
+}
+
 void gen_fu(struct fz_run *run)
 {
 	struct fz_rng *r = &run->rng;
 	uint64_t start = LOAD(&fz->ops[FAM_FU]);
+	struct fu_pending pend = { 0 };
 	struct closer c;
 	struct fz_ring fr;
 	unsigned int i;
@@ -100,6 +150,21 @@ void gen_fu(struct fz_run *run)
 		struct uscheme_sqe sqe;
 		uint32_t n, k;
 
+		if (pend.active) {
+			/*
+			 * Not consumed yet (an odd enter): its array stays as
+			 * it is. An enter after a reap consumes it, unless the
+			 * ring's fd is gone (pool_add() closes a pool fd, the
+			 * ring's too, when the pool is full): then this ring is
+			 * done.
+			 */
+			if (++pend.enters > 64)
+				break;
+			fz_ring_enter(&fr, r, FAM_FU, one_in(r, 2));
+			fu_learn(&fr, &pend);
+			fz_ring_reap(&fr, FAM_FU);
+			continue;
+		}
 		switch (rnd_below(r, 10)) {
 		case 0:
 			n = 0;
@@ -138,9 +203,16 @@ void gen_fu(struct fz_run *run)
 		sqe.addr = one_in(r, 20) ? rnd_ptr(r, 32) : (uintptr_t)e;
 		sqe.len = n;
 		sqe.user_data = ud_new(USCHEME_OP_FILES_UPDATE, UD_INFLIGHT);
-		if (!fz_ring_push(&fr, &sqe))
+		if (!fz_ring_push(&fr, &sqe)) {
 			fz_op(FAM_FU);
+			pend.active = 1;
+			pend.tail = fr.sq_tail;
+			pend.addr = sqe.addr;
+			pend.len = n;
+			pend.enters = 0;
+		}
 		fz_ring_enter(&fr, r, FAM_FU, one_in(r, 2));
+		fu_learn(&fr, &pend);	/* before the reap checks its events */
 		fz_ring_reap(&fr, FAM_FU);
 		for (i = 0; i < k && i < 64; i++)	/* the kernel wrote res back */
 			fz_check_res(FAM_FU, e[i].res, "FILES_UPDATE entry res");

@@ -4,6 +4,7 @@
 #                   uscheme.ko loaded and run the demo (installs what it needs)
 #   make check      every test (installs what it needs; first run ~20 minutes)
 #   make bench      IPC round trips: uscheme ring and fd vs unix socket, pipe, FUSE, io_uring (QEMU)
+#   make bench-usb  one USB disk read through Linux's usb-storage and through xhcid's usb.*: (QEMU)
 #   make fuzz       the fuzzer's long run (FUZZ_SECONDS, default 600) in the debug kernel VM
 #
 #   make module     build uscheme.ko for the running kernel (KDIR= to override)
@@ -36,6 +37,9 @@ check:
 bench:
 	bash tests/run-bench.sh
 
+bench-usb:
+	bash tests/run-usb-bench.sh
+
 fuzz:
 	bash tests/fuzz/run-fuzz.sh
 
@@ -43,4 +47,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module install userspace run check bench fuzz clean
+.PHONY: all module install userspace run check bench bench-usb fuzz clean

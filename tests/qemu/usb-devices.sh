@@ -23,8 +23,73 @@
 #       xhcid-linux-N-NAME.ko in load order, and print their paths. The
 #       guest loads them, saves what Linux reads from the devices, and
 #       unloads them before pcid takes the controllers.
+#   usb-devices.sh linux-modules --storage KVER DIR
+#       The same, plus Linux's USB disk stack (scsi_common, scsi_mod,
+#       sd_mod, usb-storage) and every module those need (modinfo's
+#       "depends", followed to the end: t10-pi, crc-t10dif, ...), for make
+#       bench-usb (tests/run-usb-bench.sh): copied into DIR as
+#       usb-linux-NN-NAME.ko in load order (cached in the same cache,
+#       usb-storage/), their paths printed.
 set -euo pipefail
-cmd=${1:?usage: usb-devices.sh args XHCID_TEST DIR | linux-modules KVER DIR}
+cmd=${1:?usage: usb-devices.sh args XHCID_TEST DIR | linux-modules [--storage] KVER DIR}
+
+# storage_modules KVER DIR: linux-modules --storage (above).
+storage_modules() {
+	local kver=$1 dir=$2 cache f m i
+	local want=(usb-common usbcore xhci-hcd xhci-pci scsi_common scsi_mod sd_mod usb-storage)
+	cache=${USCHEME_CACHE:-/var/cache/uscheme}/stock/$kver/usb-storage
+	if [ ! -f "$cache/order" ]; then
+		echo ">> extracting the USB host and disk modules from linux-image-$kver-unsigned into $cache" >&2
+		tmp=$(mktemp -d)	# global: the EXIT trap removes it
+		trap 'rm -rf "$tmp"' EXIT
+		(cd "$tmp" && apt-get download -q "linux-image-$kver-unsigned" >dl.log 2>&1) ||
+			{ cat "$tmp/dl.log" >&2; exit 1; }
+		dpkg-deb --fsys-tarfile "$tmp"/linux-image-*.deb |
+			tar -x -C "$tmp" --wildcards './lib/modules/*/kernel/*'
+		# every module by its name ('-' and '_' alike), decompressed
+		mkdir -p "$tmp/all"
+		for f in $(find "$tmp/lib" -name '*.ko*'); do
+			m=$(basename "$f")
+			m=${m%%.ko*}
+			m=${m//-/_}
+			case "$f" in
+			*.ko.xz) xz -dc "$f" >"$tmp/all/$m.ko" ;;
+			*.ko.zst) zstd -qdc "$f" >"$tmp/all/$m.ko" ;;
+			*.ko) cp "$f" "$tmp/all/$m.ko" ;;
+			esac
+		done
+		# load order: depth first, each module after what it depends on
+		local order=() seen=" "
+		visit() {
+			local n=${1//-/_} d
+			case "$seen" in *" $n "*) return 0 ;; esac
+			seen="$seen$n "
+			[ -f "$tmp/all/$n.ko" ] || { echo "usb-devices: no $1.ko in linux-image-$kver" >&2; exit 1; }
+			for d in $(modinfo -F depends "$tmp/all/$n.ko" | tr ',' ' '); do
+				visit "$d"
+			done
+			order+=("$n")
+		}
+		for m in "${want[@]}"; do
+			visit "$m"
+		done
+		rm -rf "$cache.tmp" && mkdir -p "$cache.tmp"
+		for m in "${order[@]}"; do
+			cp "$tmp/all/$m.ko" "$cache.tmp/"
+		done
+		printf '%s\n' "${order[@]}" >"$cache.tmp/order"
+		rm -rf "$cache" && mv "$cache.tmp" "$cache"
+	fi
+	mkdir -p "$dir"
+	rm -f "$dir"/usb-linux-*.ko
+	i=1
+	while read -r m; do
+		f=$dir/usb-linux-$(printf %02d $i)-$m.ko
+		cp "$cache/$m.ko" "$f"
+		echo "$f"
+		i=$((i + 1))
+	done <"$cache/order"
+}
 
 case "$cmd" in
 args)
@@ -45,6 +110,11 @@ args)
 		"-chardev socket,id=monitor,path=$mon -mon chardev=monitor,mode=readline"
 	;;
 linux-modules)
+	if [ "${2:-}" = --storage ]; then
+		shift
+		storage_modules "${2:?KVER}" "${3:?DIR}"
+		exit
+	fi
 	kver=${2:?KVER}
 	dir=${3:?DIR}
 	cache=${USCHEME_CACHE:-/var/cache/uscheme}/stock/$kver/usb

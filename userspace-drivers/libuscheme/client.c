@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -192,7 +193,7 @@ int us_call(int fd, const void *in, size_t in_len, void *out, size_t out_len,
 	return c.result;
 }
 
-int us_read_all(int fd, char **out, size_t *out_len)
+int us_read_all_max(int fd, size_t max, char **out, size_t *out_len)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap + 1), *nb;
@@ -202,6 +203,10 @@ int us_read_all(int fd, char **out, size_t *out_len)
 		return -ENOMEM;
 	for (;;) {
 		if (len == cap) {
+			if (cap > max) {
+				free(buf);
+				return -EFBIG;
+			}
 			nb = realloc(buf, cap * 2 + 1);
 			if (!nb) {
 				free(buf);
@@ -223,11 +228,20 @@ int us_read_all(int fd, char **out, size_t *out_len)
 			break;
 		len += (size_t)n;
 	}
+	if (len > max) {
+		free(buf);
+		return -EFBIG;
+	}
 	buf[len] = '\0';
 	*out = buf;
 	if (out_len)
 		*out_len = len;
 	return 0;
+}
+
+int us_read_all(int fd, char **out, size_t *out_len)
+{
+	return us_read_all_max(fd, SIZE_MAX, out, out_len);
 }
 
 int us_scheme_exists(const char *name)

@@ -267,6 +267,8 @@ int us_call(int fd, const void *in, size_t in_len, void *out, size_t out_len,
 	    uint32_t op_flags);
 /* Read fd to its end into a malloc'd, NUL-terminated buffer; 0 or -errno. */
 int us_read_all(int fd, char **out, size_t *len);
+/* The same, at most max bytes (a daemon may stream without end): -EFBIG beyond. */
+int us_read_all_max(int fd, size_t max, char **out, size_t *len);
 /* Is a scheme of this name served now (per sys:schemes)? 1, 0 or -errno. */
 int us_scheme_exists(const char *name);
 

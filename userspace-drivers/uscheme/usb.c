@@ -71,50 +71,15 @@ static int complain(const char *fmt, ...)
 	return 1;
 }
 
-/* Read fd to its end into a malloc'd buffer (NUL after the data); at most max bytes. */
+/* us_read_all_max, into bytes. */
 static int read_bounded(int fd, size_t max, uint8_t **out, size_t *out_len)
 {
-	size_t len = 0, cap = 4096;
-	uint8_t *buf = malloc(cap + 1), *nb;
-	ssize_t n;
+	char *buf;
+	int err = us_read_all_max(fd, max, &buf, out_len);
 
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap > max) {
-				free(buf);
-				return -EFBIG;
-			}
-			nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			free(buf);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[len] = 0;
-	*out = buf;
-	*out_len = len;
-	return 0;
+	if (!err)
+		*out = (uint8_t *)buf;
+	return err;
 }
 
 /* A scheme name ([a-z0-9._-], 1..USCHEME_NAME_MAX - 1) starting with "usb."? */

@@ -13,7 +13,8 @@
 #   4. xhcid killed with SIGKILL under load: pcid's log says so, restarts
 #      it, the scheme comes back and enumerates again, transfers work;
 #   4b. class drivers: a rule in xhcid's config names usbprobe for the
-#      keyboard: started with its one handle, unprivileged, what it reads
+#      keyboard's interface: started with its one handle (the interface's,
+#      USB_INTERFACE=0), unprivileged, what it reads
 #      and what it is refused, killed and restarted, stopped when the
 #      keyboard is unplugged (QEMU's monitor), started again on replug;
 #   5. pcid stopped: xhcid gone, the controllers given back.
@@ -242,15 +243,21 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	new_x() { p=$(xpid $ctrl0) && [ "$p" != "$xold" ]; }
 	check "xhcid for $ctrl0 restarted with the class-driver rule" waitfor 30 new_x
 	logsays $log "xhcid: $ctrl0: class drivers from /tmp/xs-noclass.conf: 1 rule" 30
-	logsays $log "xhcid: $ctrl0: port [0-9]+: started class driver usbprobe \\(pid [0-9]+\\)" 30
+	logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: started class driver usbprobe \\(pid [0-9]+\\)" 30
 	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65533, port [0-9]+: 0627:0001 class 03/01/01" 15
+	logsays $log "usbprobe: $s0:[0-9]+: interface 0, alternate setting 0" 5
 	logsays $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
 	logsays $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
 	logsays $log "usbprobe: $s0:[0-9]+: endpoint 0x81 opened" 5
-	for what in "its own port a second time" "another port" "a PCI channel" "pcidev:" "SET_ADDRESS"; do
+	for what in "its own port a second time" "another port" "a PCI channel" "pcidev:" "SET_ADDRESS" \
+		"SET_CONFIGURATION: Operation not permitted" "USB_CALL_SET_CONFIG: Operation not permitted" \
+		"a class request to another interface: Operation not permitted" \
+		"SET_INTERFACE of another interface: Operation not permitted" \
+		"a vendor request to the device: Operation not permitted" \
+		"SET_FEATURE to the device: Operation not permitted"; do
 		logsays $log "usbprobe: $s0:[0-9]+: refused: $what" 5
 	done
-	logsays $log "usbprobe: $s0:[0-9]+: 5 refused, 0 allowed" 5
+	logsays $log "usbprobe: $s0:[0-9]+: 11 refused, 0 allowed" 5
 	if grep -q "ALLOWED (a hole" $log; then
 		nok "usbprobe reached nothing it must not"
 		grep "ALLOWED" $log
@@ -263,21 +270,30 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 			"grep -q '^Uid:.65533.65533.65533.65533' /proc/$up1/status &&
 			 grep -q '^CapEff:.0000000000000000' /proc/$up1/status &&
 			 grep -q '^NoNewPrivs:.1' /proc/$up1/status"
-		# 0-2, its port handle (3), and what it made itself (its signalfd):
+		# 0-2, its interface handle (3), and what it made itself (its signalfd):
 		# nothing of xhcid's (channel, rings, interrupt, DMA, BAR) leaked into it.
-		check "usbprobe $up1: fds 0 1 2, its port handle 3 and its own signalfd, nothing else" sh -c \
+		check "usbprobe $up1: USB_INTERFACE=0, USB_PORT_FD=3 and USB_PORT in its environment" sh -c \
+			"tr '\\0' '\\n' </proc/$up1/environ | grep -qx USB_INTERFACE=0 &&
+			 tr '\\0' '\\n' </proc/$up1/environ | grep -qx USB_PORT_FD=3 &&
+			 tr '\\0' '\\n' </proc/$up1/environ | grep -qE '^USB_PORT=$s0:[0-9]+\$'"
+		check "usbprobe $up1: fds 0 1 2, its interface handle 3 and its own signalfd, nothing else" sh -c \
 			"cd /proc/$up1/fd && test -e 3 && for f in *; do
 				case \$f in 0|1|2|3) ;; *) readlink \$f | grep -qx 'anon_inode:\\[signalfd\\]' || { ls -l /proc/$up1/fd; exit 1; } ;; esac
 			 done"
+		# an interface owned: the port's O_RDWR open is -EBUSY meanwhile
+		kport=$(uscheme cat $s0: | awk '/ 0627:0001 /{print $1}')
+		check "the keyboard's port and interface 0 cannot be owned while usbprobe owns the interface" sh -c \
+			"xhcid_test --open-rw $s0:$kport 2>&1 | grep -q 'busy' &&
+			 xhcid_test --open-rw $s0:$kport/if0 2>&1 | grep -q 'busy'"
 		kill -KILL "$up1"
-		logsays $log "xhcid: $ctrl0: port [0-9]+: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
-		logsays $log "xhcid: $ctrl0: port [0-9]+: restarting usbprobe in 200 ms" 5
+		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
+		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: restarting usbprobe in 200 ms" 5
 		new_probe() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up1" ]; }
 		check "usbprobe restarted" waitfor 10 new_probe
 		up2=$(probe_pid)
 		# The device goes: its driver is stopped, not restarted.
 		check "monitor: device_del usbkbd" xhcid_test --monitor-cmd "device_del usbkbd"
-		logsays $log "xhcid: $ctrl0: port [0-9]+: device gone: stopping class driver usbprobe \\(pid $up2\\)" 15
+		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: device gone: stopping class driver usbprobe \\(pid $up2\\)" 15
 		logsays $log "usbprobe: $s0:[0-9]+: stopping on Terminated" 10
 		nothing_runs() { ! pidof usbprobe >/dev/null; }
 		check "no usbprobe runs once the keyboard is gone" waitfor 10 nothing_runs

@@ -14,11 +14,16 @@
  *                write disk image DISK (0, 1) with its pattern (host side)
  *        xhcid_test --monitor-cmd COMMAND
  *                one command to QEMU's monitor (/dev/ttyS2), for the suite
+ *        xhcid_test --open-rw PATH
+ *                open PATH O_RDWR and close it: exit 0, or 1 and why
+ *                (strerror) on stderr, for the suite
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xhcid_test.h"
 
@@ -54,6 +59,9 @@ static const struct tap_test tests[] = {
 	{ "intr_poll_readiness_event_on_key", t_intr_poll, 30 },
 	{ "intr_clear_halt_resets_host_side_ebusy_while_queued", t_intr_clear_halt, 30 },
 	{ "events_port_and_dir_on_set_config", t_events_port_and_dir, 30 },
+	{ "iface_paths_owner_exclusion", t_iface_paths_exclusion, 30 },
+	{ "iface_bulk_only_client_on_if0", t_iface_bot, 60 },
+	{ "iface_owner_limits_eperm_enoent", t_iface_limits, 30 },
 	{ "idle_xhcid_no_cpu_no_wakeups", t_idle_cpu, 30 },
 	/* last: they unplug devices (and plug the keyboard back) */
 	{ "hotplug_kbd_pending_read_enodev_replug", t_hotplug_kbd, 40 },
@@ -70,6 +78,16 @@ int main(int argc, char **argv)
 	/* One command to QEMU's monitor, for xhcid-suite.sh (hot-plug). */
 	if (argc == 3 && !strcmp(argv[1], "--monitor-cmd"))
 		return xt_monitor(argv[2]) ? 1 : 0;
+	if (argc == 3 && !strcmp(argv[1], "--open-rw")) {
+		int fd = us_open(argv[2], O_RDWR);
+
+		if (fd < 0) {
+			fprintf(stderr, "xhcid_test: %s: %s\n", argv[2], strerror(-fd));
+			return 1;
+		}
+		close(fd);
+		return 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "--make-image")) {
 		int err = xt_make_image(argv[2], (unsigned int)atoi(argv[3]));
 

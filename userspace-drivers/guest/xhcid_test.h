@@ -160,6 +160,8 @@ struct bot {
 int bot_open(struct bot *b, const char *addr, unsigned int disk);
 /* The same for the disk on port @port. */
 int bot_open_port(struct bot *b, const char *addr, unsigned int port, unsigned int disk);
+/* The same on an owner's handle @fd (of a port or an interface), which it takes. */
+int bot_attach(struct bot *b, int fd, unsigned int disk);
 void bot_close(struct bot *b);
 /* Build a CBW (31 bytes) into @cbw. */
 void bot_cbw(uint8_t *cbw, uint32_t tag, uint32_t len, int in,
@@ -225,6 +227,10 @@ int t_intr_clear_halt(void);
 int t_idle_cpu(void);
 /* xhcid_test_events.c */
 int t_events_port_and_dir(void);
+/* xhcid_test_iface.c */
+int t_iface_paths_exclusion(void);
+int t_iface_bot(void);
+int t_iface_limits(void);
 /* xhcid_test_hotplug.c */
 int t_hotplug_kbd(void);
 int t_hotplug_disk(void);

@@ -68,6 +68,12 @@ int bot_open_port(struct bot *b, const char *addr, unsigned int port, unsigned i
 	return bot_eps(b, disk, xt_own_port(addr, port));
 }
 
+int bot_attach(struct bot *b, int fd, unsigned int disk)
+{
+	memset(b, 0, sizeof(*b));
+	return bot_eps(b, disk, fd);
+}
+
 void bot_close(struct bot *b)
 {
 	if (b->in >= 0)

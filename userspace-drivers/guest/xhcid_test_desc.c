@@ -70,7 +70,7 @@ static int check_desc(const char *addr, uint16_t vid, uint16_t pid, uint8_t spee
 	CHECK_EQ(info.max_packet0, speed >= USB_SPEED_SUPER ? 1u << d[7] : d[7]);
 	CHECK_EQ(info.desc_len, len);
 	CHECK(info.generation >= 1);
-	CHECK(!info.resv[0] && !info.resv[1] && !info.resv[2]);
+	CHECK(info.interface == 0xff && !info.alt && !info.resv0 && !info.resv[0] && !info.resv[1]);
 
 	/* bNumConfigurations configuration descriptors, wTotalLength each, nothing else */
 	off = 18;

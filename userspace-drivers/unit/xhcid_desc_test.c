@@ -215,6 +215,35 @@ static int t_composite(void)
 		n++;
 	CHECK_EQ(n, 4);
 	CHECK_EQ(cls[0], 0xff);
+	/*
+	 * Per interface (what an interface handle may name, what classdrv.c
+	 * starts drivers for): interfaces 0, 1, 2 in their alternates now; each
+	 * endpoint carries its interface, so an interface owner reaches its own
+	 * only (scheme.c compares ep->iface).
+	 */
+	{
+		struct if_desc ifs[32];
+
+		alt[1] = 0;
+		c = desc_config_find(d, sizeof(composite), 1, &clen);
+		CHECK_EQ(desc_interfaces(c, clen, alt, ifs, 32), 3);
+		CHECK(ifs[0].number == 0 && ifs[0].alt == 0 && ifs[0].cls[0] == 0x0e &&
+		      ifs[0].cls[1] == 1 && ifs[0].num_eps == 1);
+		CHECK(ifs[1].number == 1 && ifs[1].alt == 0 && ifs[1].cls[1] == 2 &&
+		      ifs[1].num_eps == 0);
+		CHECK(ifs[2].number == 2 && ifs[2].cls[0] == 0xff);
+		alt[1] = 1;
+		CHECK_EQ(desc_interfaces(c, clen, alt, ifs, 32), 3);
+		CHECK(ifs[1].number == 1 && ifs[1].alt == 1 && ifs[1].num_eps == 1);
+		alt[1] = 7;	/* no such alternate: interface 1 is not there */
+		CHECK_EQ(desc_interfaces(c, clen, alt, ifs, 32), 2);
+		CHECK_EQ(ifs[1].number, 2);
+		alt[1] = 1;
+		CHECK_EQ(desc_interfaces(c, clen, alt, ifs, 1), 1);
+		CHECK_EQ(endpoints_of(d, sizeof(composite), 1, alt, 0, e, 30), 1);
+		CHECK(e[0].addr == 0x83 && e[0].iface == 0);
+		CHECK_EQ(endpoints_of(d, sizeof(composite), 1, alt, 2, e, 30), 0);
+	}
 	free(d);
 	return 0;
 }
@@ -482,6 +511,20 @@ static int check_all(const uint8_t *d, size_t len)
 		CHECK(clen >= 9);
 		CHECK(c + clen <= d + len);
 		CHECK_EQ(c[5], v);
+		{
+			struct if_desc ifs[32];
+			uint32_t seen = 0;
+			int k, m = desc_interfaces(c, clen, alt, ifs, 32);
+
+			/* each number once, below 32, in its asked-for alternate setting */
+			CHECK(m >= 0 && m <= 32);
+			for (k = 0; k < m; k++) {
+				CHECK(ifs[k].number < 32);
+				CHECK(!(seen & (1u << ifs[k].number)));
+				seen |= 1u << ifs[k].number;
+				CHECK_EQ(ifs[k].alt, alt[ifs[k].number]);
+			}
+		}
 		for (only = -1; only < 3; only++) {
 			n = desc_config_endpoints(c, clen, alt, only, e, 30);
 			CHECK(n == -EPROTO || (n >= 0 && n <= 30));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Class drivers: a program per enumerated device, chosen by xhcid.conf,
- * given one handle, its port's (the owner's O_RDWR handle of usb.X:N).
+ * Class drivers: a program per interface of an enumerated device (or per
+ * device, for a device with a class of its own), chosen by xhcid.conf,
+ * given one handle: its interface's (the owner's O_RDWR handle of
+ * usb.X:N/ifI), or for a device-class match its port's (usb.X:N).
  *
  * xhcid.conf has pcid.conf's syntax and parser (pcid/config.c): "match"
  * rules with class=CC[SS[PP]] (a USB interface's class, subclass and
@@ -10,8 +12,10 @@
  * port's path "usb.0000-00-04.0:1", and {channel}: the port handle's fd,
  * 3), restart=, max-restarts=, backoff=. user, group and scheme have no
  * effect: a class driver runs as xhcid runs (unprivileged, no_new_privs).
- * The first interface (in the first configuration) a rule matches wins;
- * one driver per device, since the port handle is exclusive.
+ * A device whose device descriptor has a class (not 00) that a rule
+ * matches gets one driver, with the port handle; else each interface of
+ * the configuration xhcid set (alternate setting 0) gets the first rule
+ * matching it, and its driver the interface's handle (USB_INTERFACE=I).
  *
  * A driver's life (struct classdrv.state):
  *   OPENING (xhcid opens the port O_RDWR on its own scheme, through its
@@ -44,6 +48,8 @@ struct classdrv {
 	struct us_op op;		/* the port's OPEN on our client ring */
 	struct hc *hc;
 	unsigned int port;
+	int iface;			/* its interface, or -1: the port's handle */
+	char label[32];			/* "port 2 interface 0", "port 2": what logs say */
 	uint32_t generation;		/* the device it was started for */
 	const struct pcid_rule *rule;
 	enum classdrv_state state;
@@ -51,13 +57,14 @@ struct classdrv {
 	int pidfd, timerfd;
 	unsigned int restarts;		/* in a row */
 	struct timespec started;
-	char path[USCHEME_NAME_MAX + 8];	/* the port's, for the OPEN */
+	char path[USCHEME_NAME_MAX + 24];	/* the port's or interface's, for the OPEN */
 };
 
 static struct pcid_config cfg;
 static bool cfg_loaded;
 static char cfg_dir[PATH_MAX];
-static struct classdrv *drivers[XHCID_MAX_PORTS + 1];
+/* by port, then [0] the port's driver, [1 + I] interface I's */
+static struct classdrv *drivers[XHCID_MAX_PORTS + 1][XHCID_ACCTS];
 
 int classdrv_load(struct hc *hc, const char *path)
 {
@@ -139,27 +146,13 @@ static int driver_path(const char *driver, char *out, size_t len)
 	return -ENOENT;
 }
 
-/* The first rule matching the device or one of its interfaces, in descriptor order. */
-static const struct pcid_rule *rule_for(const struct usb_dev *dev)
+/* The first rule matching the class triple cls (and the device's IDs). */
+static const struct pcid_rule *rule_for(const struct usb_dev *dev, const uint8_t cls[3])
 {
 	uint16_t vid = (uint16_t)(dev->desc[8] | dev->desc[9] << 8);
 	uint16_t pid = (uint16_t)(dev->desc[10] | dev->desc[11] << 8);
-	const struct pcid_rule *r;
-	uint8_t cls[3];
-	size_t pos = 0;
 
-	if (dev->desc[4]) {
-		r = pcid_config_match(&cfg, vid, pid, (uint32_t)dev->desc[4] << 16 |
-				      dev->desc[5] << 8 | dev->desc[6]);
-		if (r)
-			return r;
-	}
-	while (desc_next_interface(dev->desc, dev->desc_len, &pos, cls)) {
-		r = pcid_config_match(&cfg, vid, pid, (uint32_t)cls[0] << 16 | cls[1] << 8 | cls[2]);
-		if (r)
-			return r;
-	}
-	return NULL;
+	return pcid_config_match(&cfg, vid, pid, (uint32_t)cls[0] << 16 | cls[1] << 8 | cls[2]);
 }
 
 static void cd_free(struct us_daemon *d, struct classdrv *cd)
@@ -172,8 +165,8 @@ static void cd_free(struct us_daemon *d, struct classdrv *cd)
 		us_daemon_unwatch(d, cd->timerfd);
 		close(cd->timerfd);
 	}
-	if (drivers[cd->port] == cd)
-		drivers[cd->port] = NULL;
+	if (drivers[cd->port][cd->iface + 1] == cd)
+		drivers[cd->port][cd->iface + 1] = NULL;
 	free(cd);
 }
 
@@ -225,7 +218,7 @@ static void on_exit_fd(struct us_daemon *d, int fd, int events, void *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - cd->started.tv_sec >= 30)
 		cd->restarts = 0;
-	hc_log(hc, "port %u: class driver %s (pid %d) %s", cd->port, cd->rule->driver,
+	hc_log(hc, "%s: class driver %s (pid %d) %s", cd->label, cd->rule->driver,
 	       (int)cd->pid, how);
 	us_daemon_unwatch(d, cd->pidfd);
 	close(cd->pidfd);
@@ -239,7 +232,7 @@ static void on_exit_fd(struct us_daemon *d, int fd, int events, void *ctx)
 		return;
 	}
 	if (cd->restarts >= cd->rule->max_restarts) {
-		hc_log(hc, "port %u: class driver %s failed %u times in a row: giving up", cd->port,
+		hc_log(hc, "%s: class driver %s failed %u times in a row: giving up", cd->label,
 		       cd->rule->driver, cd->restarts);
 		cd->state = CD_GAVE_UP;
 		return;
@@ -249,7 +242,7 @@ static void on_exit_fd(struct us_daemon *d, int fd, int events, void *ctx)
 		delay = PCID_BACKOFF_MAX_MS;
 	cd->restarts++;
 	cd->state = CD_BACKOFF;
-	hc_log(hc, "port %u: restarting %s in %u ms", cd->port, cd->rule->driver, delay);
+	hc_log(hc, "%s: restarting %s in %u ms", cd->label, cd->rule->driver, delay);
 	if (cd->timerfd < 0) {
 		cd->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (cd->timerfd < 0 || us_daemon_watch(d, cd->timerfd, USCHEME_EV_READ,
@@ -270,20 +263,21 @@ static void cd_exec(struct classdrv *cd, int port_fd)
 {
 	struct hc *hc = cd->hc;
 	char path[PATH_MAX], where[96], **argv, env_port[128], env_fd[32], env_path[512];
+	char env_if[32];
 	char *envp[8];
 	int n = 0, fd;
 	pid_t pid;
 
 	snprintf(where, sizeof(where), "%s:%u", hc->d->name, cd->port);
 	if (driver_path(cd->rule->driver, path, sizeof(path))) {
-		hc_log(hc, "port %u: class driver '%s' is not an executable file: not started",
-		       cd->port, cd->rule->driver);
+		hc_log(hc, "%s: class driver '%s' is not an executable file: not started",
+		       cd->label, cd->rule->driver);
 		cd->state = CD_GAVE_UP;
 		return;
 	}
 	argv = pcid_rule_argv(cd->rule, path, where, 3);
 	if (!argv) {
-		hc_log(hc, "port %u: cannot build %s's arguments: not started", cd->port,
+		hc_log(hc, "%s: cannot build %s's arguments: not started", cd->label,
 		       cd->rule->driver);
 		cd->state = CD_GAVE_UP;
 		return;
@@ -292,6 +286,10 @@ static void cd_exec(struct classdrv *cd, int port_fd)
 	snprintf(env_fd, sizeof(env_fd), "USB_PORT_FD=3");
 	envp[n++] = env_port;
 	envp[n++] = env_fd;
+	if (cd->iface >= 0) {
+		snprintf(env_if, sizeof(env_if), "USB_INTERFACE=%d", cd->iface);
+		envp[n++] = env_if;
+	}
 	if (getenv("PATH")) {
 		snprintf(env_path, sizeof(env_path), "PATH=%s", getenv("PATH"));
 		envp[n++] = env_path;
@@ -325,7 +323,7 @@ static void cd_exec(struct classdrv *cd, int port_fd)
 	}
 	pcid_argv_free(argv);
 	if (pid < 0) {
-		hc_log(hc, "port %u: fork: %s", cd->port, strerror(errno));
+		hc_log(hc, "%s: fork: %s", cd->label, strerror(errno));
 		cd->state = CD_GAVE_UP;
 		return;
 	}
@@ -334,8 +332,8 @@ static void cd_exec(struct classdrv *cd, int port_fd)
 	clock_gettime(CLOCK_MONOTONIC, &cd->started);
 	cd->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (cd->pidfd < 0 || us_daemon_watch(hc->d, cd->pidfd, USCHEME_EV_READ, on_exit_fd, cd))
-		hc_log(hc, "port %u: cannot watch class driver pid %d", cd->port, (int)pid);
-	hc_log(hc, "port %u: started class driver %s (pid %d): %s", cd->port, cd->rule->driver,
+		hc_log(hc, "%s: cannot watch class driver pid %d", cd->label, (int)pid);
+	hc_log(hc, "%s: started class driver %s (pid %d): %s", cd->label, cd->rule->driver,
 	       (int)pid, path);
 }
 
@@ -357,7 +355,7 @@ static void on_port_open(struct us_reactor *rx, struct us_op *op, const struct u
 		return;
 	}
 	if (cqe->res < 0) {
-		hc_log(cd->hc, "port %u: cannot open the port for its class driver: %s", cd->port,
+		hc_log(cd->hc, "%s: cannot open %s for its class driver: %s", cd->label, cd->path,
 		       strerror(-cqe->res));
 		cd->state = CD_GAVE_UP;
 		return;
@@ -373,9 +371,12 @@ static void cd_open(struct classdrv *cd)
 	struct us_reactor *rx;
 
 	cd->state = CD_OPENING;
-	snprintf(cd->path, sizeof(cd->path), "%s:%u", hc->d->name, cd->port);
+	if (cd->iface < 0)
+		snprintf(cd->path, sizeof(cd->path), "%s:%u", hc->d->name, cd->port);
+	else
+		snprintf(cd->path, sizeof(cd->path), "%s:%u/if%d", hc->d->name, cd->port, cd->iface);
 	if (us_daemon_reactor(hc->d, &rx) || !(sqe = us_reactor_sqe(rx, &cd->op))) {
-		hc_log(hc, "port %u: no room to open the port for its class driver", cd->port);
+		hc_log(hc, "%s: no room to open the port for its class driver", cd->label);
 		cd->state = CD_GAVE_UP;
 		return;
 	}
@@ -383,15 +384,11 @@ static void cd_open(struct classdrv *cd)
 	us_prep_open(sqe, cd->path, O_RDWR | O_CLOEXEC, sqe->user_data);
 }
 
-void classdrv_device_ready(struct hc *hc, struct usb_dev *dev)
+static void cd_start(struct hc *hc, struct usb_dev *dev, int iface, const struct pcid_rule *r)
 {
-	const struct pcid_rule *r;
 	struct classdrv *cd;
 
-	if (!cfg_loaded || drivers[dev->port])
-		return;
-	r = rule_for(dev);
-	if (!r)
+	if (drivers[dev->port][iface + 1])
 		return;
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
@@ -399,43 +396,80 @@ void classdrv_device_ready(struct hc *hc, struct usb_dev *dev)
 	cd->op.complete = on_port_open;
 	cd->hc = hc;
 	cd->port = dev->port;
+	cd->iface = iface;
+	if (iface < 0)
+		snprintf(cd->label, sizeof(cd->label), "port %u", dev->port);
+	else
+		snprintf(cd->label, sizeof(cd->label), "port %u interface %d", dev->port, iface);
 	cd->generation = dev->generation;
 	cd->rule = r;
 	cd->pidfd = -1;
 	cd->timerfd = -1;
-	drivers[dev->port] = cd;
+	drivers[dev->port][iface + 1] = cd;
 	cd_open(cd);
+}
+
+void classdrv_device_ready(struct hc *hc, struct usb_dev *dev)
+{
+	struct if_desc ifs[XHCID_IFACES];
+	const struct pcid_rule *r;
+	const uint8_t *c;
+	size_t clen;
+	int n, i;
+
+	if (!cfg_loaded)
+		return;
+	/* A device with a class of its own: one driver, the port's. */
+	if (dev->desc[4]) {
+		r = rule_for(dev, &dev->desc[4]);
+		if (r)
+			cd_start(hc, dev, -1, r);
+		return;
+	}
+	/* Else a driver per interface a rule matches, each with its interface's handle. */
+	c = desc_config_find(dev->desc, dev->desc_len, dev->config, &clen);
+	n = c && dev->config ? desc_interfaces(c, clen, dev->alt, ifs, XHCID_IFACES) : 0;
+	for (i = 0; i < n; i++) {
+		r = rule_for(dev, ifs[i].cls);
+		if (r)
+			cd_start(hc, dev, ifs[i].number, r);
+	}
 }
 
 void classdrv_device_gone(struct hc *hc, unsigned int port)
 {
-	struct classdrv *cd = drivers[port];
+	unsigned int i;
 
-	if (!cd)
-		return;
-	switch (cd->state) {
-	case CD_RUNNING:
-		cd->state = CD_STOPPING;
-		hc_log(hc, "port %u: device gone: stopping class driver %s (pid %d)", port,
-		       cd->rule->driver, (int)cd->pid);
-		kill(cd->pid, SIGTERM);
-		break;
-	case CD_OPENING:
-		cd->state = CD_STOPPING;	/* freed when its open completes */
-		break;
-	default:
-		cd_free(hc->d, cd);
-		break;
+	for (i = 0; i < XHCID_ACCTS; i++) {
+		struct classdrv *cd = drivers[port][i];
+
+		if (!cd)
+			continue;
+		switch (cd->state) {
+		case CD_RUNNING:
+			cd->state = CD_STOPPING;
+			hc_log(hc, "%s: device gone: stopping class driver %s (pid %d)", cd->label,
+			       cd->rule->driver, (int)cd->pid);
+			kill(cd->pid, SIGTERM);
+			break;
+		case CD_OPENING:
+			cd->state = CD_STOPPING;	/* freed when its open completes */
+			break;
+		default:
+			cd_free(hc->d, cd);
+			break;
+		}
 	}
 }
 
 /* At exit: SIGTERM to every driver (they also lose their port handles). */
 void classdrv_stop_all(struct hc *hc)
 {
-	unsigned int p;
+	unsigned int p, i;
 
-	for (p = 1; p <= XHCID_MAX_PORTS; p++) {
-		struct classdrv *cd = drivers[p];
+	for (p = 1; p <= XHCID_MAX_PORTS; p++)
+	for (i = 0; i < XHCID_ACCTS; i++) {
+		struct classdrv *cd = drivers[p][i];
 
 		if (!cd)
 			continue;
@@ -444,8 +478,8 @@ void classdrv_stop_all(struct hc *hc)
 
 			kill(cd->pid, SIGTERM);
 			if (cd->pidfd < 0 || poll(&pfd, 1, 2000) != 1) {
-				hc_log(hc, "port %u: class driver pid %d ignores SIGTERM: SIGKILL",
-				       p, (int)cd->pid);
+				hc_log(hc, "%s: class driver pid %d ignores SIGTERM: SIGKILL",
+				       cd->label, (int)cd->pid);
 				kill(cd->pid, SIGKILL);
 			}
 			waitpid(cd->pid, NULL, 0);

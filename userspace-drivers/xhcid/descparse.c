@@ -113,6 +113,35 @@ int desc_config_endpoints(const uint8_t *c, size_t len, const uint8_t alt[32], i
 	return n;
 }
 
+int desc_interfaces(const uint8_t *c, size_t len, const uint8_t alt[32], struct if_desc *out,
+		    int max)
+{
+	uint32_t seen = 0;
+	size_t off;
+	int n = 0;
+
+	if (len < 9)
+		return 0;
+	for (off = c[0]; off + 2 <= len && c[off] >= 2 && c[off] <= len - off; off += c[off]) {
+		const uint8_t *d = c + off;
+
+		if (d[1] != USB_DT_INTERFACE || d[0] < 9 || d[2] >= 32 || d[3] != alt[d[2]] ||
+		    (seen & (1u << d[2])))
+			continue;
+		seen |= 1u << d[2];
+		if (n == max)
+			break;
+		out[n].number = d[2];
+		out[n].alt = d[3];
+		out[n].num_eps = d[4];
+		out[n].cls[0] = d[5];
+		out[n].cls[1] = d[6];
+		out[n].cls[2] = d[7];
+		n++;
+	}
+	return n;
+}
+
 bool desc_has_alt(const uint8_t *c, size_t len, uint8_t iface, uint8_t alt)
 {
 	bool found = false;

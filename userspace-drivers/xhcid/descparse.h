@@ -53,6 +53,22 @@ int desc_next_interface(const uint8_t *desc, size_t len, size_t *pos, uint8_t cl
 int desc_config_endpoints(const uint8_t *c, size_t len, const uint8_t alt[32], int only_iface,
 			  struct ep_desc *eps, int max);
 
+/* One interface of a configuration, in the alternate setting asked for. */
+struct if_desc {
+	uint8_t number, alt, cls[3], num_eps;
+};
+
+/*
+ * The interfaces of configuration c (len bytes) in the alternate settings
+ * alt[] names, in descriptor order, each number once (the first
+ * descriptor of a number and alternate counts), numbers below 32 only (the
+ * ones xhcid can address: alt[] has 32): at most max into out. Returns the
+ * count (what classdrv.c starts drivers for, what an interface handle may
+ * name).
+ */
+int desc_interfaces(const uint8_t *c, size_t len, const uint8_t alt[32], struct if_desc *out,
+		    int max);
+
 /* Does configuration c (len bytes) have interface iface's alternate setting alt? */
 bool desc_has_alt(const uint8_t *c, size_t len, uint8_t iface, uint8_t alt);
 

@@ -293,6 +293,8 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 			return -ENOMEM;
 		}
 		ep->addr = e->addr;
+		ep->iface = e->iface;
+		ep->gen = ++hc->generations;
 		ep->type = type;
 		ep->interval = e->interval;
 		/* within what xHCI allows, whatever the descriptor says */

@@ -7,6 +7,14 @@
  * (or is reconfigured, for endpoint handles) leaves its handles -ESTALE
  * (-ENODEV for transfers) without dangling. Transfers answer later
  * (US_DEFER): transfer.c calls us_reply when their TD completes.
+ *
+ * Owners: the port's ("PORT" opened O_RDWR) or an interface's ("PORT/ifN"
+ * opened O_RDWR), never both kinds at once on a device. An owner's handle
+ * and the endpoint handles DUPed from it carry the ownership's id
+ * (owner_id): when the owner closes, the next owner's id differs, and the
+ * old endpoint handles are -ESTALE. An interface owner reaches only its
+ * interface: its endpoints (of the current alternate setting), requests
+ * to it or to them, and the device's descriptors and status.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,7 +34,8 @@ struct handle {
 	bool owner;		/* O_RDWR port handle holding the port, or an endpoint of it */
 	unsigned int port;
 	uint32_t generation;	/* the device's when opened; H_EP: its config_gen when duplicated */
-	uint32_t owner_id;	/* owners: the ownership they hold (usb_dev.owner_id) */
+	uint32_t owner_id;	/* owners: the ownership they hold (usb_dev.owner_id, if_owner_id[]) */
+	int iface;		/* -1: the port's; N: interface N's ("PORT/ifN"), or an endpoint of it */
 	uint8_t ep_addr;
 };
 
@@ -39,8 +48,10 @@ static struct handle *handle_new(enum handle_kind kind)
 {
 	struct handle *h = calloc(1, sizeof(*h));
 
-	if (h)
+	if (h) {
 		h->kind = kind;
+		h->iface = -1;
+	}
 	return h;
 }
 
@@ -61,9 +72,36 @@ static struct usb_dev *handle_dev(struct hc *hc, const struct handle *h, bool ex
 	return dev;
 }
 
+/* Does the ownership h was made under (the port's or its interface's) still hold? */
+static bool owner_current(const struct usb_dev *dev, const struct handle *h)
+{
+	if (h->iface < 0)
+		return dev->owner && dev->owner_id == h->owner_id;
+	return dev->if_owner[h->iface] && dev->if_owner_id[h->iface] == h->owner_id;
+}
+
+/* Whose budget h's transfers count against (struct xfer.acct). */
+static unsigned int handle_acct(const struct handle *h)
+{
+	return h->iface < 0 ? 0 : 1u + (unsigned int)h->iface;
+}
+
+/* Any interface of dev owned? */
+static bool any_if_owner(const struct usb_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < XHCID_IFACES; i++)
+		if (dev->if_owner[i])
+			return true;
+	return false;
+}
+
 /*
- * The endpoint an endpoint handle names: only while its port handle still
- * owns the port and the configuration is the one it was made in.
+ * The endpoint an endpoint handle names: only while the ownership it was
+ * made under holds, and (the port owner's) the configuration is the one it
+ * was made in, or (an interface owner's) the endpoint is the very one it
+ * was made for (an alternate setting makes new ones).
  */
 static int handle_ep(struct hc *hc, const struct handle *h, struct ep **out)
 {
@@ -71,10 +109,55 @@ static int handle_ep(struct hc *hc, const struct handle *h, struct ep **out)
 
 	if (!dev)
 		return -ENODEV;
-	if (!dev->owner || dev->owner_id != h->owner_id || dev->config_gen != h->generation)
+	if (!owner_current(dev, h))
+		return -ESTALE;
+	if (h->iface < 0 && dev->config_gen != h->generation)
 		return -ESTALE;
 	*out = dev_ep_by_addr(dev, h->ep_addr);
+	if (*out && h->iface >= 0 && ((*out)->iface != h->iface || (*out)->gen != h->generation))
+		*out = NULL;
 	return *out ? 0 : -ESTALE;
+}
+
+/* The interface number in "ifN" (0..31, decimal, no leading zero), or -ENOENT. */
+static int parse_iface(const char *s)
+{
+	unsigned int v = 0;
+
+	if (strncmp(s, "if", 2))
+		return -ENOENT;
+	s += 2;
+	if (!*s || (*s == '0' && s[1]) || strlen(s) > 2)
+		return -ENOENT;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -ENOENT;
+		v = v * 10 + (unsigned int)(*s - '0');
+	}
+	return v < XHCID_IFACES ? (int)v : -ENOENT;
+}
+
+/* Interface iface of dev's configuration now, in its current alternate setting: 0 and *out, or -ENOENT. */
+static int dev_iface(const struct usb_dev *dev, int iface, struct if_desc *out)
+{
+	struct if_desc ifs[XHCID_IFACES];
+	const uint8_t *c;
+	size_t clen;
+	int n, i;
+
+	if (!dev->config || iface < 0)
+		return -ENOENT;
+	c = desc_config_find(dev->desc, dev->desc_len, dev->config, &clen);
+	if (!c)
+		return -ENOENT;
+	n = desc_interfaces(c, clen, dev->alt, ifs, XHCID_IFACES);
+	for (i = 0; i < n; i++) {
+		if (ifs[i].number == iface) {
+			*out = ifs[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 static int listing(struct hc *hc, char *buf, size_t cap)
@@ -126,8 +209,11 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 		  void **state)
 {
 	struct hc *hc = hc_of(d);
-	int acc = req->op_flags & O_ACCMODE, port;
+	int acc = req->op_flags & O_ACCMODE, port, iface = -1;
+	char portpart[8];
+	const char *slash;
 	struct usb_dev *dev;
+	struct if_desc ifd;
 	struct handle *h;
 
 	if (!*path) {
@@ -139,6 +225,18 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 		*state = h;
 		return 0;
 	}
+	/* "PORT", or "PORT/ifN" (an interface of the configuration now set) */
+	slash = strchr(path, '/');
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof(portpart))
+			return -ENOENT;
+		memcpy(portpart, path, (size_t)(slash - path));
+		portpart[slash - path] = 0;
+		iface = parse_iface(slash + 1);
+		if (iface < 0)
+			return iface;
+		path = portpart;
+	}
 	port = parse_port(path, hc->max_ports);
 	if (port < 0)
 		return port;
@@ -147,13 +245,16 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 	dev = hc->dev[port];
 	if (!dev || dev->state != USB_PORT_READY)
 		return -ENODEV;
+	if (iface >= 0 && dev_iface(dev, iface, &ifd))
+		return -ENOENT;
 	if (acc == O_WRONLY)
 		return -EACCES;
 	if (acc == O_RDWR) {
 		/* root, or xhcid itself (opening it for the class driver it spawns) */
 		if (req->uid != 0 && req->pid != (uint32_t)getpid())
 			return -EACCES;
-		if (dev->owner)
+		/* the port's owner excludes interface owners, and each interface has one */
+		if (dev->owner || (iface < 0 ? any_if_owner(dev) : dev->if_owner[iface] != NULL))
 			return -EBUSY;
 	}
 	h = handle_new(H_PORT);
@@ -161,11 +262,17 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 		return -ENOMEM;
 	h->port = (unsigned int)port;
 	h->generation = dev->generation;
+	h->iface = iface;
 	if (acc == O_RDWR) {
 		h->owner = true;
 		h->owner_id = ++hc->generations;
-		dev->owner = h;
-		dev->owner_id = h->owner_id;
+		if (iface < 0) {
+			dev->owner = h;
+			dev->owner_id = h->owner_id;
+		} else {
+			dev->if_owner[iface] = h;
+			dev->if_owner_id[iface] = h->owner_id;
+		}
 	}
 	*state = h;
 	return 0;
@@ -177,14 +284,17 @@ static void h_close(struct us_daemon *d, void *state)
 	struct handle *h = state;
 
 	if (h->kind == H_PORT && h->owner && h->port <= hc->max_ports && hc->dev[h->port] &&
-	    hc->dev[h->port]->owner == h) {
+	    (h->iface < 0 ? hc->dev[h->port]->owner == h : hc->dev[h->port]->if_owner[h->iface] == h)) {
 		struct usb_dev *dev = hc->dev[h->port];
 		unsigned int i;
 
-		dev->owner = NULL;
+		if (h->iface < 0)
+			dev->owner = NULL;
+		else
+			dev->if_owner[h->iface] = NULL;
 		/* Reports fetched for this owner are not the next one's. */
 		for (i = 2; i < 32; i++)
-			if (dev->eps[i])
+			if (dev->eps[i] && (h->iface < 0 || dev->eps[i]->iface == h->iface))
 				reports_stop(dev->eps[i], -ESTALE, true);
 	}
 	handle_free(h);
@@ -221,7 +331,7 @@ static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *stat
 	case H_PORT:
 		/* the device it was opened on, not whatever was plugged in since */
 		dev = handle_dev(hc, h, true);
-		if (!dev || (h->owner && dev->owner != h))
+		if (!dev || (h->owner && !owner_current(dev, h)))
 			return -ESTALE;
 		if (off >= dev->desc_len)
 			return 0;
@@ -241,12 +351,13 @@ static int h_read(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		return -EINVAL;
 	if (ep->rq)	/* USB_CALL_EP_POLL: a report fetched ahead, or the next one */
 		return reports_read(ep, req->tag, buf, (uint32_t)len);
-	err = xfer_admit(ep->dev, (uint32_t)len);
+	err = xfer_admit(ep->dev, handle_acct(h), (uint32_t)len);
 	if (err)
 		return err;
 	x = xfer_new(ep, XFER_CLIENT, req->tag, buf, (uint32_t)len, true);
 	if (!x)
 		return -ENOMEM;
+	x->acct = (uint8_t)handle_acct(h);
 	err = xfer_submit(x);
 	return err ? err : US_DEFER;
 }
@@ -270,12 +381,13 @@ static int h_write(struct us_daemon *d, const struct uscheme_req *req, void *sta
 		return -EINVAL;
 	if (!len || len > USB_XFER_MAX)
 		return -EINVAL;
-	err = xfer_admit(ep->dev, (uint32_t)len);
+	err = xfer_admit(ep->dev, handle_acct(h), (uint32_t)len);
 	if (err)
 		return err;
 	x = xfer_new(ep, XFER_CLIENT, req->tag, (void *)buf, (uint32_t)len, false);
 	if (!x)
 		return -ENOMEM;
+	x->acct = (uint8_t)handle_acct(h);
 	err = xfer_submit(x);
 	return err ? err : US_DEFER;
 }
@@ -307,10 +419,11 @@ static int h_fstat(struct us_daemon *d, const struct uscheme_req *req, void *sta
 	return 0;
 }
 
-static void port_info(struct usb_dev *dev, struct usb_port_info *pi)
+static void port_info(struct usb_dev *dev, struct usb_port_info *pi, int iface)
 {
 	struct hc *hc = dev->hc;
 	uint8_t cls[3] = { 0xff, 0xff, 0xff };
+	struct if_desc ifd;
 
 	memset(pi, 0, sizeof(*pi));
 	pi->port = dev->port;
@@ -327,7 +440,17 @@ static void port_info(struct usb_dev *dev, struct usb_port_info *pi)
 		pi->dev_protocol = dev->desc[6];
 		pi->num_configs = dev->desc[17];
 	}
-	dev_first_interface(dev, cls);
+	pi->interface = 0xff;
+	if (iface < 0) {
+		dev_first_interface(dev, cls);
+	} else if (!dev_iface(dev, iface, &ifd)) {
+		/* an interface handle: its interface, in its alternate setting now */
+		memcpy(cls, ifd.cls, 3);
+		pi->interface = ifd.number;
+		pi->alt = ifd.alt;
+	} else {
+		pi->interface = (uint8_t)iface;	/* gone with a reconfiguration (a read-only handle) */
+	}
 	pi->if_class = cls[0];
 	pi->if_subclass = cls[1];
 	pi->if_protocol = cls[2];
@@ -360,9 +483,39 @@ static int clear_halt(struct hc *hc, struct usb_dev *dev, uint8_t addr)
 	return dev_reset_endpoint(dev, ep);
 }
 
+/*
+ * What interface iface's owner may send on EP0: nothing that changes the
+ * device as a whole (SET_ADDRESS, SET_CONFIGURATION: -EPERM), to the device
+ * only the standard GET_DESCRIPTOR and GET_STATUS, requests to its own
+ * interface (wIndex's low byte: standard, class or vendor; SET_INTERFACE
+ * thus only its own), requests to its own endpoints (of the alternate
+ * setting now). Else -EPERM.
+ */
+static int iface_may(struct usb_dev *dev, int iface, const struct usb_ctrl_req *cr)
+{
+	uint8_t idx = (uint8_t)cr->w_index;
+	struct ep *ep;
+
+	if (!(cr->bm_request_type & 0x60) &&
+	    (cr->b_request == USB_REQ_SET_ADDRESS || cr->b_request == USB_REQ_SET_CONFIGURATION))
+		return -EPERM;
+	switch (cr->bm_request_type & 0x1f) {
+	case 0:		/* the device */
+		return cr->bm_request_type == 0x80 && (cr->b_request == USB_REQ_GET_DESCRIPTOR ||
+						      cr->b_request == USB_REQ_GET_STATUS) ? 0 : -EPERM;
+	case 1:		/* an interface */
+		return idx == iface ? 0 : -EPERM;
+	case 2:		/* an endpoint */
+		ep = dev_ep_by_addr(dev, idx);
+		return ep && ep->iface == iface ? 0 : -EPERM;
+	default:
+		return -EPERM;
+	}
+}
+
 /* USB_CALL_CONTROL: checked, then one TD on EP0 (answered by transfer.c). */
-static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme_req *req,
-			void *buf, size_t in_len, size_t out_len)
+static int call_control(struct hc *hc, struct usb_dev *dev, const struct handle *h,
+			const struct uscheme_req *req, void *buf, size_t in_len, size_t out_len)
 {
 	struct usb_ctrl_req cr;
 	struct xfer *x;
@@ -379,6 +532,11 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 	if (in ? (in_len != sizeof(cr) || cr.w_length != out_len) :
 		 (in_len != sizeof(cr) + cr.w_length || out_len))
 		return -EINVAL;
+	if (h->iface >= 0) {
+		err = iface_may(dev, h->iface, &cr);
+		if (err)
+			return err;
+	}
 	/*
 	 * What would desynchronise the controller's idea of the device goes
 	 * through xhcid: the standard requests (type bits 00) SET_ADDRESS,
@@ -408,7 +566,7 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 			break;
 		}
 	}
-	err = xfer_admit(dev, cr.w_length);
+	err = xfer_admit(dev, handle_acct(h), cr.w_length);
 	if (err)
 		return err;
 	/* OUT data follows the header in buf; move it to the front for the copy. */
@@ -418,6 +576,7 @@ static int call_control(struct hc *hc, struct usb_dev *dev, const struct uscheme
 	if (!x)
 		return -ENOMEM;
 	x->ctrl = true;
+	x->acct = (uint8_t)handle_acct(h);
 	x->setup[0] = cr.bm_request_type;
 	x->setup[1] = cr.b_request;
 	x->setup[2] = (uint8_t)cr.w_value;
@@ -489,7 +648,7 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		memcpy(buf, &ei, sizeof(ei));
 		return sizeof(ei);
 	}
-	if (h->owner ? dev->owner != h : dev->generation != h->generation)
+	if (h->owner ? !owner_current(dev, h) : dev->generation != h->generation)
 		return -ESTALE;
 	switch (req->op_flags) {
 	case USB_CALL_PORT_INFO: {
@@ -497,16 +656,16 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 
 		if (out_len < sizeof(pi))
 			return -EINVAL;
-		port_info(dev, &pi);
+		port_info(dev, &pi, h->iface);
 		memcpy(buf, &pi, sizeof(pi));
 		return sizeof(pi);
 	}
 	case USB_CALL_CONTROL:
 		if (!h->owner)
 			return -EPERM;
-		return call_control(hc, dev, req, buf, in_len, out_len);
+		return call_control(hc, dev, h, req, buf, in_len, out_len);
 	case USB_CALL_SET_CONFIG:
-		if (!h->owner)
+		if (!h->owner || h->iface >= 0)	/* the device as a whole: the port's owner's */
 			return -EPERM;
 		if (in_len != sizeof(v))
 			return -EINVAL;
@@ -524,6 +683,8 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 		memcpy(&ar, buf, sizeof(ar));
 		if (ar.resv0 || ar.resv)
 			return -EINVAL;
+		if (h->iface >= 0 && ar.interface != h->iface)
+			return -EPERM;
 		return dev_set_alt(dev, ar.interface, ar.alternate);
 	}
 	default:
@@ -538,6 +699,7 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 	struct handle *h = state, *n;
 	struct usb_dev *dev;
 	unsigned int addr;
+	struct ep *ep;
 	char *end;
 
 	(void)req;
@@ -548,22 +710,25 @@ static int h_dup(struct us_daemon *d, const struct uscheme_req *req, void *state
 		return -ENODEV;
 	if (!h->owner)
 		return -EPERM;
-	if (dev->owner != h)
+	if (!owner_current(dev, h))
 		return -ESTALE;
 	/* Exactly "ep" and two hex digits (strtoul alone takes " 2", "+2", "-0"). */
 	if (strncmp(suffix, "ep", 2) || strlen(suffix) != 4 || !isxdigit((unsigned char)suffix[2]) ||
 	    !isxdigit((unsigned char)suffix[3]))
 		return -ENOENT;
 	addr = (unsigned int)strtoul(suffix + 2, &end, 16);
-	if (*end || !dev_ep_by_addr(dev, (uint8_t)addr))
+	ep = *end ? NULL : dev_ep_by_addr(dev, (uint8_t)addr);
+	/* an interface owner: its own endpoints only */
+	if (!ep || (h->iface >= 0 && ep->iface != h->iface))
 		return -ENOENT;
 	n = handle_new(H_EP);
 	if (!n)
 		return -ENOMEM;
 	n->owner = true;
 	n->port = h->port;
-	n->generation = dev->config_gen;
+	n->generation = h->iface < 0 ? dev->config_gen : ep->gen;
 	n->owner_id = h->owner_id;
+	n->iface = h->iface;
 	n->ep_addr = (uint8_t)addr;
 	*new_state = n;
 	return 0;
@@ -589,7 +754,7 @@ void scheme_ep_event(struct hc *hc, struct ep *ep, uint32_t mask)
 			continue;
 		h = state;
 		if (h->kind != H_EP || h->port != dev->port || h->ep_addr != ep->addr ||
-		    !dev->owner || h->owner_id != dev->owner_id)
+		    !owner_current(dev, h) || (h->iface >= 0 && h->iface != ep->iface))
 			continue;
 		us_send_event(d, id, mask);
 	}

@@ -99,8 +99,8 @@ static void xfer_finish(struct hc *hc, struct xfer *x, int res)
 		xfer_free(hc, x);
 		return;
 	}
-	x->ep->dev->client_xfers--;
-	x->ep->dev->client_bytes -= x->buf.size;
+	x->ep->dev->client_xfers[x->acct]--;
+	x->ep->dev->client_bytes[x->acct] -= x->buf.size;
 	hc->transfers++;
 	us_reply(hc->d, x->tag, res);
 	xfer_free(hc, x);
@@ -285,11 +285,14 @@ void xfer_timer_fired(struct hc *hc)
 		timer_arm(hc, next);
 }
 
-int xfer_admit(const struct usb_dev *dev, uint32_t len)
+int xfer_admit(const struct usb_dev *dev, unsigned int acct, uint32_t len)
 {
 	size_t bytes = ((size_t)len + XHCID_PAGE - 1) / XHCID_PAGE * XHCID_PAGE;
+	uint32_t max_xfers = acct ? XHCID_IF_XFERS : XHCID_PORT_XFERS;
+	size_t max_bytes = acct ? XHCID_IF_BYTES : XHCID_PORT_BYTES;
 
-	if (dev->client_xfers >= XHCID_PORT_XFERS || bytes > XHCID_PORT_BYTES - dev->client_bytes)
+	if (acct >= XHCID_ACCTS || dev->client_xfers[acct] >= max_xfers ||
+	    bytes > max_bytes - dev->client_bytes[acct])
 		return -EAGAIN;
 	return 0;
 }
@@ -316,8 +319,8 @@ int xfer_submit(struct xfer *x)
 	if (x->kind == XFER_CLIENT) {
 		uint32_t t = x->ctrl ? USB_CTRL_TIMEOUT_MS : ep->timeout_ms;
 
-		ep->dev->client_xfers++;
-		ep->dev->client_bytes += x->buf.size;
+		ep->dev->client_xfers[x->acct]++;
+		ep->dev->client_bytes[x->acct] += x->buf.size;
 		if (t) {
 			x->deadline_ms = now_ms() + t;
 			timer_arm(ep_hc(ep), x->deadline_ms);

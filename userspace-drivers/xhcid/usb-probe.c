@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * usbprobe: the example class driver, as pciprobe is pcid's. xhcid starts
- * it for a device its config names, with one handle: the device's port
- * (fd 3, the owner's O_RDWR handle of usb.X:N). Through that handle only
+ * it for an interface its config names, with one handle: the interface's
+ * (fd 3, the owner's O_RDWR handle of usb.X:N/ifI; USB_INTERFACE=I in its
+ * environment), or for a device matched by its device class the port's
+ * (usb.X:N, no USB_INTERFACE). Through that handle only
  * it prints the port's info, checks the descriptors, makes a control
- * transfer (GET_STATUS) and opens the first IN endpoint; then it tries
- * what a class driver must not reach and reports each refusal ("ALLOWED
+ * transfer (GET_STATUS) and opens the first endpoint (of its interface);
+ * then it tries what a class driver must not reach (with an interface
+ * handle: the configuration, another interface, the device beyond reading
+ * it) and reports each refusal ("ALLOWED
  * (a hole!)" would fail the tests); then it waits: SIGTERM/SIGINT end it
  * (exit 0; xhcid sends it when the device goes away).
  *
@@ -33,6 +37,7 @@
 
 static const char *where = "?";
 static unsigned int refused, allowed;
+static int iface = -1;		/* USB_INTERFACE, or -1: a port handle */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -71,17 +76,34 @@ static void must_refuse(const char *what, int res, bool is_fd)
 		close(res);
 }
 
-/* The first endpoint descriptor's address in the descriptors, or 0. */
+/* The first endpoint descriptor's address (of interface iface's alternate 0, if >= 0), or 0. */
 static uint8_t first_endpoint(const uint8_t *d, size_t len)
 {
 	size_t off = 18;
+	bool mine = iface < 0;
 
 	while (off + 2 <= len && d[off] >= 2 && d[off] <= len - off) {
-		if (d[off + 1] == 5 && d[off] >= 7)
+		if (d[off + 1] == 4 && d[off] >= 9 && off + 9 <= len)
+			mine = iface < 0 || (d[off + 2] == iface && d[off + 3] == 0);
+		if (d[off + 1] == 5 && d[off] >= 7 && mine)
 			return d[off + 2];
 		off += d[off];
 	}
 	return 0;
+}
+
+/* One control transfer without data (OUT) or with 8 bytes of room (IN). */
+static int ctrl(int fd, uint8_t type, uint8_t req, uint16_t value, uint16_t index)
+{
+	struct usb_ctrl_req cr = { .bm_request_type = type, .b_request = req, .w_value = value,
+				   .w_index = index };
+	uint8_t room[8];
+
+	if (type & 0x80) {
+		cr.w_length = sizeof(room);
+		return us_call(fd, &cr, sizeof(cr), room, sizeof(room), USB_CALL_CONTROL);
+	}
+	return us_call(fd, &cr, sizeof(cr), NULL, 0, USB_CALL_CONTROL);
 }
 
 static int probe(int fd, const char *path)
@@ -103,6 +125,13 @@ static int probe(int fd, const char *path)
 	    "%u bytes of descriptors", (int)getpid(), (unsigned int)getuid(), pi.port, pi.vendor,
 	    pi.product, pi.if_class, pi.if_subclass, pi.if_protocol, pi.speed, pi.config,
 	    pi.desc_len);
+	if (iface >= 0) {
+		if (pi.interface != iface) {
+			say("PORT_INFO names interface %u, USB_INTERFACE %d", pi.interface, iface);
+			return -1;
+		}
+		say("interface %u, alternate setting %u", pi.interface, pi.alt);
+	}
 	n = pread(fd, desc, sizeof(desc), 0);
 	if (n < 18 || (size_t)n != pi.desc_len || desc[0] != 18 || desc[1] != 1 ||
 	    (desc[8] | desc[9] << 8) != pi.vendor) {
@@ -149,6 +178,21 @@ static int probe(int fd, const char *path)
 	cr.b_request = 5;	/* SET_ADDRESS: the controller's, never a driver's */
 	cr.w_value = 42;
 	must_refuse("SET_ADDRESS", us_call(fd, &cr, sizeof(cr), NULL, 0, USB_CALL_CONTROL), false);
+	if (iface >= 0) {
+		uint16_t other = (uint16_t)(iface + 1);
+		struct usb_alt_req ar = { .interface = (uint8_t)other };
+		uint32_t cfg = pi.config;
+
+		must_refuse("SET_CONFIGURATION", ctrl(fd, 0x00, 9, pi.config, 0), false);
+		must_refuse("USB_CALL_SET_CONFIG", us_call(fd, &cfg, sizeof(cfg), NULL, 0,
+							   USB_CALL_SET_CONFIG), false);
+		must_refuse("a class request to another interface", ctrl(fd, 0x21, 0x0a, 0, other),
+			    false);
+		must_refuse("SET_INTERFACE of another interface",
+			    us_call(fd, &ar, sizeof(ar), NULL, 0, USB_CALL_SET_ALT), false);
+		must_refuse("a vendor request to the device", ctrl(fd, 0xc0, 1, 0, 0), false);
+		must_refuse("SET_FEATURE to the device", ctrl(fd, 0x00, 3, 1, 0), false);
+	}
 	say("%u refused, %u allowed", refused, allowed);
 	return allowed ? -1 : 0;
 }
@@ -173,6 +217,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	where = argv[i];
+	if (getenv("USB_INTERFACE")) {
+		char *end;
+		long v = strtol(getenv("USB_INTERFACE"), &end, 10);
+
+		if (*end || v < 0 || v > 255) {
+			say("USB_INTERFACE '%s' is not an interface number", getenv("USB_INTERFACE"));
+			return 2;
+		}
+		iface = (int)v;
+	}
 	if (fcntl(PORT_FD, F_GETFD) < 0) {
 		say("no port handle on fd %d", PORT_FD);
 		return 2;

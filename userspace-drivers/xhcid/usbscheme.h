@@ -30,6 +30,15 @@
  *                   class driver it spawns such a handle and keeps it busy
  *                   meanwhile. Any other path: -ENOENT; a port without a
  *                   ready device: -ENODEV.
+ *   "PORT/ifN"      interface N (decimal, 0..31, no leading zero) of the
+ *                   configuration set now, in its current alternate
+ *                   setting (-ENOENT: no such interface, or none set).
+ *                   O_RDONLY: anyone, as the port. O_RDWR: root only
+ *                   (-EACCES), one owner per interface (-EBUSY), and never
+ *                   together with the port's owner: the port's O_RDWR is
+ *                   -EBUSY while any interface is owned, an interface's
+ *                   while the port is. What a class driver of one
+ *                   interface of a composite device holds (xhcid.conf).
  *
  * On a port handle:
  *   READ            the descriptors (offset honoured; 0 at their end)
@@ -62,6 +71,36 @@
  *                   bEndpointAddress in two hex digits ("ep81" is IN 1,
  *                   "ep02" OUT 2; no other spelling).
  *                   Owner only (-EPERM); -ENOENT: no such endpoint.
+ *
+ * On an interface handle ("PORT/ifN", its owner): the same calls as on a
+ * port handle, each confined to interface N:
+ *   READ, FSTAT     the device's descriptors, as on the port
+ *   CALL USB_CALL_PORT_INFO   as on the port, but @interface is N, @alt
+ *                   its alternate setting now, and @if_class, @if_subclass,
+ *                   @if_protocol are that interface's
+ *   CALL USB_CALL_CONTROL     only: to the device, the standard IN
+ *                   GET_DESCRIPTOR and GET_STATUS (bmRequestType 0x80);
+ *                   to an interface (recipient 1), wIndex's low byte N
+ *                   (standard, class or vendor: SET_INTERFACE thus of N
+ *                   only); to an endpoint (recipient 2), wIndex's low byte
+ *                   an endpoint of N in its current alternate setting
+ *                   (CLEAR_FEATURE(ENDPOINT_HALT) as on the port). Anything
+ *                   else -EPERM: SET_ADDRESS, SET_CONFIGURATION, other
+ *                   requests to the device (SET_FEATURE, class, vendor),
+ *                   other interfaces, other endpoints, EP0, recipient 3
+ *   CALL USB_CALL_SET_CONFIG  -EPERM (the device's, the port owner's)
+ *   CALL USB_CALL_SET_ALT     interface N only (-EPERM otherwise). Its
+ *                   endpoints are made anew: their old handles -ESTALE;
+ *                   other interfaces' are untouched
+ *   DUP "epXX"      an endpoint of interface N's current alternate
+ *                   setting only (-ENOENT for any other)
+ *   Events          as the port's handles
+ *   Endpoint handles DUPed from it stay valid while it owns the interface
+ *   and the endpoint is the one it was DUPed from (-ESTALE after its
+ *   SET_ALT, a reconfiguration, a replug). Its transfers count against a
+ *   budget of its own: 64 transfers and 2 MiB of buffers
+ *   in flight (-EAGAIN beyond), so one interface's driver cannot use up
+ *   another's.
  *
  * On an endpoint handle (bulk or interrupt):
  *   READ            one IN transfer of len bytes (one TD; offsets are
@@ -178,7 +217,11 @@ enum usb_speed {
  * @max_packet0: endpoint 0's max packet size
  * @desc_len:	the descriptors' length (READ on the port gives them)
  * @generation:	counts enumerations of this port (a replug or reset)
- * @resv:	zero
+ * @interface:	on an interface handle ("PORT/ifN"): N, and @if_class,
+ *		@if_subclass, @if_protocol are that interface's, in its
+ *		alternate setting @alt now; 0xff on a port handle
+ * @alt:	see @interface (0 on a port handle)
+ * @resv0, @resv: zero
  */
 struct usb_port_info {
 	uint32_t port;
@@ -196,7 +239,10 @@ struct usb_port_info {
 	uint16_t max_packet0;
 	uint32_t desc_len;
 	uint32_t generation;
-	uint32_t resv[3];
+	uint8_t interface;
+	uint8_t alt;
+	uint16_t resv0;
+	uint32_t resv[2];
 };
 
 /**

@@ -52,6 +52,14 @@
  */
 #define XHCID_PORT_XFERS	256		/* client transfers */
 #define XHCID_PORT_BYTES	(4u << 20)	/* their bounce buffers, in whole pages */
+/*
+ * An interface's owner (usb.X:PORT/ifN): a budget of its own, so that one
+ * interface's driver cannot starve another's of the port's.
+ */
+#define XHCID_IF_XFERS		64
+#define XHCID_IF_BYTES		(2u << 20)
+#define XHCID_IFACES		32	/* interface numbers 0..31 (alt[] of struct usb_dev) */
+#define XHCID_ACCTS		(1 + XHCID_IFACES)	/* budgets: the port's owner, each interface's */
 
 /* ---- dma.c ---- */
 
@@ -115,6 +123,8 @@ struct ep {
 	uint8_t interval;
 	uint16_t mps;
 	uint16_t burst;
+	uint8_t iface;		/* the interface (bInterfaceNumber) it belongs to */
+	uint32_t gen;		/* this endpoint's life (an interface owner's handles name it) */
 	struct trb_ring ring;
 	struct xfer *head, *tail;	/* TDs on the ring, in ring order */
 	struct xfer *wait_head, *wait_tail;	/* waiting for ring room or DMA */
@@ -137,6 +147,7 @@ struct xfer {
 	struct xfer *next;
 	struct ep *ep;
 	enum xfer_kind kind;
+	uint8_t acct;		/* XFER_CLIENT: whose budget (0 the port's owner, 1 + N interface N's) */
 	uint64_t tag;		/* XFER_CLIENT: the request's tag */
 	void *data;		/* the request's buffer (IN: copied here at the end) */
 	uint32_t len;		/* bytes asked for */
@@ -172,8 +183,11 @@ struct usb_dev {
 	struct ep *eps[32];	/* by DCI; eps[1] is EP0 */
 	void *owner;		/* the O_RDWR handle holding the port, or NULL */
 	uint32_t owner_id;
-	uint32_t client_xfers;	/* client transfers in flight (XHCID_PORT_XFERS) */
-	size_t client_bytes;	/* and their bounce buffers' bytes (XHCID_PORT_BYTES) */
+	void *if_owner[XHCID_IFACES];	/* the O_RDWR handle holding interface N, or NULL */
+	uint32_t if_owner_id[XHCID_IFACES];
+	/* by budget (struct xfer.acct): client transfers in flight and their bounce buffers' bytes */
+	uint32_t client_xfers[XHCID_ACCTS];
+	size_t client_bytes[XHCID_ACCTS];
 };
 
 struct hc {
@@ -262,8 +276,11 @@ int dev_first_interface(const struct usb_dev *dev, uint8_t cls[3]);
 /* transfer.c */
 struct xfer *xfer_new(struct ep *ep, enum xfer_kind kind, uint64_t tag,
 		      void *data, uint32_t len, bool in);
-/* May dev's owner queue a client transfer of len bytes now? 0 or -EAGAIN. */
-int xfer_admit(const struct usb_dev *dev, uint32_t len);
+/*
+ * May the owner whose budget is acct (0 the port's, 1 + N interface N's)
+ * queue a client transfer of len bytes now? 0 or -EAGAIN.
+ */
+int xfer_admit(const struct usb_dev *dev, unsigned int acct, uint32_t len);
 /* Queue it (on the ring if it fits, else waiting). 0 or -errno (x freed then). */
 int xfer_submit(struct xfer *x);
 void xfer_event(struct hc *hc, const struct trb *ev);

@@ -185,11 +185,20 @@ for series in 6.1 6.12; do
 		extra_bins+=(--file "$m")
 	done
 	[ "$series" = 6.1 ] && extra_bins+=("${asan_bins[@]}")
+	# The blk suite's kernel modules (ext4, nbd, ublk_drv), mkfs.ext4,
+	# fsck.ext4 and fio with their libraries.
+	blk_args=()
+	if ! mapfile -t blk_args < <(bash tests/qemu/blk-files.sh "$kver" "$top/build/vm/blk/$kver" \
+		2>>"$logs/stock-kernels.log") || [ ${#blk_args[@]} = 0 ]; then
+		fail "blk suite files for $kver" "log: build/test-logs/stock-kernels.log"
+	fi
+	extra_bins+=("${blk_args[@]}")
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 1500 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
-	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack)
+	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
+	      blk-nbd blk-tool)
 	[ "$series" = 6.12 ] && [ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"

@@ -30,16 +30,25 @@
 #       bench-usb (tests/run-usb-bench.sh): copied into DIR as
 #       usb-linux-NN-NAME.ko in load order (cached in the same cache,
 #       usb-storage/), their paths printed.
+#   usb-devices.sh linux-modules --blk KVER DIR
+#       The same extraction for the blk suite (userspace-drivers/blkbridge):
+#       nbd, ublk_drv where the kernel has it (not Debian's 6.1), ext4 and
+#       what it needs (jbd2, mbcache, crc16, crc32c_generic), copied as
+#       blk-linux-NN-NAME.ko in load order (cache: blk/).
 set -euo pipefail
 cmd=${1:?usage: usb-devices.sh args XHCID_TEST DIR | linux-modules [--storage] KVER DIR}
 
-# storage_modules KVER DIR: linux-modules --storage (above).
+# storage_modules KVER DIR [CACHE PREFIX MODULE...]: linux-modules --storage
+# (above), or another set of modules with their dependencies (a MODULE
+# starting with "?" is left out when the kernel has none: --blk's ublk_drv).
 storage_modules() {
 	local kver=$1 dir=$2 cache f m i
+	local name=${3:-usb-storage} prefix=${4:-usb-linux}
 	local want=(usb-common usbcore xhci-hcd xhci-pci scsi_common scsi_mod sd_mod usb-storage)
-	cache=${USCHEME_CACHE:-/var/cache/uscheme}/stock/$kver/usb-storage
+	[ $# -gt 4 ] && want=("${@:5}")
+	cache=${USCHEME_CACHE:-/var/cache/uscheme}/stock/$kver/$name
 	if [ ! -f "$cache/order" ]; then
-		echo ">> extracting the USB host and disk modules from linux-image-$kver-unsigned into $cache" >&2
+		echo ">> extracting modules (${want[*]}) from linux-image-$kver-unsigned into $cache" >&2
 		tmp=$(mktemp -d)	# global: the EXIT trap removes it
 		trap 'rm -rf "$tmp"' EXIT
 		(cd "$tmp" && apt-get download -q "linux-image-$kver-unsigned" >dl.log 2>&1) ||
@@ -71,6 +80,9 @@ storage_modules() {
 			order+=("$n")
 		}
 		for m in "${want[@]}"; do
+			case "$m" in
+			\?*) m=${m#\?}; [ -f "$tmp/all/${m//-/_}.ko" ] || continue ;;
+			esac
 			visit "$m"
 		done
 		rm -rf "$cache.tmp" && mkdir -p "$cache.tmp"
@@ -81,10 +93,10 @@ storage_modules() {
 		rm -rf "$cache" && mv "$cache.tmp" "$cache"
 	fi
 	mkdir -p "$dir"
-	rm -f "$dir"/usb-linux-*.ko
+	rm -f "$dir/$prefix"-*.ko
 	i=1
 	while read -r m; do
-		f=$dir/usb-linux-$(printf %02d $i)-$m.ko
+		f=$dir/$prefix-$(printf %02d $i)-$m.ko
 		cp "$cache/$m.ko" "$f"
 		echo "$f"
 		i=$((i + 1))
@@ -113,6 +125,12 @@ linux-modules)
 	if [ "${2:-}" = --storage ]; then
 		shift
 		storage_modules "${2:?KVER}" "${3:?DIR}"
+		exit
+	fi
+	if [ "${2:-}" = --blk ]; then
+		shift
+		storage_modules "${2:?KVER}" "${3:?DIR}" blk blk-linux \
+			crc16 mbcache jbd2 crc32c_generic ext4 nbd '?ublk_drv'
 		exit
 	fi
 	kver=${2:?KVER}

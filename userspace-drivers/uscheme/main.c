@@ -18,6 +18,7 @@
  *   uscheme unbind ADDRESS      give it back to the kernel's own driver
  *   (bind.c)
  *   uscheme lsusb [-v] [SCHEME] the USB devices of the usb.* schemes (usb.c)
+ *   uscheme blk attach|detach|list  disk schemes as block devices (blk.c)
  *
  * Exit status: 0 done, 1 failed (the message says why: "no such scheme",
  * "no such file or directory", "permission denied", ...), 2 usage error.
@@ -32,6 +33,7 @@
 #include "../libuscheme/libuscheme.h"
 #include "bench.h"
 #include "bind.h"
+#include "blk.h"
 #include "files.h"
 #include "usb.h"
 
@@ -56,6 +58,10 @@ static int usage(FILE *f)
 		   "       uscheme lsusb [-v] [SCHEME]   USB devices of the usb.* schemes (SCHEME, or all), as\n"
 		   "                                     lsusb -t; -v: their descriptors. Exit 1 also when no\n"
 		   "                                     usb.* scheme is served\n"
+		   "       uscheme blk attach [--nbd|--ublk] [--read-only] disk.NAME:LUN\n"
+		   "                                     the disk as a block device (blkbridge); prints its name\n"
+		   "       uscheme blk detach DEVICE     stop its bridge; the device is removed\n"
+		   "       uscheme blk list              the disks attached\n"
 		   "exit status: 0 done, 1 failed, 2 usage error\n",
 		USCHEME_MAX_SQ_ENTRIES);
 	return f == stderr ? 2 : 0;
@@ -197,6 +203,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc == 3 ? argv[2] : NULL);
 	if (!strcmp(argv[1], "lsusb"))
 		return cmd_lsusb(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "blk"))
+		return cmd_blk(argc - 2, argv + 2);
 	if (argc == 3) {
 		if (!strcmp(argv[1], "ls"))
 			return cmd_ls(argv[2]);

@@ -1,0 +1,272 @@
+#!/bin/sh
+# Guest side (busybox sh, root, uscheme.ko loaded): blkbridge, a disk scheme
+# as a Linux block device, against ramdiskd (disk.ram*:, RAM-backed), as TAP
+# on stdout. One "# suite blk-FRONTEND" per frontend the kernel has (nbd
+# everywhere; ublk where ublk_drv loads and blkbridge supports it), then
+# "# suite blk-tool" (uscheme blk's argument checks).
+# Needs in /bin: uscheme blkbridge ramdiskd, the kernel modules
+# blk-linux-NN-*.ko (tests/qemu/usb-devices.sh linux-modules --blk),
+# mkfs.ext4, fsck.ext4 and fio with their shared libraries. Leaves no
+# daemon and no device behind.
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); echo "not ok $n - $*"; }
+# check DESC CMD...: CMD exits 0 (within 120 s)
+check() {
+	desc=$1
+	shift
+	if timeout 120 "$@" >/tmp/blk.out 2>&1; then
+		ok "$desc"
+	else
+		nok "$desc (exit $?)"
+		sed 's/^/  /' /tmp/blk.out | tail -n 25
+	fi
+}
+# checkf DESC FUNCTION...: a shell function of this script returns 0 (they bound their own time)
+checkf() {
+	desc=$1
+	shift
+	if "$@" >/tmp/blk.out 2>&1; then
+		ok "$desc"
+	else
+		nok "$desc (exit $?)"
+		sed 's/^/  /' /tmp/blk.out | tail -n 25
+	fi
+}
+# expect STATUS CMD...: CMD exits with STATUS
+expect() {
+	want=$1
+	shift
+	timeout 60 "$@" >/tmp/blk.out 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		ok "$* (exit $got)"
+	else
+		nok "$* (exit $got, want $want)"
+		sed 's/^/  /' /tmp/blk.out | head -n 20
+	fi
+}
+# fails DESC CMD...: CMD exits non-zero within 60 s (no hang)
+fails() {
+	desc=$1
+	shift
+	timeout 60 "$@" >/tmp/blk.out 2>&1
+	got=$?
+	if [ "$got" != 0 ] && [ "$got" != 124 ] && [ "$got" != 143 ]; then
+		ok "$desc (exit $got)"
+	else
+		nok "$desc (exit $got)"
+		sed 's/^/  /' /tmp/blk.out | tail -n 20
+	fi
+}
+# wait_for SECONDS CMD...
+wait_for() {
+	t=$(($1 * 10))
+	shift
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt $t ] && return 1
+		sleep 0.1
+	done
+}
+# gone PID: wait up to 30 s for it to exit (or be a zombie)
+gone() {
+	wait_for 30 sh -c "! kill -0 $1 2>/dev/null || grep -q '^State:.Z' /proc/$1/status"
+}
+dev_pid() { uscheme blk list 2>/dev/null | awk -v d="/dev/$1" '$1 == d { print $2 }'; }
+dev_removed() {	# DEV: the device has no size and no server
+	s=$(cat "/sys/block/$1/size" 2>/dev/null || echo 0)
+	[ "$s" = 0 ] && [ ! -e "/sys/block/$1/pid" ]
+}
+disk() {	# NAME [ramdiskd options]: start a RAM disk disk.NAME:, print its pid
+	name=$1
+	shift
+	timeout 30 ramdiskd --background --name "disk.$name" "$@" 2>>/tmp/blk-ramdiskd.log
+}
+
+# The kernel's modules (ext4 and what it needs, nbd, ublk_drv).
+for m in $(ls /bin/blk-linux-*.ko 2>/dev/null | sort); do
+	case "$m" in
+	*-nbd.ko) insmod "$m" nbds_max=8 ;;
+	*) insmod "$m" ;;
+	esac || echo "# insmod $m failed"
+done
+frontends=nbd
+if [ -e /dev/ublk-control ] && blkbridge --help 2>&1 | grep -q -- --ublk &&
+	[ -f /bin/blk-ublk-supported ]; then
+	frontends="$frontends ublk"
+fi
+dd if=/dev/urandom of=/tmp/pattern bs=64K count=16 2>/dev/null
+
+for fe in $frontends; do
+	echo "# suite blk-$fe"
+	n=0
+	t0=$(date +%s)
+
+	# attach, a file system, a file tree across unmount and remount, fsck
+	disk ram >/tmp/ramdiskd.pid
+	rd=$(cat /tmp/ramdiskd.pid)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.ram:0 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	if [ -n "$rd" ] && [ -n "$dev" ] && [ -b "/dev/$dev" ]; then
+		ok "ramdiskd (pid $rd) and uscheme blk attach --$fe disk.ram:0: /dev/$dev"
+	else
+		nok "attach --$fe disk.ram:0 (ramdiskd '$rd', device '$dev')"
+		sed 's/^/  /' /tmp/blk.err /tmp/blk-ramdiskd.log
+		continue
+	fi
+	size=$(cat "/sys/block/$dev/size" 2>/dev/null)
+	[ "$size" = 131072 ] && ok "/dev/$dev: 131072 sectors (64 MiB)" ||
+		nok "/dev/$dev: size '$size' sectors, want 131072"
+	check "uscheme blk list shows /dev/$dev" sh -c "uscheme blk list | grep -q '^/dev/$dev .* $fe .*disk.ram:0'"
+	bp=$(dev_pid "$dev")
+	check "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
+	mkdir -p /mnt/blk
+	check "mount /dev/$dev" mount -t ext4 "/dev/$dev" /mnt/blk
+	rm -rf /tmp/tree && mkdir -p /tmp/tree/a/b /tmp/tree/c
+	i=0
+	for sz in 1 7 64 300 1024 2048; do
+		i=$((i + 1))
+		dd if=/dev/urandom of=/tmp/tree/a/f$i bs=1K count=$sz 2>/dev/null
+		dd if=/dev/urandom of=/tmp/tree/a/b/g$i bs=512 count=$i 2>/dev/null
+		echo "file $i" >/tmp/tree/c/t$i
+	done
+	(cd /tmp/tree && find . -type f | sort | xargs md5sum) >/tmp/tree.md5
+	check "a file tree written (cp -a, sync)" sh -c 'cp -a /tmp/tree/. /mnt/blk/ && sync'
+	check "umount" umount /mnt/blk
+	check "mount again" mount -t ext4 "/dev/$dev" /mnt/blk
+	check "the tree reads back the same (md5sum -c)" sh -c 'cd /mnt/blk && md5sum -c -s /tmp/tree.md5'
+	check "umount" umount /mnt/blk
+	check "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
+
+	# fio with verification, random writes then reads, queue depth 1 and 32
+	check "fio randwrite+verify QD1 (4 MiB, 4 KiB blocks, O_DIRECT)" \
+		fio --name=qd1 --filename="/dev/$dev" --rw=randwrite --bs=4k --size=4M \
+		--ioengine=libaio --direct=1 --iodepth=1 --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 --output-format=terse
+	check "fio randwrite+verify QD32 (8 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
+		fio --name=qd32 --filename="/dev/$dev" --rw=randwrite --bsrange=4k-64k --size=8M \
+		--ioengine=libaio --direct=1 --iodepth=32 --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 --output-format=terse
+	check "a 1 MiB write and read back (buffered, through the page cache)" sh -c \
+		"dd if=/tmp/pattern of=/dev/$dev bs=1M seek=3 conv=fsync 2>/dev/null &&
+		 echo 3 >/proc/sys/vm/drop_caches &&
+		 dd if=/dev/$dev bs=1M skip=3 count=1 2>/dev/null | cmp - /tmp/pattern"
+	fails "discard is refused (blkdiscard)" blkdiscard "/dev/$dev"
+
+	# detach (SIGTERM): the device is removed, the bridge exits
+	expect 0 uscheme blk detach "/dev/$dev"
+	checkf "/dev/$dev removed (size 0, no server)" wait_for 30 dev_removed "$dev"
+	checkf "its bridge (pid $bp) exited" gone "$bp"
+	check "uscheme blk list: empty" sh -c "! uscheme blk list | grep -q '^/dev/'"
+	kill "$rd"
+	gone "$rd"
+
+	# read-only media, 4096-byte blocks, several LUNs
+	rd=$(disk rom --read-only --size 8M)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.rom:0 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	check "read-only disk attached read-only (/dev/$dev ro=1)" \
+		sh -c "[ -n '$dev' ] && [ \"\$(cat /sys/block/$dev/ro)\" = 1 ]"
+	fails "writing it fails" dd if=/tmp/pattern of="/dev/$dev" bs=4k count=1 oflag=direct
+	expect 0 uscheme blk detach "$dev"
+	kill "$rd"
+	gone "$rd"
+	rd=$(disk big --block-size 4096 --size 16M --luns 2)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.big:1 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	check "4096-byte blocks: logical_block_size 4096 (/dev/$dev, LUN 1)" \
+		sh -c "cat /sys/block/$dev/queue/logical_block_size; [ -n '$dev' ] &&
+		       [ \"\$(cat /sys/block/$dev/queue/logical_block_size)\" = 4096 ]"
+	check "4096-byte blocks: 1 MiB written with O_DIRECT and read back" sh -c \
+		"dd if=/tmp/pattern of=/dev/$dev bs=64k oflag=direct 2>/dev/null &&
+		 dd if=/dev/$dev bs=64k count=16 iflag=direct 2>/dev/null | cmp - /tmp/pattern"
+	expect 0 uscheme blk detach "$dev"
+	kill "$rd"
+	gone "$rd"
+
+	# The disk's daemon killed while a file is being written: I/O errors,
+	# no hang; umount -f and detach work.
+	rd=$(disk dying --size 64M)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.dying:0 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	bp=$(dev_pid "$dev")
+	mkfs.ext4 -q -F "/dev/$dev" >/dev/null 2>&1 && mount -t ext4 "/dev/$dev" /mnt/blk
+	# A writer that writes (and fsyncs) files until a write fails.
+	(timeout 100 sh -c 'i=0; while dd if=/dev/zero of=/mnt/blk/f$((i % 8)) bs=64k count=32 \
+		conv=fsync 2>/dev/null; do i=$((i + 1)); done; echo "$i files" >/tmp/dd.n; exit 3'
+	 echo $? >/tmp/dd.rc) &
+	sleep 1
+	kill -KILL "$rd"
+	wait
+	rc=$(cat /tmp/dd.rc)
+	[ "$rc" = 3 ] && ok "disk daemon killed mid-write: the writer gets an I/O error, no hang (after $(cat /tmp/dd.n))" ||
+		nok "disk daemon killed mid-write: writer exit $rc (want 3: a failed write)"
+	fails "reading the device fails (EIO)" dd if="/dev/$dev" of=/dev/null bs=4k count=1 iflag=direct
+	check "umount -f" sh -c 'umount -f /mnt/blk || umount /mnt/blk'
+	expect 0 uscheme blk detach "$dev"
+	check "its bridge exited, /dev/$dev removed" sh -c "! kill -0 $bp 2>/dev/null; true" &&
+		wait_for 30 dev_removed "$dev"
+
+	# The test knob: a disk that dies at its 5th WRITE.
+	rd=$(disk flaky --size 8M --exit-after-writes 5)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.flaky:0 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	fails "writes fail once the disk died at its 5th WRITE (O_DIRECT, no hang)" \
+		dd if=/tmp/pattern of="/dev/$dev" bs=4k count=64 oflag=direct
+	expect 0 uscheme blk detach "$dev"
+	gone "$rd"
+
+	# The bridge killed: the kernel removes the device, nothing hangs.
+	rd=$(disk ram --size 8M)
+	dev=$(timeout 60 uscheme blk attach --$fe disk.ram:0 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	bp=$(dev_pid "$dev")
+	if [ -n "$bp" ]; then
+		kill -KILL "$bp"
+		checkf "bridge killed (pid $bp): it is gone" gone "$bp"
+		checkf "bridge killed: /dev/$dev removed" wait_for 30 dev_removed "$dev"
+		check "bridge killed: reading /dev/$dev gets nothing, at once" sh -c \
+			"! dd if=/dev/$dev of=/dev/null bs=4k count=1 iflag=direct 2>&1 | grep -q '^1+0 records in'"
+		check "bridge killed: uscheme blk list drops it" \
+			sh -c "! uscheme blk list | grep -q '^/dev/$dev '"
+	else
+		nok "bridge killed: no bridge for /dev/$dev"
+	fi
+	kill "$rd"
+	gone "$rd"
+	check "no blkbridge and no ramdiskd left running" sh -c '! pidof blkbridge ramdiskd'
+	pidof blkbridge ramdiskd >/dev/null && ps | sed 's/^/  /'
+	echo "# blk-$fe: $(( $(date +%s) - t0 )) s"
+	echo "1..$n"
+done
+
+# uscheme blk's arguments: clear errors, exit 2 (usage) or 1 (failed)
+echo "# suite blk-tool"
+n=0
+expect 2 uscheme blk
+expect 2 uscheme blk frobnicate
+expect 2 uscheme blk attach
+expect 2 uscheme blk attach ram:/x
+expect 2 uscheme blk attach disk.ram
+expect 2 uscheme blk attach 'disk.Bad Name:0'
+expect 2 uscheme blk attach --bogus disk.ram:0
+expect 2 uscheme blk attach disk.a:0 disk.b:0
+expect 1 uscheme blk attach disk.nosuch:0
+check "attach disk.nosuch:0 says there is no such scheme" sh -c \
+	'uscheme blk attach disk.nosuch:0 2>&1 | grep -q "no such scheme"'
+rd=$(disk tool --size 1M --luns 2)
+expect 1 uscheme blk attach disk.tool:7
+expect 2 uscheme blk attach disk.tool:
+expect 0 sh -c 'uscheme cat disk.tool: | grep -qx "1 1048576 512 rw"'
+expect 2 uscheme blk detach
+expect 2 uscheme blk detach /dev/sda
+expect 1 uscheme blk detach nbd7
+expect 2 uscheme blk list extra
+expect 0 uscheme blk list
+expect 2 blkbridge
+expect 2 blkbridge --queue-depth 0 disk.tool:0
+kill "$rd"
+gone "$rd"
+echo "1..$n"

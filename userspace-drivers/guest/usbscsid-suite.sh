@@ -1,0 +1,273 @@
+#!/bin/sh
+# Guest side (busybox sh, root, uscheme.ko loaded; the VM of
+# tests/usbscsid-vm.sh): usbscsid on QEMU's USB disks, as TAP on stdout
+# ("# suite usbscsid"; usbscsid_test runs in the middle, "# suite
+# usbscsid-scheme").
+#   1. where the VM shipped Linux's USB disk modules (/bin/usb-linux-NN-*.ko):
+#      Linux's usb-storage writes a region of the main disk (LINUX_LBA,
+#      LINUX_BLOCKS blocks, seed 0x11), then the modules are unloaded;
+#   2. pcid runs xhcid (no class drivers: usbscsid is started here, once per
+#      mass-storage port, as root for the two steps that need it -- opening
+#      the port, registering disk.*: -- then as uid 65533 without
+#      capabilities, --user);
+#   3. usbscsid_test: the scheme's contract, 32 requests in flight;
+#   4. the data: the region Linux wrote, read through disk.*:; a region
+#      written through disk.*: (US_BLOCKS blocks, seed 0x22) and FSYNCed,
+#      which the next boot (usbscsid-linux-guest.sh) checks with Linux's
+#      usb-storage after this one powers off;
+#   5. faults: a STALL on the data stage (usbscsid --inject-stall: a WRITE's
+#      CBW claims less than its data stage sends) recovered by Reset Recovery; xhcid killed under load; the 4096-byte disk
+#      unplugged mid-write (QEMU's monitor).
+# Environment: US_QUICK=1 (the debug kernel: fewer blocks).
+echo "# suite usbscsid"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() {
+	what=$1
+	shift
+	if "$@" >/tmp/us.out 2>&1; then
+		ok "$what"
+	else
+		nok "$what"
+		sed 's/^/  out: /' /tmp/us.out | head -n 20
+	fi
+}
+waitfor() {
+	wt=$(($1 * 10))
+	shift
+	wi=0
+	while ! "$@" >/dev/null 2>&1; do
+		wi=$((wi + 1))
+		[ $wi -ge $wt ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+logsays() {
+	if waitfor "${3:-15}" grep -qE -- "$2" "$1"; then
+		ok "log: $(grep -E -- "$2" "$1" | head -n 1)"
+	else
+		nok "log should match: $2"
+		sed 's/^/  log: /' "$1" | tail -n 30
+	fi
+}
+served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+ctrl0=0000:00:04.0
+ctrl1=0000:00:05.0
+s0=usb.0000-00-04.0
+s1=usb.0000-00-05.0
+LINUX_LBA=200000
+US_LBA=131072
+blocks=12000
+[ "${US_QUICK:-}" = 1 ] && blocks=2000
+t0=$(date +%s)
+mark() { echo "# at $(($(date +%s) - t0)) s: $*"; }
+
+# ---- 1. Linux's usb-storage writes first ----
+mods=$(ls /bin/usb-linux-*.ko 2>/dev/null)
+if [ -n "$mods" ]; then
+	bad=""
+	for m in $mods; do insmod "$m" 2>>/tmp/us-linux.log || bad="$bad $m"; done
+	if [ -z "$bad" ]; then ok "insmod Linux's USB disk modules ($(echo $mods | wc -w))"; else nok "insmod$bad"; cat /tmp/us-linux.log; fi
+	# the main disk: 128 MiB, 262144 sectors
+	sdmain() { for b in /sys/block/sd*; do [ "$(cat $b/size 2>/dev/null)" = 262144 ] && { echo /dev/${b##*/}; return 0; }; done; return 1; }
+	if waitfor 60 sdmain; then
+		sd=$(sdmain)
+		ok "Linux's usb-storage found the main disk: $sd"
+		[ -b "$sd" ] || mknod "$sd" b $(cat /sys/block/${sd#/dev/}/dev | tr ':' ' ')
+		check "Linux writes $blocks blocks at LBA $LINUX_LBA (seed 0x11) and syncs" \
+			usbscsid_test write "$sd" $LINUX_LBA $blocks 0x11 fsync
+	else
+		nok "Linux's usb-storage found the main disk"
+		ls /sys/block
+	fi
+	for m in $(echo $mods | tr ' ' '\n' | sort -r); do
+		rmmod "$(basename "$m" .ko | sed 's/^usb-linux-[0-9]*-//')" 2>>/tmp/us-linux.log
+	done
+	if [ -e /sys/bus/pci/devices/$ctrl0/driver ]; then
+		nok "Linux's modules unloaded: the controllers free"
+		cat /tmp/us-linux.log
+	else
+		ok "Linux's modules unloaded: the controllers free"
+	fi
+	linux=1
+else
+	echo "# $(uname -r): no Linux USB disk modules shipped: the Linux-written region is not checked here"
+	linux=""
+fi
+
+mark "2. pcid, xhcid, one usbscsid per mass-storage port"
+# ---- 2. pcid, xhcid, one usbscsid per mass-storage port ----
+printf '# usbscsid-suite.sh: no class drivers (usbscsid started by the suite)\n' >/tmp/us-noclass.conf
+sed "s|driver=xhcid args=\"{address}\"|driver=xhcid args=\"--config /tmp/us-noclass.conf {address}\"|" \
+	/bin/pcid.conf >/tmp/us-pcid.conf
+log=/tmp/us-pcid.log
+pcid --foreground --config /tmp/us-pcid.conf 2>$log &
+pcid=$!
+for s in $s0 $s1; do
+	if waitfor 60 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; cat $log; fi
+done
+# PORTs of ready 08/06/50 devices: 5 expected (4 on $s0, 1 on $s1)
+msc_ports() { uscheme cat "$1:" 2>/dev/null | awk '$2 == "ready" && $5 == "08/06/50" { print $1 }'; }
+five() { [ $(($(msc_ports $s0 | wc -l) + $(msc_ports $s1 | wc -l))) = 5 ]; }
+check "5 mass-storage devices enumerated" waitfor 60 five
+# start SCHEME PORT [usbscsid options]: usbscsid for that port, its log /tmp/us-SCHEME-PORT.log
+start() {
+	sch=$1 port=$2
+	shift 2
+	usbscsid --user 65533 "$@" "$sch:$port" 2>>/tmp/us-$sch-$port.log &
+	echo $! >/tmp/us-$sch-$port.pid
+}
+dname() { echo "disk.usb-${1#usb.}-$2"; }
+for p in $(msc_ports $s0); do start $s0 $p; done
+for p in $(msc_ports $s1); do start $s1 $p; done
+all=""
+for p in $(msc_ports $s0); do all="$all $(dname $s0 $p)"; done
+for p in $(msc_ports $s1); do all="$all $(dname $s1 $p)"; done
+for d in $all; do
+	if waitfor 60 served $d; then ok "usbscsid serves $d:"; else nok "usbscsid serves $d:"; cat /tmp/us-*.log; fi
+done
+# which disk is which, from the listings
+main="" d4k="" bot="" ro="" big=""
+lsnow() { uscheme cat "$1:" 2>/dev/null; }
+ready_all() { for d in $all; do lsnow $d | grep -q . || return 1; done; }
+waitfor 60 ready_all
+for d in $all; do
+	l=$(lsnow $d)
+	echo "# $d: $(echo $l)"
+	case "$l" in
+	"0 134217728 512 rw") main=$d ;;
+	"0 "*" 4096 rw") d4k=$d ;;
+	*" ro") ro=$d ;;
+	"0 "*" 512 rw"*"1 "*) bot=$d ;;
+	"0 3"[0-9]*" 512 rw") big=$d ;;
+	esac
+done
+if [ -n "$main" ] && [ -n "$d4k" ] && [ -n "$bot" ] && [ -n "$ro" ] && [ -n "$big" ]; then
+	ok "the disks: main $main, 4096-byte $d4k, two LUNs $bot, read-only $ro, over 2 TiB (USB2) $big"
+else
+	nok "the disks: main '$main', 4096-byte '$d4k', two LUNs '$bot', read-only '$ro', over 2 TiB '$big'"
+fi
+case "$big" in disk.usb-0000-00-05.0-*) ok "the disk over 2 TiB is on the USB2-only controller" ;; *) nok "the disk over 2 TiB is on the USB2-only controller ($big)" ;; esac
+for f in /tmp/us-*.pid; do
+	p=$(cat $f)
+	check "usbscsid $p: uid 65533, no capabilities, no_new_privs" sh -c \
+		"grep -q '^Uid:.65533.65533.65533.65533' /proc/$p/status &&
+		 grep -q '^CapEff:.0000000000000000' /proc/$p/status &&
+		 grep -q '^NoNewPrivs:.1' /proc/$p/status"
+done
+mainlog=/tmp/us-$s0-${main##*-}.log
+logsays $mainlog "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
+logsays /tmp/us-$s0-${bot##*-}.log "usbscsid: $bot: serving .*, 2 LUNs"
+logsays /tmp/us-$s0-${ro##*-}.log "usbscsid: $ro: LUN 0: .*read-only"
+
+mark "3. the contract, 32 in flight"
+# ---- 3. the contract, 32 in flight ----
+q=""
+[ "${US_QUICK:-}" = 1 ] && q=--quick
+usbscsid_test $q --main $main:0 --4k $d4k:0 --lun0 $bot:0 --lun1 $bot:1 --ro $ro:0 --big $big:0
+rc=$?
+echo "# suite usbscsid"
+if [ $rc = 0 ]; then ok "usbscsid_test passed"; else nok "usbscsid_test passed (exit $rc)"; fi
+check "uscheme cat $main: lists LUN 0" sh -c "uscheme cat $main: | grep -qx '0 134217728 512 rw'"
+check "uscheme cat $main:0 reads the disk (first 64 KiB)" sh -c "uscheme cat $main:0 | head -c 65536 | wc -c | grep -qx 65536"
+
+mark "4. the data"
+# ---- 4. the data ----
+if [ -n "$linux" ]; then
+	check "the $blocks blocks Linux wrote read back through $main:0" \
+		usbscsid_test verify $main:0 $LINUX_LBA $blocks 0x11
+fi
+check "write $blocks blocks at LBA $US_LBA through $main:0 (seed 0x22), FSYNC" \
+	usbscsid_test write $main:0 $US_LBA $blocks 0x22 fsync
+check "and read them back" usbscsid_test verify $main:0 $US_LBA $blocks 0x22
+
+mark "5a. a STALL on the data stage: Reset Recovery"
+# ---- 5a. a STALL on the data stage: Reset Recovery ----
+p4k=${d4k##*-}
+kill -TERM "$(cat /tmp/us-$s0-$p4k.pid)"
+check "usbscsid for $d4k stops on SIGTERM" waitfor 10 gone "$(cat /tmp/us-$s0-$p4k.pid)"
+notserved() { ! served $1; }
+waitfor 10 notserved $d4k
+start $s0 $p4k --inject-stall 2
+check "usbscsid --inject-stall 2 serves $d4k" waitfor 30 served $d4k
+check "writes through stalls: 600 blocks of 4096 bytes (every 2nd WRITE stalled)" \
+	usbscsid_test write $d4k:0 100 600 0x4098 fsync
+check "every block reads back" usbscsid_test verify $d4k:0 100 600 0x4098
+l4k=/tmp/us-$s0-$p4k.log
+logsays $l4k "usbscsid: $d4k: injecting a data stage longer than the CBW says"
+logsays $l4k "usbscsid: $d4k: command 2a .* attempt 1 failed: .*: Reset Recovery"
+if grep -q "failed 3 times" $l4k; then nok "every stalled command recovered"; grep "failed 3 times" $l4k; else ok "every stalled command recovered"; fi
+
+mark "5b. xhcid killed under load"
+# ---- 5b. xhcid killed under load ----
+xpid() {
+	for e in /proc/[0-9]*/environ; do
+		p=${e#/proc/}; p=${p%/environ}
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = xhcid ] || continue
+		tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "PCID_ADDRESS=$1" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+x0=$(xpid $ctrl0)
+pmain=${main##*-}
+upid=$(cat /tmp/us-$s0-$pmain.pid)
+usbscsid_test writer $main:0 180000 0x33 60 >/tmp/us-writer.out 2>&1 &
+wpid=$!
+sleep 2
+kill -KILL "$x0"
+check "the writer under load was not left hanging" waitfor 30 gone $wpid
+if grep -qE "^writer: [0-9]+ ok, then (No such device|Broken pipe)" /tmp/us-writer.out; then
+	ok "$(grep '^writer: [0-9]' /tmp/us-writer.out): a clear error"
+else
+	nok "the writer's requests failed with a clear error"
+	cat /tmp/us-writer.out
+fi
+check "usbscsid for $main exits when xhcid is gone" waitfor 30 gone $upid
+logsays /tmp/us-$s0-$pmain.log "usbscsid: $main: .*(gone|Broken pipe)"
+newx() { p=$(xpid $ctrl0) && [ "$p" != "$x0" ]; }
+check "pcid restarts xhcid for $ctrl0" waitfor 60 newx
+check "$s0: served again, the main disk ready" waitfor 60 sh -c "uscheme cat $s0: | grep -q '^$pmain ready'"
+waitfor 10 notserved $main
+start $s0 $pmain
+check "a new usbscsid serves $main again" waitfor 60 served $main
+check "the FSYNCed region reads back after the restart" usbscsid_test verify $main:0 $US_LBA $blocks 0x22
+# the other usbscsids of $s0 lost their xhcid too: they must have exited
+for p in $(msc_ports $s0); do
+	[ "$p" = "$pmain" ] && continue
+	pid=$(cat /tmp/us-$s0-$p.pid)
+	check "usbscsid for port $p (pid $pid) exited with its xhcid" waitfor 30 gone $pid
+done
+mark "5c. the 4096-byte disk unplugged mid-write"
+# ---- 5c. the 4096-byte disk unplugged mid-write ----
+start $s0 $p4k
+check "usbscsid serves $d4k again" waitfor 60 served $d4k
+up=$(cat /tmp/us-$s0-$p4k.pid)
+usbscsid_test writer $d4k:0 0 0x44 60 >/tmp/us-writer2.out 2>&1 &
+wpid=$!
+sleep 2
+check "monitor: device_del us4k" xhcid_test --monitor-cmd "device_del us4k"
+check "the writer was not left hanging" waitfor 30 gone $wpid
+if grep -qE "^writer: [0-9]+ ok, then (No such device|Broken pipe|Input/output error)" /tmp/us-writer2.out; then
+	ok "$(grep '^writer: [0-9]' /tmp/us-writer2.out): a clear error"
+else
+	nok "the writer's requests failed with a clear error on unplug"
+	cat /tmp/us-writer2.out
+fi
+check "usbscsid for $d4k exits when its device is gone" waitfor 30 gone $up
+check "and disk.* for it is no longer served" waitfor 10 notserved $d4k
+
+mark "the end: stop usbscsid and pcid, FSYNCed data stays for the next boot"
+# ---- the end: stop usbscsid and pcid, FSYNCed data stays for the next boot ----
+for f in /tmp/us-*.pid; do kill -TERM "$(cat $f)" 2>/dev/null; done
+for f in /tmp/us-*.pid; do waitfor 10 gone "$(cat $f)"; done
+kill -TERM $pcid
+waitfor 30 gone $pcid
+if grep -qE "AddressSanitizer|LeakSanitizer|runtime error" /tmp/us-*.log $log; then
+	nok "no sanitizer reports"; grep -E "Sanitizer|runtime error" /tmp/us-*.log $log | head
+fi
+for f in /tmp/us-usb*.log; do sed "s|^|# $(basename $f .log): |" $f | head -n 40; done
+echo "# usbscsid suite took $(($(date +%s) - t0)) s"
+echo "1..$n"

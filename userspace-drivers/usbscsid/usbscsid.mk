@@ -1,0 +1,36 @@
+# usbscsid, the USB mass-storage class driver, and its tests; included by
+# ../Makefile after xhcid/xhcid.mk (paths relative to userspace-drivers/).
+USBSCSID_BINS := $(O)/usbscsid
+USBSCSID_HDRS := $(wildcard usbscsid/*.h) xhcid/usbscheme.h xhcid/descparse.h
+USBSCSID_OBJS := $(O)/obj/usbscsid/main.o $(O)/obj/usbscsid/bot.o $(O)/obj/usbscsid/scsi.o \
+	$(O)/obj/xhcid/descparse.o
+# Host: scsi.c's parsers fed lying answers. Guest: usbscsid-suite.sh runs
+# usbscsid against QEMU's USB disks and usbscsid_test against disk.*:.
+USBSCSID_UNIT := $(O)/usbscsid_unit_test
+USBSCSID_TESTS := $(O)/usbscsid_test $(O)/usbscsid-suite.sh $(O)/usbscsid-linux-guest.sh
+
+$(O)/obj/usbscsid/%.o: usbscsid/%.c $(USBSCSID_HDRS) $(HDRS) ../uapi/uscheme.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/usbscsid: $(USBSCSID_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/usbscsid_unit_test: $(O)/obj/unit/usbscsid_unit_test.o $(O)/obj/usbscsid/scsi.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/obj/unit/usbscsid_unit_test.o: $(USBSCSID_HDRS)
+
+USBSCSID_TEST_SRCS := $(wildcard guest/usbscsid_test*.c)
+$(O)/usbscsid_test: $(USBSCSID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(USBSCSID_TEST_SRCS:%.c=$(O)/obj/%.o): $(USBSCSID_HDRS) $(wildcard guest/*.h)
+
+$(O)/usbscsid-suite.sh $(O)/usbscsid-linux-guest.sh: $(O)/%: guest/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+usbscsid: $(USBSCSID_BINS) $(USBSCSID_TESTS) $(USBSCSID_UNIT)
+
+.PHONY: usbscsid

@@ -141,7 +141,7 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	# pcid's config parser and its enumeration of a fake sysfs tree;
 	# uscheme lsusb's descriptor parser on good, cut and hostile bytes;
 	# xhcid's descriptor parsers (xhcid/descparse.c) on the same kind.
-	for t in daemon ramfs pcid_unit usbdesc xhcid_desc; do
+	for t in daemon ramfs pcid_unit usbdesc xhcid_desc usbscsid_unit; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
 		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"
@@ -204,6 +204,20 @@ for series in 6.1 6.12; do
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
 	check_vm "$kver" "$out"
 
+	# usbscsid in VMs of its own (tests/usbscsid-vm.sh): five USB disks
+	# (USB3, USB2, 4096-byte blocks, two LUNs, read-only, over 2 TiB), the
+	# suite, then a second boot where Linux's usb-storage reads what
+	# usbscsid wrote and FSYNCed before the first powered off.
+	phase "QEMU: Debian stock $kver, usbscsid (its USB disks; then Linux's usb-storage checks the data)"
+	out=$top/build/vm/$kver-usbscsid
+	bash tests/usbscsid-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
+		--module "${ko[$series]}" --out "$out" --kver "$kver" >"$logs/vm-$kver-usbscsid.log" 2>&1
+	sed 's/^/      | /' "$logs/vm-$kver-usbscsid.log" | grep 'took' || true
+	tap_results "$kver usbscsid" "$out/boot1/tests.log" usbscsid usbscsid-scheme
+	check_vm "$kver usbscsid" "$out/boot1"
+	tap_results "$kver usbscsid Linux checks" "$out/boot2/tests.log" usbscsid-linux
+	check_vm "$kver usbscsid Linux checks" "$out/boot2"
+
 	# The device suite again behind an IOMMU (q35 + intel-iommu, DMA
 	# remapping only): bus addresses are IOVAs, and the controller's DMA
 	# and MSI-X still work.
@@ -264,6 +278,15 @@ if [ -n "${ko[debug]:-}" ]; then
 	check_vm "debug" "$out"
 	# The real verdict, then the leak planted after it (--plant-leak).
 	kmemleak_results "debug" "$out" planted
+	# usbscsid's suite (tests/usbscsid-vm.sh --quick: 2000 blocks instead of
+	# 12000; no Linux usb-storage boot, the debug kernel has no such modules).
+	out=$top/build/vm/debug-usbscsid
+	bash tests/usbscsid-vm.sh --kernel "$dbg/bzImage" --module "${ko[debug]}" --out "$out" --quick \
+		--append "acpi=noirq" >"$logs/vm-debug-usbscsid.log" 2>&1
+	sed 's/^/      | /' "$logs/vm-debug-usbscsid.log" | grep 'took' || true
+	tap_results "debug usbscsid" "$out/boot1/tests.log" usbscsid usbscsid-scheme
+	check_vm "debug usbscsid" "$out/boot1"
+	kmemleak_results "debug usbscsid" "$out/boot1"
 else
 	fail "QEMU debug kernel run" "no module for the debug kernel"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # usbscsid's VMs (tests/run-all.sh runs this for each kernel; alone:
 #   bash tests/usbscsid-vm.sh --kernel IMG --module KO --out DIR [--kver KVER] [--quick]
+#       [--append KERNEL-ARGS]
 # with the userspace built in build/userspace).
 #   Boot 1 (userspace-drivers/guest/usbscsid-suite.sh, suites usbscsid and
 #   usbscsid-scheme): a qemu-xhci with four devices -- a 128 MiB usb-storage
@@ -19,7 +20,7 @@
 # reached the end of its script (the TAP verdicts are run-all's).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel= ko= out= kver= quick= bin=${BIN:-$top/build/userspace}
+kernel= ko= out= kver= quick= append= bin=${BIN:-$top/build/userspace}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--kver) kver=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
+	--append) append=$2; shift 2 ;;
 	*) echo "usbscsid-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -78,7 +80,8 @@ done
 rc=0
 t=$(date +%s)
 bash "$top/tests/qemu/run-vm.sh" --kernel "$kernel" --module "$ko" --script "$guest" \
-	--out "$out/boot1" "${files[@]}" "${mods[@]}" --timeout 900 --mem 1024 --qemu "$q" || rc=1
+	--out "$out/boot1" "${files[@]}" "${mods[@]}" --timeout 900 --mem 2048 --qemu "$q" \
+	${append:+--append "$append"} || rc=1
 echo "usbscsid-vm: boot 1 (the suite) took $(($(date +%s) - t)) s"
 if [ -n "$kver" ]; then
 	cat >"$guest" <<G

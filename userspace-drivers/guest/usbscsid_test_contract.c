@@ -149,7 +149,7 @@ static int t_past_end(void)
 	memset(b, 0xee, sizeof(b));
 	CHECK_EQ(pwrite(fd, b, 1024, size - 512) == -1 ? -errno : 0, -ENOSPC);
 	CHECK_EQ(pwrite(fd, b, 512, size) == -1 ? -errno : 0, -ENOSPC);
-	CHECK_EQ(pwrite(fd, b, 512, UINT64_MAX - 511) == -1 ? -errno : 0, -EINVAL);
+	CHECK_EQ(pwrite(fd, b, 512, (off_t)-512) == -1 ? -errno : 0, -EINVAL);
 	CHECK_EQ(ut_pread(fd, again, 512, size - 512), 0);
 	CHECK(!memcmp(last, again, 512));	/* nothing written past the end, nor before it */
 	close(fd);

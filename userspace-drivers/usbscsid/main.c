@@ -996,6 +996,10 @@ int main(int argc, char **argv)
 		err = us_daemon_init(&d, scheme_name, &ops, NULL, &cfg);
 	if (err) {
 		us_daemon_perror(prog, &d, err);
+		if (err == -EPERM)
+			logmsg("registering %s needs CAP_SYS_ADMIN, or a scheme ring set up for "
+			       "us ($USCHEME_SCHEME): run usbscsid as root (--user UID drops to UID "
+			       "once registered)", scheme_name);
 		return 1;
 	}
 	snprintf(scheme_name, sizeof(scheme_name), "%s", d.name);

@@ -54,14 +54,13 @@ mods=$(ls /bin/usb-linux-*.ko 2>/dev/null)
 [ -n "$mods" ] || fail "no Linux modules shipped (/bin/usb-linux-*.ko)"
 rev=""
 for m in $mods; do rev="$m $rev"; done
-# The default pcid config, except that xhcid gets a class-driver config
-# without rules, so that no class driver holds the disk's port (as
-# xhcid-suite.sh does it).
+# The default pcid config, except that xhcid's class drivers (which pcid
+# starts: child-config=) come from a file without rules, so that no class
+# driver holds the disk's interface (as xhcid-suite.sh does it).
 printf '# usb-bench-guest.sh: no class drivers\n' >/tmp/empty.conf
-sed 's|driver=xhcid args="{address}"|driver=xhcid args="--config /tmp/empty.conf {address}"|' \
-	/bin/pcid.conf >/tmp/ub-pcid.conf
-grep -q 'args="--config /tmp/empty.conf {address}"' /tmp/ub-pcid.conf ||
-	fail "pcid.conf has no xhcid rule with args=\"{address}\""
+sed 's|child-config=xhcid.conf|child-config=/tmp/empty.conf|' /bin/pcid.conf >/tmp/ub-pcid.conf
+grep -q 'driver=xhcid args="{address}" .*child-config=/tmp/empty.conf' /tmp/ub-pcid.conf ||
+	fail "pcid.conf has no xhcid rule with args=\"{address}\" and child-config=xhcid.conf"
 disks() { ls -d /sys/block/sd* 2>/dev/null; }
 disk_ready() { uscheme cat "$scheme:" 2>/dev/null | grep -qE '^[0-9]+ ready super [0-9a-f:]+ 08/06/50$'; }
 

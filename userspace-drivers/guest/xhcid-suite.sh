@@ -12,11 +12,14 @@
 #   3. xhcid_test;
 #   4. xhcid killed with SIGKILL under load: pcid's log says so, restarts
 #      it, the scheme comes back and enumerates again, transfers work;
-#   4b. class drivers: a rule in xhcid's config names usbprobe for the
-#      keyboard's interface: started with its one handle (the interface's,
-#      USB_INTERFACE=0), unprivileged, what it reads
-#      and what it is refused, killed and restarted, stopped when the
-#      keyboard is unplugged (QEMU's monitor), started again on replug;
+#   4b. class drivers: the class drivers' rules (pcid's child-config=)
+#      name usbprobe for the keyboard's interface (and, refused, one as
+#      xhcid's own uid for the disks); xhcid restarted: it asks pcid, which
+#      starts usbprobe as uid 65532 with its one handle (the interface's,
+#      USB_INTERFACE=0): what it reads and what it is refused (xhcid and
+#      pcid themselves: signal and ptrace), killed and restarted, stopped
+#      when the keyboard is unplugged (QEMU's monitor), started again on
+#      replug, stopped and started anew when xhcid is killed;
 #   5. pcid stopped: xhcid gone, the controllers given back.
 # Needs in PATH: pcid xhcid xhcid_test uscheme, and /bin/pcid.conf.
 # On the debug kernel (KASAN, TCG) xhcid_test runs --quick.
@@ -145,9 +148,12 @@ else
 fi
 
 # ---- 2. pcid runs xhcid ----
-# The default config, except that xhcid gets a class-driver config without
-# rules: xhcid_test owns the disks' ports itself (a usbscsid would hold them).
-printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-noclass.conf
+# The default config, except that xhcid's class drivers (pcid starts them:
+# child-config=) come from a file without rules: xhcid_test owns the disks'
+# ports itself (a usbscsid would hold them).
+printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-classes.conf
+# and xhcid asks pcid for none (xhcid --config: what it asks for)
+printf '# xhcid-suite.sh: ask for no class drivers\n' >/tmp/xs-ask.conf
 # Where run-all.sh shipped xhcid's ASan build (the 6.1 VM), pcid runs that
 # one: ASan checks every access and LeakSanitizer what is left at exit (its
 # reports land in pcid's log, which the last check reads).
@@ -157,10 +163,10 @@ if [ -x /bin/xhcid-asan ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	echo "# xhcid under ASan+UBSan+LSan: /bin/xhcid-asan"
 fi
-sed "s|driver=xhcid args=\"{address}\"|driver=$prog args=\"--config /tmp/xs-noclass.conf {address}\"|" \
+sed "s|driver=xhcid args=\"{address}\"|driver=$prog args=\"--config /tmp/xs-ask.conf {address}\"|; s|child-config=xhcid.conf|child-config=/tmp/xs-classes.conf|" \
 	/bin/pcid.conf >/tmp/xs-pcid.conf
-check "pcid.conf's xhcid rule takes args=\"{address}\" (here: --config /tmp/xs-noclass.conf too)" \
-	grep -q 'args="--config /tmp/xs-noclass.conf {address}"' /tmp/xs-pcid.conf
+check "pcid.conf's xhcid rule: its class drivers' rules in child-config= (here /tmp/xs-classes.conf)" \
+	grep -q "driver=$prog args=\"--config /tmp/xs-ask.conf {address}\" .*child-config=/tmp/xs-classes.conf" /tmp/xs-pcid.conf
 log=/tmp/xs-pcid.log
 pcid --foreground --config /tmp/xs-pcid.conf 2>$log &
 pcid=$!
@@ -168,6 +174,7 @@ if waitfor 30 served pci; then ok "pcid serves pci: (pid $pcid)"; else nok "pcid
 for a in $ctrl0 $ctrl1; do
 	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65533, gid 65533[,)].*: /bin/$prog .*$a" 30
 done
+logsays $log "xhcid: $ctrl0: asking pcid only for class drivers /tmp/xs-ask.conf matches: 0 rules" 30
 for s in $s0 $s1; do
 	if waitfor 30 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; uscheme schemes; fi
 done
@@ -232,8 +239,16 @@ xhcid_attack $quick; echo "# suite xhcid"	# the review's attacks (guest/xhcid_at
 # ---- 4b. class drivers: xhcid.conf names usbprobe for the keyboard ----
 # The same config file xhcid reads at start gets a rule for the keyboard's
 # interface (03/01/01); then xhcid is restarted (SIGKILL: pcid restarts it).
-cat >/tmp/xs-noclass.conf <<EOF
-# xhcid-suite.sh: usbprobe for HID boot keyboards
+cat >/tmp/xs-ask.conf <<EOF
+# xhcid-suite.sh: ask pcid for keyboards' and disks' drivers
+match class=03 driver=-
+match class=08 driver=-
+EOF
+cat >/tmp/xs-classes.conf <<EOF
+# xhcid-suite.sh: usbprobe for HID boot keyboards, as 65532 (xhcid is 65533)
+set user=65532 group=65532
+# a rule that would run as xhcid's own uid: pcid refuses it (the disks get no driver)
+match class=080650 driver=usbprobe user=65533 group=65533
 match class=030101 driver=usbprobe args="{address}" restart=on-failure max-restarts=2 backoff=200
 EOF
 probe_pid() { pidof usbprobe | awk '{print $1}'; }
@@ -242,9 +257,11 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	kill -KILL "$xold"
 	new_x() { p=$(xpid $ctrl0) && [ "$p" != "$xold" ]; }
 	check "xhcid for $ctrl0 restarted with the class-driver rule" waitfor 30 new_x
-	logsays $log "xhcid: $ctrl0: class drivers from /tmp/xs-noclass.conf: 1 rule" 30
-	logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: started class driver usbprobe \\(pid [0-9]+\\)" 30
-	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65533, port [0-9]+: 0627:0001 class 03/01/01" 15
+	logsays $log "pcid: $ctrl0: children's rules from /tmp/xs-classes.conf: 2 rules" 30
+	logsays $log "pcid: $ctrl0: port [0-9]+: child rule /tmp/xs-classes.conf:4 runs as uid 65533, its driver's own: refused" 30
+	logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe: pcid starts it" 30
+	logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: started class driver usbprobe \\(pid [0-9]+, uid 65532, gid 65532\\) with $s0:[0-9]+/if0: /bin/usbprobe" 30
+	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65532, port [0-9]+: 0627:0001 class 03/01/01" 15
 	logsays $log "usbprobe: $s0:[0-9]+: interface 0, alternate setting 0" 5
 	logsays $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
 	logsays $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
@@ -254,10 +271,15 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 		"a class request to another interface: Operation not permitted" \
 		"SET_INTERFACE of another interface: Operation not permitted" \
 		"a vendor request to the device: Operation not permitted" \
-		"SET_FEATURE to the device: Operation not permitted"; do
+		"SET_FEATURE to the device: Operation not permitted" \
+		"signal xhcid(-asan)? \\(pid $(xpid $ctrl0)\\): Operation not permitted" \
+		"signal xhcid(-asan)? \\(pid $(xpid $ctrl1)\\): Operation not permitted" \
+		"ptrace xhcid(-asan)? \\(pid $(xpid $ctrl0)\\): Operation not permitted" \
+		"signal pcid \\(pid $pcid\\): Operation not permitted" \
+		"ptrace pcid \\(pid $pcid\\): Operation not permitted"; do
 		logsays $log "usbprobe: $s0:[0-9]+: refused: $what" 5
 	done
-	logsays $log "usbprobe: $s0:[0-9]+: 11 refused, 0 allowed" 5
+	logsays $log "usbprobe: $s0:[0-9]+: 1[0-9] refused, 0 allowed" 5
 	if grep -q "ALLOWED (a hole" $log; then
 		nok "usbprobe reached nothing it must not"
 		grep "ALLOWED" $log
@@ -266,8 +288,9 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	fi
 	up1=$(probe_pid)
 	if [ -n "$up1" ]; then
-		check "usbprobe $up1: xhcid's uid 65533, no capabilities, no_new_privs" sh -c \
-			"grep -q '^Uid:.65533.65533.65533.65533' /proc/$up1/status &&
+		check "usbprobe $up1: uid/gid 65532 (its rule's, not xhcid's 65533), no capabilities, no_new_privs" sh -c \
+			"grep -q '^Uid:.65532.65532.65532.65532' /proc/$up1/status &&
+			 grep -q '^Gid:.65532.65532.65532.65532' /proc/$up1/status &&
 			 grep -q '^CapEff:.0000000000000000' /proc/$up1/status &&
 			 grep -q '^NoNewPrivs:.1' /proc/$up1/status"
 		# 0-2, its interface handle (3), and what it made itself (its signalfd):
@@ -286,14 +309,14 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 			"xhcid_test --open-rw $s0:$kport 2>&1 | grep -q 'busy' &&
 			 xhcid_test --open-rw $s0:$kport/if0 2>&1 | grep -q 'busy'"
 		kill -KILL "$up1"
-		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
-		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: restarting usbprobe in 200 ms" 5
+		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
+		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: restarting class driver usbprobe in 200 ms" 5
 		new_probe() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up1" ]; }
 		check "usbprobe restarted" waitfor 10 new_probe
 		up2=$(probe_pid)
 		# The device goes: its driver is stopped, not restarted.
 		check "monitor: device_del usbkbd" xhcid_test --monitor-cmd "device_del usbkbd"
-		logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: device gone: stopping class driver usbprobe \\(pid $up2\\)" 15
+		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver usbprobe \\(pid $up2\\)" 15
 		logsays $log "usbprobe: $s0:[0-9]+: stopping on Terminated" 10
 		nothing_runs() { ! pidof usbprobe >/dev/null; }
 		check "no usbprobe runs once the keyboard is gone" waitfor 10 nothing_runs
@@ -301,11 +324,20 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 			"device_add usb-kbd,bus=xhci0.0,port=2,usb_version=1,id=usbkbd"
 		check "$s0: the keyboard is back, ready" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
 		check "and gets its class driver again" waitfor 15 probe_pid
+		# xhcid ends (killed): pcid stops its class drivers; the new xhcid asks again
+		up3=$(probe_pid)
+		xk=$(xpid $ctrl0)
+		kill -KILL "$xk"
+		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its driver ended: stopping class driver usbprobe \\(pid $up3\\)" 15
+		new_probe3() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up3" ]; }
+		check "xhcid restarted by pcid: usbprobe started anew for it" waitfor 30 new_probe3
+		check "the old usbprobe ($up3) is gone" waitfor 10 gone "$up3"
 	else
 		nok "usbprobe runs for the keyboard"
 	fi
 	# No class drivers for later restarts (pcid's shutdown stops the one running).
-	printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-noclass.conf
+	printf '# xhcid-suite.sh: no class drivers\n' >/tmp/xs-classes.conf
+	printf '# xhcid-suite.sh: ask for no class drivers\n' >/tmp/xs-ask.conf
 else
 	nok "class drivers: no xhcid for $ctrl0, or no /bin/usbprobe"
 fi
@@ -324,7 +356,7 @@ for p in $xs; do
 	if waitfor 10 gone $p; then ok "xhcid $p is gone"; else nok "xhcid $p is gone"; fi
 done
 check "no usb.* scheme left" sh -c '! uscheme schemes | grep -q "^usb\\."'
-check "no class driver left running (xhcid stopped usbprobe)" sh -c '! pidof usbprobe'
+check "no class driver left running (pcid stopped usbprobe)" sh -c '! pidof usbprobe'
 for a in $ctrl0 $ctrl1; do
 	check "$a given back (no driver, no driver_override)" sh -c \
 		"test \"\$(cat $dev/$a/driver_override)\" = '(null)' -a ! -e $dev/$a/driver"

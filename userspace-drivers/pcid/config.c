@@ -234,7 +234,7 @@ static int parse_id16(struct parser *p, const char *key, const char *s, uint16_t
 
 static const char *const rule_keys =
 	"class, vendor, device, id, driver, args, user, group, restart, max-restarts, backoff, "
-	"scheme, scheme-data";
+	"scheme, scheme-data, child-config";
 static const char *const set_keys = "user, group, config-read, stop-timeout";
 
 static int check_args(struct parser *p, const char *s)
@@ -366,9 +366,11 @@ static void rule_free(struct pcid_rule *r)
 	free(r->driver);
 	pcid_argv_free(r->argv);
 	free(r->scheme);
+	free(r->child_config);
 	r->driver = NULL;
 	r->argv = NULL;
 	r->scheme = NULL;
+	r->child_config = NULL;
 }
 
 static int seen_key(struct parser *p, unsigned int *seen, unsigned int bit, const char *key)
@@ -490,6 +492,14 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 			if (seen_key(p, &seen, 1u << 12, k) ||
 			    parse_scheme_data(p, s, &r->scheme_data))
 				return -1;
+		} else if (!strcmp(k, "child-config")) {
+			if (seen_key(p, &seen, 1u << 13, k))
+				return -1;
+			if (!*s)
+				return fail(p, "child-config needs a file name");
+			r->child_config = strdup(s);
+			if (!r->child_config)
+				return fail(p, "out of memory");
 		} else {
 			return fail(p, "unknown key '%s' (keys: %s)", k, rule_keys);
 		}
@@ -500,6 +510,8 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 		return fail(p, "match needs driver=");
 	if (r->scheme_data && !r->scheme)
 		return fail(p, "scheme-data needs scheme= (the scheme whose data area it sizes)");
+	if (r->child_config && !r->scheme)
+		return fail(p, "child-config needs scheme= (its children get handles of that scheme)");
 	return split_args(p, r, args ? args : "{address}");
 }
 

@@ -53,6 +53,7 @@ struct pcid_rule {
 	unsigned int backoff_ms;	/* the first restart's delay, doubled each time */
 	char *scheme;			/* scheme=: the name, {address} unexpanded; NULL: none */
 	size_t scheme_data;		/* scheme-data=: its data area in bytes (0: the default) */
+	char *child_config;		/* child-config=: its children's rules (a file); NULL: none */
 };
 
 struct pcid_config {

@@ -93,6 +93,39 @@ struct fn {
 	unsigned int starts, restarts;
 	struct timespec started;
 	char last_exit[96];
+
+	/* Children (child-config=): their rules, as loaded at the driver's last start. */
+	struct child_cfg *ccfg;
+	struct child *children;
+	unsigned int nchildren;
+};
+
+/* A child-config file, shared by the children started under it (refs). */
+struct child_cfg {
+	struct pcid_config cfg;
+	char path[PATH_MAX];
+	unsigned int refs;
+};
+
+/* A driver's child (PCID_CALL_CHILD_START): one object of its scheme, one program. */
+struct child {
+	struct child *next;		/* fn->children */
+	struct fn *fn;
+	struct child_cfg *ccfg;		/* a reference: rule lives in it */
+	const struct pcid_rule *rule;
+	char *driver_path;
+	unsigned int port;
+	int iface;
+	enum drv_state st;		/* STARTING (opening), RUNNING, BACKOFF */
+	bool stop;			/* stopped: no restart (its device, its driver, pcid) */
+	struct us_op op;		/* OPEN SCHEME:PORT[/ifN] */
+	char path[USCHEME_NAME_MAX + 24];
+	char address[USCHEME_NAME_MAX + 8];	/* SCHEME:PORT */
+	char label[48];			/* "port 2 interface 0": logs */
+	pid_t pid;
+	int pidfd, timerfd;
+	unsigned int restarts;
+	struct timespec started;
 };
 
 enum hkind { H_ROOT, H_FNDIR, H_CONFIG, H_STATUS, H_CHANNEL };
@@ -1006,6 +1039,9 @@ static int p_dup(struct us_daemon *d, const struct uscheme_req *req,
 	return 0;
 }
 
+static int child_start(struct fn *f, const struct pcid_child_req *req, char *name, size_t nlen);
+static unsigned int children_stop(struct fn *f, unsigned int port, const char *why_text);
+
 static int p_call(struct us_daemon *d, const struct uscheme_req *req,
 		  void *state, void *buf, size_t in_len, size_t out_len)
 {
@@ -1058,6 +1094,35 @@ static int p_call(struct us_daemon *d, const struct uscheme_req *req,
 		      req->pid);
 		memcpy(buf, &s, sizeof(s));
 		return (int)sizeof(s);
+	}
+	case PCID_CALL_CHILD_START: {
+		struct pcid_child_req cr;
+		char name[64];
+		int err;
+
+		if (in_len != sizeof(cr))
+			return -EINVAL;
+		memcpy(&cr, buf, sizeof(cr));
+		name[0] = 0;
+		err = child_start(f, &cr, name, sizeof(name));
+		if (err || !out_len)
+			return err;
+		/* res = the output's bytes: the name with its NUL, cut to the room */
+		if (out_len > strlen(name) + 1)
+			out_len = strlen(name) + 1;
+		memcpy(buf, name, out_len);
+		((char *)buf)[out_len - 1] = 0;
+		return (int)out_len;
+	}
+	case PCID_CALL_CHILD_STOP: {
+		uint32_t port;
+
+		if (in_len != sizeof(port))
+			return -EINVAL;
+		memcpy(&port, buf, sizeof(port));
+		if (port > 255)
+			return -EINVAL;
+		return (int)children_stop(f, port, port ? "its device is gone" : "asked to");
 	}
 	}
 	return -EINVAL;
@@ -1208,6 +1273,7 @@ static void on_child(struct us_daemon *d, int fd, int events, void *ctx)
 	f->pid = 0;
 	if (ran >= STABLE_MS)
 		f->restarts = 0;
+	children_stop(f, 0, "its driver ended");
 	driver_ended(f, failed);
 }
 
@@ -1409,10 +1475,13 @@ fail:
 	f->drv = DRV_FAILED;
 }
 
+static void children_config_load(struct fn *f);
+
 static void start_driver(struct fn *f)
 {
 	int err;
 
+	children_config_load(f);
 	f->drv = DRV_STARTING;
 	f->spawn_op.complete = spawn_complete;
 	f->spawn_op.ctx = f;
@@ -1427,7 +1496,7 @@ static void start_driver(struct fn *f)
 /* ---- startup and shutdown ---- */
 
 /* rule->driver as a path: absolute; relative to the config file; next to pcid; in PATH. */
-static char *resolve_driver(const char *drv)
+static char *resolve_driver_in(const char *drv, const char *config_path)
 {
 	char buf[PATH_MAX];
 	const char *path;
@@ -1435,11 +1504,11 @@ static char *resolve_driver(const char *drv)
 	if (drv[0] == '/')
 		return access(drv, X_OK) ? NULL : strdup(drv);
 	if (strchr(drv, '/')) {
-		const char *slash = strrchr(P.config_path, '/');
+		const char *slash = strrchr(config_path, '/');
 
 		if (slash)
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - P.config_path),
-				 P.config_path, drv);
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - config_path),
+				 config_path, drv);
 		else
 			snprintf(buf, sizeof(buf), "%s", drv);
 		if (buf[0] != '/') {
@@ -1451,11 +1520,10 @@ static char *resolve_driver(const char *drv)
 		}
 		return access(buf, X_OK) ? NULL : strdup(buf);
 	}
-	if (P.exe_dir[0]) {
-		snprintf(buf, sizeof(buf), "%s/%s", P.exe_dir, drv);
-		if (!access(buf, X_OK))
-			return strdup(buf);
-	}
+	if (P.exe_dir[0] &&
+	    (size_t)snprintf(buf, sizeof(buf), "%s/%s", P.exe_dir, drv) < sizeof(buf) &&
+	    !access(buf, X_OK))
+		return strdup(buf);
 	path = getenv("PATH");
 	while (path && *path) {
 		size_t n = strcspn(path, ":");
@@ -1469,6 +1537,416 @@ static char *resolve_driver(const char *drv)
 	}
 	return NULL;
 }
+
+static char *resolve_driver(const char *drv)
+{
+	return resolve_driver_in(drv, P.config_path);
+}
+
+/* ---- children (child-config=, PCID_CALL_CHILD_START) ---- */
+
+static void ccfg_put(struct child_cfg *c)
+{
+	if (c && !--c->refs) {
+		pcid_config_free(&c->cfg);
+		free(c);
+	}
+}
+
+/* At each start of f's driver: its rule's child-config, read anew. */
+static void children_config_load(struct fn *f)
+{
+	const char *file = f->rule->child_config;
+	struct child_cfg *c;
+	char err[512];
+
+	ccfg_put(f->ccfg);
+	f->ccfg = NULL;
+	if (!file)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	if (file[0] == '/') {
+		snprintf(c->path, sizeof(c->path), "%s", file);
+	} else {
+		const char *slash = strrchr(P.config_path, '/');
+
+		snprintf(c->path, sizeof(c->path), "%.*s%s%s",
+			 slash ? (int)(slash - P.config_path) : 0, P.config_path, slash ? "/" : "",
+			 file);
+	}
+	if (pcid_config_load(c->path, &c->cfg, err, sizeof(err))) {
+		fnsay(f, "bad child-config: %s: its driver's children are refused", err);
+		free(c);
+		return;
+	}
+	c->refs = 1;
+	f->ccfg = c;
+	fnsay(f, "children's rules from %s: %u rule%s", c->path, c->cfg.nrules,
+	      c->cfg.nrules == 1 ? "" : "s");
+}
+
+static void child_free(struct child *c)
+{
+	struct fn *f = c->fn;
+	struct child **pp;
+
+	for (pp = &f->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			f->nchildren--;
+			break;
+		}
+	}
+	if (c->pidfd >= 0) {
+		us_daemon_unwatch(&P.d, c->pidfd);
+		close(c->pidfd);
+	}
+	if (c->timerfd >= 0) {
+		us_daemon_unwatch(&P.d, c->timerfd);
+		close(c->timerfd);
+	}
+	free(c->driver_path);
+	ccfg_put(c->ccfg);
+	free(c);
+	check_done();
+}
+
+static void child_open(struct child *c);
+
+static void on_child_timer(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	struct child *c = ctx;
+	uint64_t n;
+
+	(void)d;
+	if (events < 0)
+		return;
+	while (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		;
+	if (c->st == DRV_BACKOFF && !c->stop && !P.stopping)
+		child_open(c);
+}
+
+/* The child is gone (or never came up): restart it by its rule, or let it go. */
+static void child_ended(struct child *c, bool failed)
+{
+	const struct pcid_rule *r = c->rule;
+	unsigned int delay, i;
+	int err;
+
+	if (c->stop || P.stopping || c->fn->drv != DRV_RUNNING ||
+	    r->restart == PCID_RESTART_NEVER || (r->restart == PCID_RESTART_ON_FAILURE && !failed)) {
+		child_free(c);
+		return;
+	}
+	if (c->restarts >= r->max_restarts) {
+		fnsay(c->fn, "%s: giving up on class driver %s: %u restart%s in a row", c->label,
+		      r->driver, c->restarts, c->restarts == 1 ? "" : "s");
+		child_free(c);
+		return;
+	}
+	delay = r->backoff_ms;
+	for (i = 0; i < c->restarts && delay < PCID_BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > PCID_BACKOFF_MAX_MS)
+		delay = PCID_BACKOFF_MAX_MS;
+	c->restarts++;
+	if (c->timerfd < 0) {
+		c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (c->timerfd < 0 ||
+		    us_daemon_watch(&P.d, c->timerfd, USCHEME_EV_READ, on_child_timer, c)) {
+			if (c->timerfd >= 0)
+				close(c->timerfd);
+			c->timerfd = -1;
+			fnsay(c->fn, "%s: cannot schedule a restart of %s", c->label, r->driver);
+			child_free(c);
+			return;
+		}
+	}
+	err = arm_timer(c->timerfd, delay);
+	if (err) {
+		fnsay(c->fn, "%s: cannot schedule a restart of %s: %s", c->label, r->driver, why(err));
+		child_free(c);
+		return;
+	}
+	c->st = DRV_BACKOFF;
+	fnsay(c->fn, "%s: restarting class driver %s in %u ms", c->label, r->driver, delay);
+}
+
+static void on_child_exit(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	struct child *c = ctx;
+	char how[96];
+	siginfo_t si;
+	bool failed;
+	int64_t ran;
+
+	if (events < 0)
+		return;
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) < 0) {
+		if (errno != ECHILD)
+			return;
+		si.si_code = CLD_KILLED;
+		si.si_status = 0;
+	} else if (si.si_pid == 0) {
+		return;
+	}
+	us_daemon_unwatch(d, fd);
+	close(fd);
+	c->pidfd = -1;
+	ran = ms_since(&c->started);
+	describe_exit(&si, how, sizeof(how), &failed);
+	fnsay(c->fn, "%s: class driver %s (pid %d) %s after %" PRId64 ".%03d s", c->label,
+	      c->rule->driver, (int)c->pid, how, ran / 1000, (int)(ran % 1000));
+	c->pid = 0;
+	if (ran >= STABLE_MS)
+		c->restarts = 0;
+	child_ended(c, failed);
+}
+
+/* In the child: become the class driver, its handle at fd 3. Never returns. */
+static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd, char **argv,
+						  char **env)
+{
+	const struct pcid_rule *r = c->rule;
+	sigset_t none;
+	int nul;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setsid();
+	hfd = fcntl(hfd, F_DUPFD_CLOEXEC, 4);
+	if (hfd < 0 || dup2(hfd, 3) < 0)
+		goto fail;
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nul >= 0 && nul != STDIN_FILENO)
+		dup2(nul, STDIN_FILENO);
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0) {
+		int fd;
+
+		for (fd = 4; fd < 65536; fd++)
+			close(fd);
+	}
+	if (setgroups(0, NULL) || setresgid(r->gid, r->gid, r->gid) ||
+	    setresuid(r->uid, r->uid, r->uid))
+		goto fail;
+	if (getuid() != r->uid || geteuid() != r->uid || getegid() != r->gid)
+		goto fail;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		goto fail;
+	execve(argv[0], argv, env);
+fail:
+	fprintf(stderr, "%s: %s: %s: cannot start class driver %s: %s\n", prog, c->fn->addr,
+		c->label, argv[0], why(-errno));
+	_exit(127);
+}
+
+static char **child_env(const struct child *c)
+{
+	static const char *const keep[] = {
+		"PATH", "TERM", "TZ", "LANG", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL,
+	};
+	char **env = calloc(16, sizeof(*env));
+	unsigned int n = 0, i;
+
+	if (!env)
+		return NULL;
+	for (i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+
+		if (v && asprintf(&env[n], "%s=%s", keep[i], v) >= 0)
+			n++;
+	}
+	if (!getenv("PATH") && asprintf(&env[n], "PATH=/usr/bin:/bin") >= 0)
+		n++;
+	if (asprintf(&env[n], "USB_PORT_FD=3") >= 0)
+		n++;
+	if (asprintf(&env[n], "USB_PORT=%s", c->address) >= 0)
+		n++;
+	if (c->iface >= 0 && asprintf(&env[n], "USB_INTERFACE=%d", c->iface) >= 0)
+		n++;
+	return env;
+}
+
+static void child_opened(struct us_reactor *rx, struct us_op *op, const struct uscheme_cqe *cqe)
+{
+	struct child *c = op->ctx;
+	struct fn *f = c->fn;
+	char **argv = NULL, **env = NULL;
+	int hfd = cqe->res, pidfd;
+	pid_t pid;
+
+	(void)rx;
+	if (c->stop || P.stopping || f->drv != DRV_RUNNING) {
+		if (hfd >= 0)
+			close(hfd);
+		child_free(c);
+		return;
+	}
+	if (hfd < 0) {
+		fnsay(f, "%s: cannot open %s for class driver %s: %s", c->label, c->path,
+		      c->rule->driver, why(hfd));
+		if (hfd == -ENODEV || hfd == -ENOENT || hfd == -ESTALE) {
+			child_free(c);	/* its device is gone */
+			return;
+		}
+		child_ended(c, true);
+		return;
+	}
+	argv = pcid_rule_argv(c->rule, c->driver_path, c->address, 3);
+	env = child_env(c);
+	if (!argv || !env)
+		goto fail;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0)
+		exec_child(c, hfd, argv, env);
+	close(hfd);
+	hfd = -1;
+	pcid_argv_free(argv);
+	pcid_argv_free(env);
+	c->pid = pid;
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	pidfd = (int)pidfd_open_sys(pid);
+	if (pidfd < 0 || us_daemon_watch(&P.d, pidfd, USCHEME_EV_READ, on_child_exit, c)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (pidfd >= 0)
+			close(pidfd);
+		fnsay(f, "%s: cannot watch class driver %s (pid %d): stopped", c->label,
+		      c->rule->driver, (int)pid);
+		child_free(c);
+		return;
+	}
+	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	c->pidfd = pidfd;
+	c->st = DRV_RUNNING;
+	fnsay(f, "%s: started class driver %s (pid %d, uid %u, gid %u) with %s: %s", c->label,
+	      c->rule->driver, (int)pid, (unsigned int)c->rule->uid, (unsigned int)c->rule->gid,
+	      c->path, c->driver_path);
+	return;
+fail:
+	if (hfd >= 0)
+		close(hfd);
+	pcid_argv_free(argv);
+	pcid_argv_free(env);
+	fnsay(f, "%s: cannot start class driver %s: %s", c->label, c->rule->driver,
+	      why(-ENOMEM));
+	child_ended(c, true);
+}
+
+static void child_open(struct child *c)
+{
+	int err;
+
+	c->st = DRV_STARTING;
+	c->op.complete = child_opened;
+	c->op.ctx = c;
+	err = submit_open(&c->op, c->path, O_RDWR | O_CLOEXEC);
+	if (err) {
+		fnsay(c->fn, "%s: cannot open %s: %s", c->label, c->path, why(err));
+		child_ended(c, true);
+	}
+}
+
+/* PCID_CALL_CHILD_START from f's driver. */
+static int child_start(struct fn *f, const struct pcid_child_req *req, char *name, size_t nlen)
+{
+	const struct pcid_rule *r;
+	struct child *c, *o;
+	char *path;
+
+	if (req->resv[0] || req->resv[1] || !req->port || req->port > 255 || req->iface < -1 ||
+	    req->iface > 31 || req->class_code > 0xffffff)
+		return -EINVAL;
+	if (!f->ccfg || !f->scheme[0] || f->drv != DRV_RUNNING)
+		return -EPERM;
+	r = pcid_config_match(&f->ccfg->cfg, req->vendor, req->device, req->class_code);
+	if (!r)
+		return -ENOENT;
+	if (name && nlen)
+		snprintf(name, nlen, "%s", r->driver);
+	/* A uid of its own: the driver's would let the child signal it. */
+	if (r->uid == f->rule->uid) {
+		fnsay(f, "port %u: child rule %s:%u runs as uid %u, its driver's own: refused",
+		      req->port, f->ccfg->path, r->line, (unsigned int)r->uid);
+		return -EPERM;
+	}
+	for (o = f->children; o; o = o->next)
+		if (o->port == req->port && o->iface == req->iface && !o->stop)
+			return -EEXIST;
+	if (f->nchildren >= PCID_CHILDREN_MAX)
+		return -ENOSPC;
+	path = resolve_driver_in(r->driver, f->ccfg->path);
+	if (!path) {
+		fnsay(f, "port %u: class driver '%s' (%s:%u) is not an executable file: not started",
+		      req->port, r->driver, f->ccfg->path, r->line);
+		return -ENOEXEC;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		free(path);
+		return -ENOMEM;
+	}
+	c->fn = f;
+	c->ccfg = f->ccfg;
+	c->ccfg->refs++;
+	c->rule = r;
+	c->driver_path = path;
+	c->port = req->port;
+	c->iface = req->iface;
+	c->pidfd = -1;
+	c->timerfd = -1;
+	snprintf(c->address, sizeof(c->address), "%s:%u", f->scheme, c->port);
+	if (c->iface < 0) {
+		snprintf(c->path, sizeof(c->path), "%s", c->address);
+		snprintf(c->label, sizeof(c->label), "port %u", c->port);
+	} else {
+		snprintf(c->path, sizeof(c->path), "%s/if%d", c->address, c->iface);
+		snprintf(c->label, sizeof(c->label), "port %u interface %d", c->port, c->iface);
+	}
+	c->next = f->children;
+	f->children = c;
+	f->nchildren++;
+	child_open(c);
+	return 0;
+}
+
+/* SIGTERM to f's children of port (0: all), none restarted. How many were told. */
+static unsigned int children_stop(struct fn *f, unsigned int port, const char *why_text)
+{
+	struct child *c, *next;
+	unsigned int n = 0;
+
+	for (c = f->children; c; c = next) {
+		next = c->next;
+		if ((port && c->port != port) || c->stop)
+			continue;
+		c->stop = true;
+		n++;
+		switch (c->st) {
+		case DRV_RUNNING:
+			fnsay(f, "%s: %s: stopping class driver %s (pid %d)", c->label, why_text,
+			      c->rule->driver, (int)c->pid);
+			if (c->pidfd >= 0)
+				pidfd_signal(c->pidfd, SIGTERM);
+			break;
+		case DRV_STARTING:
+			break;		/* freed when its open completes */
+		default:
+			child_free(c);
+			break;
+		}
+	}
+	return n;
+}
+
 
 /* Match every function against the config: fns[], with rule and driver path. */
 static int load_functions(bool quiet)
@@ -1558,7 +2036,8 @@ static bool busy(void)
 	if (P.pending)
 		return true;
 	for (i = 0; i < P.nfns; i++)
-		if (P.fns[i]->drv == DRV_RUNNING || P.fns[i]->drv == DRV_STARTING)
+		if (P.fns[i]->drv == DRV_RUNNING || P.fns[i]->drv == DRV_STARTING ||
+		    P.fns[i]->children)
 			return true;
 	return false;
 }
@@ -1582,11 +2061,19 @@ static void on_stop_timer(struct us_daemon *d, int fd, int events, void *ctx)
 		;
 	for (i = 0; i < P.nfns; i++) {
 		struct fn *f = P.fns[i];
+		struct child *c;
 
 		if (f->drv == DRV_RUNNING && f->pidfd >= 0) {
 			fnsay(f, "driver (pid %d) still running after %u ms: SIGKILL", (int)f->pid,
 			      P.cfg.stop_timeout_ms);
 			pidfd_signal(f->pidfd, SIGKILL);
+		}
+		for (c = f->children; c; c = c->next) {
+			if (c->st == DRV_RUNNING && c->pidfd >= 0) {
+				fnsay(f, "%s: class driver (pid %d) still running after %u ms: SIGKILL",
+				      c->label, (int)c->pid, P.cfg.stop_timeout_ms);
+				pidfd_signal(c->pidfd, SIGKILL);
+			}
 		}
 	}
 }
@@ -1613,6 +2100,7 @@ static void stop_all(int sig)
 			pidfd_signal(f->pidfd, SIGTERM);
 			n++;
 		}
+		n += children_stop(f, 0, "pcid is stopping");
 	}
 	say("stopping on %s: %u driver%s to stop", strsignal(sig), n, n == 1 ? "" : "s");
 	if (busy()) {
@@ -1689,10 +2177,17 @@ static void kill_all(void)
 
 	for (i = 0; i < P.nfns; i++) {
 		struct fn *f = P.fns[i];
+		struct child *c;
 
 		if (f->pidfd >= 0) {
 			pidfd_signal(f->pidfd, SIGKILL);
 			waitid((idtype_t)P_PIDFD, (id_t)f->pidfd, &(siginfo_t){ 0 }, WEXITED);
+		}
+		for (c = f->children; c; c = c->next) {
+			if (c->pidfd >= 0) {
+				pidfd_signal(c->pidfd, SIGKILL);
+				waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &(siginfo_t){ 0 }, WEXITED);
+			}
 		}
 	}
 }
@@ -1708,6 +2203,19 @@ static void free_all(void)
 			close(f->pidfd);
 		if (f->timerfd >= 0)
 			close(f->timerfd);
+		while (f->children) {	/* only after a failed loop, or ended ones' leftovers */
+			struct child *c = f->children;
+
+			f->children = c->next;
+			if (c->pidfd >= 0)
+				close(c->pidfd);
+			if (c->timerfd >= 0)
+				close(c->timerfd);
+			free(c->driver_path);
+			ccfg_put(c->ccfg);
+			free(c);
+		}
+		ccfg_put(f->ccfg);
 		free(f->irq_fd);
 		free(f->driver_path);
 		free(f);

@@ -53,6 +53,20 @@
  *     PCID_CALL_IRQ_SETUP in/out: struct uscheme_irq_setup (mode, nvec:
  *                         USCHEME_PIOC_IRQ_SETUP, once per session).
  *                         res = its size
+ *     PCID_CALL_CHILD_START in: struct pcid_child_req; out (optional, up to
+ *                         64 bytes): the driver's name (NUL-terminated).
+ *                         Start a child driver for one object of the
+ *                         driver's own scheme (below). res >= 0: started
+ *                         (it runs once pcid has opened its handle), res
+ *                         the bytes of the name written; -EPERM:
+ *                         the rule has no child-config= (or its file did
+ *                         not load), or the matching child rule runs as
+ *                         the driver's own uid; -ENOENT: no child rule
+ *                         matches; -ENOEXEC: the rule's program is not an
+ *                         executable file; -EEXIST: one runs for that
+ *                         object already; -ENOSPC: 256 children
+ *     PCID_CALL_CHILD_STOP in: __u32 port (0: all). SIGTERM to the children
+ *                         of that port, none restarted. res: how many
  *                     -EINVAL: an unknown op, a short input or output
  *   READ              text: the function, its BARs and interrupt modes
  *   FSTAT             a character device, size 0
@@ -78,6 +92,23 @@
  * driver is forked, so the name is free again when the driver is gone, and
  * registers it anew for each restart. A name that is taken (-EEXIST) fails
  * that start (logged; the restart policy applies).
+ *
+ * Children (child-config=FILE with scheme=): a driver that serves a scheme
+ * of objects that want drivers of their own (xhcid: USB interfaces) asks
+ * pcid to start them, so that they run as a uid of their own, which the
+ * unprivileged driver cannot give. FILE has this file's syntax (loaded
+ * anew at each start of the driver; relative to this config's directory);
+ * its rules match struct pcid_child_req's IDs and class code, its
+ * user=/group= (default: its "set", else 65534) must differ from the
+ * driver's. pcid, as root, opens "SCHEME:PORT" or "SCHEME:PORT/ifN" O_RDWR
+ * on the driver's scheme and runs the rule's program with that handle as
+ * fd 3 (USB_PORT_FD=3, USB_PORT=SCHEME:PORT, USB_INTERFACE=N for an
+ * interface), {address} in its args being SCHEME:PORT; in its own session,
+ * no capabilities, no_new_privs, stdin /dev/null, stdout and stderr
+ * pcid's, nothing else open. Its exits are logged and restarted by its
+ * rule (a handle that cannot be opened again, -ENODEV or -ENOENT: its
+ * device is gone, not restarted). When the driver ends (exit, restart,
+ * pcid stopping) its children get SIGTERM.
  */
 #ifndef PCID_H
 #define PCID_H
@@ -100,7 +131,27 @@ enum pcid_call {
 	PCID_CALL_INFO = 1,
 	PCID_CALL_MASTER = 2,
 	PCID_CALL_IRQ_SETUP = 3,
+	PCID_CALL_CHILD_START = 4,
+	PCID_CALL_CHILD_STOP = 5,
 };
+
+/**
+ * struct pcid_child_req - PCID_CALL_CHILD_START's input
+ * @port:	the object: SCHEME:PORT (1..255) ...
+ * @iface:	... or SCHEME:PORT/ifN for N = @iface (0..31); -1: the port
+ * @vendor, @device: the IDs child rules match (vendor=, device=, id=)
+ * @class_code:	class << 16 | subclass << 8 | protocol (class=)
+ * @resv:	zero
+ */
+struct pcid_child_req {
+	uint32_t port;
+	int32_t iface;
+	uint16_t vendor, device;
+	uint32_t class_code;
+	uint32_t resv[2];
+};
+
+#define PCID_CHILDREN_MAX	256	/* children of one driver at once */
 
 /* "0000:00:04.0": the longest address, with its NUL. */
 #define PCID_ADDR_MAX		16

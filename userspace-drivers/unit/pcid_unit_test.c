@@ -294,6 +294,25 @@ static int t_config_scheme(void)
 	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=\n", "needs a size"));
 	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=M\n", "needs a size"));
 	CHECK(!bad("match class=0c driver=x scheme=a scheme-data=\" 16M\"\n", "needs a size"));
+	/* child-config=: the rules of the children the driver asks for; needs scheme= */
+	{
+		static const char ct[] =
+			"match class=0c driver=x scheme=a child-config=xhcid.conf\n"
+			"match class=0d driver=y scheme=b child-config=/etc/c.conf\n"
+			"match class=0e driver=z\n";
+
+		CHECK_EQ(parse(ct, &cfg, err, sizeof(err)), 0);
+		CHECK(cfg.rules[0].child_config && !strcmp(cfg.rules[0].child_config, "xhcid.conf"));
+		CHECK(!strcmp(cfg.rules[1].child_config, "/etc/c.conf"));
+		CHECK(cfg.rules[2].child_config == NULL);
+		pcid_config_free(&cfg);
+	}
+	CHECK(!bad("\nmatch class=0c driver=x child-config=c.conf\n",
+		   "t.conf:2: child-config needs scheme="));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=\n",
+		   "child-config needs a file name"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=a child-config=b\n",
+		   "child-config given twice"));
 	return 0;
 }
 
@@ -332,7 +351,26 @@ static int t_default_config(void)
 	CHECK_EQ(r->backoff_ms, 1000);
 	CHECK_EQ(pcid_rule_scheme(r, "0000:00:04.0", name, sizeof(name)), 0);
 	CHECK(!strcmp(name, "usb.0000-00-04.0"));
+	/* its class drivers: xhcid.conf next to it, run as a uid that is not xhcid's */
+	CHECK(r->child_config && !strcmp(r->child_config, "xhcid.conf"));
 	CHECK(pcid_config_match(&cfg, 0x1af4, 0x1005, 0x00ff00) == NULL);
+	{
+		struct pcid_config xc;
+		const struct pcid_rule *u;
+
+		snprintf(path, sizeof(path), "%s/xhcid.conf", self);
+		if (!access(path, R_OK)) {
+			if (pcid_config_load(path, &xc, err, sizeof(err))) {
+				fprintf(stderr, "  %s\n", err);
+				return -1;
+			}
+			u = pcid_config_match(&xc, 0x46f4, 0x0001, 0x080650);
+			CHECK(u && !strcmp(u->driver, "usbscsid"));
+			CHECK(u->uid != r->uid && u->uid != 0 && u->uid != 65534);
+			CHECK(u->gid != r->gid);
+			pcid_config_free(&xc);
+		}
+	}
 	pcid_config_free(&cfg);
 	return 0;
 }

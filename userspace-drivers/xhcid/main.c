@@ -35,8 +35,9 @@ static void usage(FILE *f)
 		"  --channel FD  its pcid channel (default: $" PCID_ENV_CHANNEL ")\n"
 		"  --scheme NAME the scheme to register when pcid did not pass one\n"
 		"                (default usb.ADDRESS with ':' as '-'; needs root)\n"
-		"  --config FILE the class drivers' rules (default: xhcid.conf next to\n"
-		"                xhcid, if there is one)\n");
+		"  --config FILE ask pcid for class drivers only where FILE's rules match\n"
+		"                (pcid.conf's syntax; pcid's child-config= decides what\n"
+		"                runs; default: ask for every interface)\n");
 }
 
 static void on_irq(struct us_daemon *d, int fd, int events, void *ctx)
@@ -139,8 +140,9 @@ int main(int argc, char **argv)
 	}
 	/*
 	 * Not dumpable: xhcid runs as an unprivileged uid (pcid's 65534 by
-	 * default) that other processes share, and its class drivers run as
-	 * it does. Dumpable, any of them could ptrace it, read and write its
+	 * default) that other processes may share (its class drivers do not:
+	 * pcid runs them as their own). Dumpable, any of them could ptrace it,
+	 * read and write its
 	 * memory (process_vm_writev, /proc/PID/mem) or take its channel with
 	 * pidfd_getfd: the whole controller and its DMA. (Signals are still
 	 * theirs to send: see the README.)

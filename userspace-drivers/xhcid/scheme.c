@@ -250,8 +250,8 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 	if (acc == O_WRONLY)
 		return -EACCES;
 	if (acc == O_RDWR) {
-		/* root, or xhcid itself (opening it for the class driver it spawns) */
-		if (req->uid != 0 && req->pid != (uint32_t)getpid())
+		/* root only (pcid opens them so for the class drivers it starts) */
+		if (req->uid != 0)
 			return -EACCES;
 		/* the port's owner excludes interface owners, and each interface has one */
 		if (dev->owner || (iface < 0 ? any_if_owner(dev) : dev->if_owner[iface] != NULL))

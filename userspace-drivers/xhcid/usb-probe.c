@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * usbprobe: the example class driver, as pciprobe is pcid's. xhcid starts
- * it for an interface its config names, with one handle: the interface's
- * (fd 3, the owner's O_RDWR handle of usb.X:N/ifI; USB_INTERFACE=I in its
- * environment), or for a device matched by its device class the port's
- * (usb.X:N, no USB_INTERFACE). Through that handle only
- * it prints the port's info, checks the descriptors, makes a control
- * transfer (GET_STATUS) and opens the first endpoint (of its interface);
- * then it tries what a class driver must not reach (with an interface
- * handle: the configuration, another interface, the device beyond reading
- * it) and reports each refusal ("ALLOWED
- * (a hole!)" would fail the tests); then it waits: SIGTERM/SIGINT end it
- * (exit 0; xhcid sends it when the device goes away).
+ * usbprobe: the example class driver, as pciprobe is pcid's. pcid starts
+ * it, at xhcid's request, for an interface xhcid.conf names, as that
+ * rule's uid, with one handle: the interface's (fd 3, the owner's O_RDWR
+ * handle of usb.X:N/ifI; USB_INTERFACE=I in its environment), or for a
+ * device matched by its device class the port's (usb.X:N, no
+ * USB_INTERFACE). Through that handle only it prints the port's info,
+ * checks the descriptors, makes a control transfer (GET_STATUS) and opens
+ * the first endpoint (of its interface); then it tries what a class driver
+ * must not reach (another port, PCI channels; with an interface handle:
+ * the configuration, another interface, the device beyond reading it; and
+ * xhcid and pcid themselves: a signal, PTRACE_ATTACH) and reports each
+ * refusal ("ALLOWED (a hole!)" would fail the tests); then it waits:
+ * SIGTERM/SIGINT end it (exit 0; pcid sends it when the device goes away
+ * or xhcid ends).
  *
- *   usbprobe [--once] PORT-PATH     (xhcid passes usb.0000-00-04.0:1)
+ *   usbprobe [--once] PORT-PATH     (pcid passes usb.0000-00-04.0:1)
  *
  * Exit status: 0 stopped by a signal (or --once done), 1 failed (or a
  * refusal missing), 2 usage.
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -74,6 +78,56 @@ static void must_refuse(const char *what, int res, bool is_fd)
 	say("ALLOWED (a hole!): %s", what);
 	if (is_fd)
 		close(res);
+}
+
+/*
+ * xhcid and pcid must be out of reach: pcid runs class drivers as a uid of
+ * their own. Every process named xhcid, xhcid-asan or pcid: a signal (0,
+ * which checks permission only) and PTRACE_ATTACH must be refused. The
+ * number of them found, or -1 on an error.
+ */
+static int refuse_parents(void)
+{
+	struct dirent *e;
+	int found = 0;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		char path[64], comm[32], what[96];
+		ssize_t n;
+		long pid;
+		int fd;
+
+		pid = strtol(e->d_name, NULL, 10);
+		if (pid <= 1 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		comm[n] = 0;
+		comm[strcspn(comm, "\n")] = 0;
+		if (strcmp(comm, "xhcid") && strcmp(comm, "xhcid-asan") && strcmp(comm, "pcid"))
+			continue;
+		found++;
+		snprintf(what, sizeof(what), "signal %s (pid %ld)", comm, pid);
+		must_refuse(what, kill((pid_t)pid, 0) ? -errno : 0, false);
+		snprintf(what, sizeof(what), "ptrace %s (pid %ld)", comm, pid);
+		if (ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL) == 0) {
+			must_refuse(what, 0, false);
+			ptrace(PTRACE_DETACH, (pid_t)pid, NULL, NULL);
+		} else {
+			must_refuse(what, -errno, false);
+		}
+	}
+	closedir(dir);
+	return found;
 }
 
 /* The first endpoint descriptor's address (of interface iface's alternate 0, if >= 0), or 0. */
@@ -193,6 +247,11 @@ static int probe(int fd, const char *path)
 		must_refuse("a vendor request to the device", ctrl(fd, 0xc0, 1, 0, 0), false);
 		must_refuse("SET_FEATURE to the device", ctrl(fd, 0x00, 3, 1, 0), false);
 	}
+	r = refuse_parents();
+	if (r <= 0) {
+		say("no xhcid or pcid found in /proc to try to signal");
+		return -1;
+	}
 	say("%u refused, %u allowed", refused, allowed);
 	return allowed ? -1 : 0;
 }
@@ -240,7 +299,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (once)
 		return 0;
-	/* xhcid sends SIGTERM when the device goes away, or at its own exit. */
+	/* pcid sends SIGTERM when the device goes away, or when xhcid ends. */
 	say("waiting (SIGTERM ends it)");
 	while (read(sfd, &si, sizeof(si)) != sizeof(si))
 		if (errno != EINTR)

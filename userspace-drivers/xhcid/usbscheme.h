@@ -26,9 +26,9 @@
  *                   CALL USB_CALL_PORT_INFO. O_RDWR: root only (-EACCES),
  *                   one at a time (-EBUSY): the port's owner, which alone
  *                   may make transfers (CALL USB_CALL_CONTROL, DUP
- *                   endpoints) and change the configuration. xhcid hands a
- *                   class driver it spawns such a handle and keeps it busy
- *                   meanwhile. Any other path: -ENOENT; a port without a
+ *                   endpoints) and change the configuration. pcid hands a
+ *                   class driver it starts for xhcid such a handle (or an
+ *                   interface's, below). Any other path: -ENOENT; a port without a
  *                   ready device: -ENODEV.
  *   "PORT/ifN"      interface N (decimal, 0..31, no leading zero) of the
  *                   configuration set now, in its current alternate

@@ -298,11 +298,14 @@ void xfer_timer_fired(struct hc *hc);
 int ctrl_sync(struct usb_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 	      uint16_t index, void *data, uint16_t len);
 
-/* classdrv.c */
-/* Read the class driver rules (path NULL: xhcid.conf next to xhcid, if any). 0 or -EINVAL. */
+/* classdrv.c: class drivers, which pcid starts at our request */
+/* --config FILE: ask pcid only for what its rules match (NULL: for everything). 0 or -EINVAL. */
 int classdrv_load(struct hc *hc, const char *path);
+/* dev is enumerated: ask pcid for a driver per interface (or for the port). */
 void classdrv_device_ready(struct hc *hc, struct usb_dev *dev);
+/* port's device is gone: pcid stops its drivers. */
 void classdrv_device_gone(struct hc *hc, unsigned int port);
+/* At exit: ask nothing more (pcid stops the drivers when xhcid ends). */
 void classdrv_stop_all(struct hc *hc);
 
 /* reports.c: interrupt IN readiness (USB_CALL_EP_POLL) */

@@ -12,7 +12,7 @@ $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# pcid's config parser reads xhcid.conf (the class drivers' rules) too.
+# pcid's config parser: --config FILE narrows what xhcid asks pcid for.
 $(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/config.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 

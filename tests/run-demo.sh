@@ -30,7 +30,7 @@ if ! bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script tests/dem
 	--file build/userspace/pcid --file build/userspace/pciprobe \
 	--file build/userspace/pcid.conf --file tests/pcid-demo-guest.sh \
 	--file build/userspace/xhcid --file build/userspace/xhcid.conf \
-	--file tests/usb-demo-guest.sh \
+	--file build/userspace/usbscsid --file tests/usb-demo-guest.sh \
 	--qemu "$usb" \
 	--timeout 300; then
 	echo "demo: the VM did not finish; console log: $out/console.log" >&2

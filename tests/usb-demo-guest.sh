@@ -5,7 +5,9 @@
 # the controller, unprivileged, with the scheme usb.0000-00-04.0 it
 # registered for it; xhcid brings the controller up, enumerates both
 # devices and serves them; uscheme lists them; xhcid is killed and pcid
-# restarts it, and it enumerates again; pcid stops. Writes to stdout; ends
+# restarts it, and it enumerates again; usbscsid serves the disk as
+# disk.usb-0000-00-04.0-1: and a file's worth of data is written through
+# it, read back and shown both ways; pcid stops. Writes to stdout; ends
 # with "usb-demo: ok" when everything happened.
 wait_for() {	# wait_for SECONDS CMD...
 	t=$(($1 * 10))
@@ -22,6 +24,20 @@ s=usb.0000-00-04.0
 ready() { uscheme cat "$s:" 2>/dev/null | grep -c ' ready ' | grep -qx "$1"; }
 xpid() { uscheme cat "pci:$x/status" 2>/dev/null | sed -n 's/^pid //p'; }
 restarted() { p=$(xpid); [ -n "$p" ] && [ "$p" != "$1" ] && [ "$p" != 0 ]; }
+served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+# usbscsid for the disk (port 1), by hand: xhcid's own start of it (its
+# xhcid.conf rule) cannot register disk.*: and gives up at once, but may
+# hold the port a moment: try a few times.
+start_usbscsid() {
+	for try in 1 2 3 4 5; do
+		usbscsid --user 65533 "$s:1" 2>>/tmp/usbscsid.log &
+		echo $! >/tmp/usbscsid.pid
+		wait_for 20 served disk.usb-0000-00-04.0-1 && return 0
+		sleep 1
+	done
+	return 1
+}
 echo "\$ grep ^match /bin/pcid.conf     (the default config: xHCI controllers get xhcid)"
 grep '^match' /bin/pcid.conf
 echo "\$ pcid --foreground 2>/tmp/pcid.log &"
@@ -46,6 +62,24 @@ wait_for 30 ready 2 &&
 echo "\$ grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -4" &&
 grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -n 4 &&
 echo "\$ uscheme ls $s:" && uscheme ls "$s:" &&
+d=disk.usb-0000-00-04.0-1 &&
+echo "\$ usbscsid --user 65533 $s:1 2>/tmp/usbscsid.log &     (usbscsid: root opens the port and registers $d:, then it serves as uid 65533)" &&
+start_usbscsid &&
+echo "\$ cat /tmp/usbscsid.log" && cat /tmp/usbscsid.log &&
+echo "\$ uscheme cat $d:     (LUN SIZE_BYTES BLOCK_SIZE rw|ro)" && uscheme cat "$d:" &&
+echo "\$ uscheme stat $d:0" && uscheme stat "$d:0" &&
+echo "\$ (echo 'written through disk.*: by usbscsid'; head -c 65536 /bin/uscheme) | head -c 65536 >/tmp/file     (a file's worth: 64 KiB)" &&
+(echo 'written through disk.*: by usbscsid'; head -c 65536 /bin/uscheme) | head -c 65536 >/tmp/file &&
+echo "\$ uscheme write $d:0 </tmp/file     (its first 128 blocks)" &&
+uscheme write "$d:0" </tmp/file &&
+echo "\$ uscheme cat $d:0 | head -c 65536 >/tmp/back" &&
+{ uscheme cat "$d:0" | head -c 65536 >/tmp/back; true; } &&
+echo "\$ od -An -c /tmp/file | head -3     (what was written)" && od -An -c /tmp/file | head -n 3 &&
+echo "\$ od -An -c /tmp/back | head -3     (what the disk gives back)" && od -An -c /tmp/back | head -n 3 &&
+echo "\$ cmp /tmp/file /tmp/back && echo the same 65536 bytes" &&
+cmp /tmp/file /tmp/back && echo "the same 65536 bytes" &&
+echo "\$ kill %usbscsid" && kill -TERM "$(cat /tmp/usbscsid.pid)" && wait_for 10 gone "$(cat /tmp/usbscsid.pid)" &&
+tail -n 1 /tmp/usbscsid.log &&
 echo "\$ kill %pcid     (SIGTERM: xhcid stops, the controller is given back)" &&
 kill -TERM "$pcid" &&
 wait "$pcid" &&

@@ -200,6 +200,8 @@ for series in 6.1 6.12; do
 	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
 	      blk-nbd blk-tool)
 	[ "$series" = 6.12 ] && [ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
+	# ublk where the kernel builds ublk_drv (Debian's 6.12, not its 6.1)
+	[ "$series" = 6.12 ] && want+=(blk-ublk)
 	[ "$series" = 6.1 ] && [ ${#asan_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-asan}")
 	tap_results "$kver" "$out/tests.log" "${want[@]}"
 	check_vm "$kver" "$out"

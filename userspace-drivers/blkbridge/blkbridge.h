@@ -43,7 +43,11 @@ struct bb_frontend {
 	const char *name;	/* "nbd", "ublk" */
 	/* Is it usable on this kernel (module loaded, device node present)? 0 or -errno. */
 	int (*probe)(struct bb *b);
-	/* Create the block device; on success b->devname is set. 0 or -errno (said why). */
+	/*
+	 * Create the block device; on success b->devname is set. 0 or -errno
+	 * (said why). A frontend whose device comes up later, from the loop,
+	 * sets b->ready_later and calls bb_ready() then.
+	 */
 	int (*start)(struct bb *b);
 	/* SIGTERM: stop taking requests, let in-flight ones finish, remove the device. */
 	void (*stop)(struct bb *b);
@@ -73,6 +77,8 @@ struct bb {
 	char devname[64];	/* "nbd0", "ublkb0" */
 	int want_dev;		/* --device N, or -1 */
 	unsigned int queue_depth;
+	bool ready_later;
+	int ready_fd;		/* --background: the parent waits for the name here */
 	/* Lifecycle. */
 	bool stopping;		/* SIGTERM seen: the frontend is winding down */
 	bool done;		/* the device is gone: the loop ends */
@@ -88,6 +94,8 @@ extern const struct bb_frontend bb_nbd, bb_ublk;
 void bb_submit(struct bb *b, struct bb_io *io);
 /* Watch fd on the ring (multishot FILES_UPDATE); 0 or -errno. */
 int bb_watch(struct bb *b, int fd, uint32_t events, bb_watch_fn fn, void *ctx);
+/* The device exists: register it, print its name (release a --background parent). */
+void bb_ready(struct bb *b);
 /* The loop ends (after in-flight bb_io's completed). */
 void bb_finish(struct bb *b, int exit_code);
 void bb_log(struct bb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,7 @@
 # blkbridge: a disk scheme as a Linux block device (ublk or NBD).
 BLKBRIDGE_SRCS := blkbridge/main.c blkbridge/nbd.c blkbridge/ublk.c
-BLKBRIDGE_BINS := $(O)/blkbridge
+# Not for -m32 (no 32-bit liburing).
+BLKBRIDGE_BINS := $(if $(filter -m32,$(XFLAGS)),,$(O)/blkbridge)
 
 $(BLKBRIDGE_SRCS:%.c=$(O)/obj/%.o): blkbridge/blkbridge.h
 

@@ -288,6 +288,21 @@ static void registry_remove(struct bb *b)
 	unlink(path);
 }
 
+void bb_ready(struct bb *b)
+{
+	registry_add(b);
+	bb_log(b, "%s (%" PRIu64 " bytes, block size %u%s) is /dev/%s (%s; pid %d)", b->path,
+	       b->size, b->bs, b->ro ? ", read-only" : "", b->devname, b->fe->name, (int)getpid());
+	if (b->ready_fd >= 0) {
+		dprintf(b->ready_fd, "/dev/%s\n", b->devname);
+		close(b->ready_fd);
+		b->ready_fd = -1;
+	} else {
+		printf("/dev/%s\n", b->devname);
+		fflush(stdout);
+	}
+}
+
 /* ---- startup ---- */
 
 static int usage(FILE *f)
@@ -452,12 +467,13 @@ int main(int argc, char **argv)
 	static struct bb bb;
 	struct bb *b = &bb;
 	const struct bb_frontend *only = NULL;
-	int bg = 0, ready = -1, c, err, sfd;
+	int bg = 0, c, err, sfd;
 	bool force_ro = false;
 	unsigned long v;
 	sigset_t set;
 
 	b->want_dev = -1;
+	b->ready_fd = -1;
 	b->queue_depth = 64;
 	b->disk_fd = -1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -511,7 +527,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (bg) {
-		err = background(&ready);
+		err = background(&b->ready_fd);
 		if (err) {
 			fprintf(stderr, "%s: fork: %s\n", prog, strerror(-err));
 			return 1;
@@ -570,17 +586,8 @@ int main(int argc, char **argv)
 		b->fe->cleanup(b);
 		goto out;
 	}
-	registry_add(b);
-	bb_log(b, "%s (%" PRIu64 " bytes, block size %u%s) is /dev/%s (%s; pid %d)", b->path,
-	       b->size, b->bs, b->ro ? ", read-only" : "", b->devname, b->fe->name, (int)getpid());
-	if (ready >= 0) {
-		dprintf(ready, "%s\n", b->devname);
-		close(ready);
-		ready = -1;
-	} else {
-		printf("%s\n", b->devname);
-		fflush(stdout);
-	}
+	if (!b->ready_later)
+		bb_ready(b);
 
 	while (!b->done || b->io_inflight || b->wait_head) {
 		drain_waiting(b);

@@ -93,10 +93,7 @@ for m in $(ls /bin/blk-linux-*.ko 2>/dev/null | sort); do
 	esac || echo "# insmod $m failed"
 done
 frontends=nbd
-if [ -e /dev/ublk-control ] && blkbridge --help 2>&1 | grep -q -- --ublk &&
-	[ -f /bin/blk-ublk-supported ]; then
-	frontends="$frontends ublk"
-fi
+[ -e /dev/ublk-control ] && frontends="$frontends ublk"
 dd if=/dev/urandom of=/tmp/pattern bs=64K count=16 2>/dev/null
 
 for fe in $frontends; do

@@ -25,12 +25,16 @@ truncate -s 16M "$disk"
 printf 'uscheme demo disk\n' | dd of="$disk" conv=notrunc status=none
 usb="-device qemu-xhci,id=xhci0,addr=0x4 -drive if=none,id=disk0,format=raw,file=$disk"
 usb+=" -device usb-storage,bus=xhci0.0,drive=disk0 -device usb-kbd,bus=xhci0.0"
+# The block-device part: ext4 and nbd from the kernel's package, mkfs.ext4.
+mapfile -t blk < <(bash tests/qemu/blk-files.sh --no-fio "$kver" "$top/build/vm/demo-blk")
 if ! bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script tests/demo-guest.sh \
 	--out "$out" --file build/userspace/uscheme --file build/userspace/ramd \
 	--file build/userspace/pcid --file build/userspace/pciprobe \
 	--file build/userspace/pcid.conf --file tests/pcid-demo-guest.sh \
 	--file build/userspace/xhcid --file build/userspace/xhcid.conf \
 	--file build/userspace/usbscsid --file tests/usb-demo-guest.sh \
+	--file build/userspace/blkbridge --file build/userspace/ramdiskd \
+	--file tests/blk-demo-guest.sh "${blk[@]}" \
 	--qemu "$usb" \
 	--timeout 300; then
 	echo "demo: the VM did not finish; console log: $out/console.log" >&2

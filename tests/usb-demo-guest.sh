@@ -78,6 +78,10 @@ echo "\$ od -An -c /tmp/file | head -3     (what was written)" && od -An -c /tmp
 echo "\$ od -An -c /tmp/back | head -3     (what the disk gives back)" && od -An -c /tmp/back | head -n 3 &&
 echo "\$ cmp /tmp/file /tmp/back && echo the same 65536 bytes" &&
 cmp /tmp/file /tmp/back && echo "the same 65536 bytes" &&
+echo &&
+echo "== The USB disk as a Linux block device: blkbridge on $d:0 (usbscsid's disk)" &&
+sh /bin/blk-demo-guest.sh "$d:0" &&
+echo &&
 echo "\$ kill %usbscsid" && kill -TERM "$(cat /tmp/usbscsid.pid)" && wait_for 10 gone "$(cat /tmp/usbscsid.pid)" &&
 tail -n 1 /tmp/usbscsid.log &&
 echo "\$ kill %pcid     (SIGTERM: xhcid stops, the controller is given back)" &&

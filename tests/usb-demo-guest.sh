@@ -5,9 +5,10 @@
 # the controller, unprivileged, with the scheme usb.0000-00-04.0 it
 # registered for it; xhcid brings the controller up, enumerates both
 # devices and serves them; uscheme lists them; xhcid is killed and pcid
-# restarts it, and it enumerates again; usbscsid serves the disk as
-# disk.usb-0000-00-04.0-1: and a file's worth of data is written through
-# it, read back and shown both ways; pcid stops. Writes to stdout; ends
+# restarts it, and it enumerates again; usbscsid (which pcid starts at
+# xhcid's request) serves the disk as disk.usb.0000-00-04.0-1: and a file's
+# worth of data is written through it, read back and shown both ways; pcid
+# stops (usbscsid with it). Writes to stdout; ends
 # with "usb-demo: ok" when everything happened.
 wait_for() {	# wait_for SECONDS CMD...
 	t=$(($1 * 10))
@@ -26,18 +27,6 @@ xpid() { uscheme cat "pci:$x/status" 2>/dev/null | sed -n 's/^pid //p'; }
 restarted() { p=$(xpid); [ -n "$p" ] && [ "$p" != "$1" ] && [ "$p" != 0 ]; }
 served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
-# usbscsid for the disk (port 1), by hand: xhcid's own start of it (its
-# xhcid.conf rule) cannot register disk.*: and gives up at once, but may
-# hold the port a moment: try a few times.
-start_usbscsid() {
-	for try in 1 2 3 4 5; do
-		usbscsid --user 65533 "$s:1" 2>>/tmp/usbscsid.log &
-		echo $! >/tmp/usbscsid.pid
-		wait_for 20 served disk.usb-0000-00-04.0-1 && return 0
-		sleep 1
-	done
-	return 1
-}
 echo "\$ grep ^match /bin/pcid.conf     (the default config: xHCI controllers get xhcid)"
 grep '^match' /bin/pcid.conf
 echo "\$ pcid --foreground 2>/tmp/pcid.log &"
@@ -62,10 +51,11 @@ wait_for 30 ready 2 &&
 echo "\$ grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -4" &&
 grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -n 4 &&
 echo "\$ uscheme ls $s:" && uscheme ls "$s:" &&
-d=disk.usb-0000-00-04.0-1 &&
-echo "\$ usbscsid --user 65533 $s:1 2>/tmp/usbscsid.log &     (usbscsid: root opens the port and registers $d:, then it serves as uid 65533)" &&
-start_usbscsid &&
-echo "\$ cat /tmp/usbscsid.log" && cat /tmp/usbscsid.log &&
+d=disk.usb.0000-00-04.0-1 &&
+wait_for 30 served "$d" &&
+echo "\$ grep usbscsid /tmp/pcid.log     (xhcid asked pcid for the disk's class driver: usbscsid, uid 65532, $d: registered for it)" &&
+grep usbscsid /tmp/pcid.log &&
+echo "\$ ps -o pid,user,args | grep usbscsid" && ps -o pid,user,args | grep '[u]sbscsid' &&
 echo "\$ uscheme cat $d:     (LUN SIZE_BYTES BLOCK_SIZE rw|ro)" && uscheme cat "$d:" &&
 echo "\$ uscheme stat $d:0" && uscheme stat "$d:0" &&
 echo "\$ (echo 'written through disk.*: by usbscsid'; head -c 65536 /bin/uscheme) | head -c 65536 >/tmp/file     (a file's worth: 64 KiB)" &&
@@ -82,8 +72,6 @@ echo &&
 echo "== The USB disk as a Linux block device: blkbridge on $d:0 (usbscsid's disk)" &&
 sh /bin/blk-demo-guest.sh "$d:0" &&
 echo &&
-echo "\$ kill %usbscsid" && kill -TERM "$(cat /tmp/usbscsid.pid)" && wait_for 10 gone "$(cat /tmp/usbscsid.pid)" &&
-tail -n 1 /tmp/usbscsid.log &&
 echo "\$ kill %pcid     (SIGTERM: xhcid stops, the controller is given back)" &&
 kill -TERM "$pcid" &&
 wait "$pcid" &&

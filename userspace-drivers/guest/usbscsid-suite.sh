@@ -6,17 +6,17 @@
 #   1. where the VM shipped Linux's USB disk modules (/bin/usb-linux-NN-*.ko):
 #      Linux's usb-storage writes a region of the main disk (LINUX_LBA,
 #      LINUX_BLOCKS blocks, seed 0x11), then the modules are unloaded;
-#   2. pcid runs xhcid (no class drivers: usbscsid is started here, once per
-#      mass-storage port, as root for the two steps that need it -- opening
-#      the port, registering disk.*: -- then as uid 65533 without
-#      capabilities, --user);
+#   2. pcid runs xhcid, and at xhcid's request usbscsid for each Bulk-Only
+#      interface (xhcid.conf), as uid 65532 with the interface's handle and
+#      the disk.usb.*: scheme pcid registered for it;
 #   3. usbscsid_test: the scheme's contract, 32 requests in flight;
 #   4. the data: the region Linux wrote, read through disk.*:; a region
 #      written through disk.*: (US_BLOCKS blocks, seed 0x22) and FSYNCed,
 #      which the next boot (usbscsid-linux-guest.sh) checks with Linux's
 #      usb-storage after this one powers off;
-#   5. faults: a STALL on the data stage (usbscsid --inject-stall: a WRITE's
-#      CBW claims less than its data stage sends) recovered by Reset Recovery; xhcid killed under load; the 4096-byte disk
+#   5. faults: a STALL on the data stage (usbscsid --inject-stall, run by
+#      hand as root then --user 65533: a WRITE's CBW claims less than its
+#      data stage sends) recovered by Reset Recovery; xhcid killed under load; the 4096-byte disk
 #      unplugged mid-write (QEMU's monitor).
 # Environment: US_QUICK=1 (the debug kernel: fewer blocks).
 echo "# suite usbscsid"
@@ -100,11 +100,11 @@ fi
 
 mark "2. pcid, xhcid, one usbscsid per mass-storage port"
 # ---- 2. pcid, xhcid, one usbscsid per mass-storage port ----
-printf '# usbscsid-suite.sh: no class drivers (usbscsid started by the suite)\n' >/tmp/us-noclass.conf
-sed "s|driver=xhcid args=\"{address}\"|driver=xhcid args=\"--config /tmp/us-noclass.conf {address}\"|" \
-	/bin/pcid.conf >/tmp/us-pcid.conf
+# The tree's configs: pcid.conf runs xhcid, xhcid.conf (its child-config)
+# has pcid start usbscsid for each Bulk-Only interface xhcid reports, as
+# uid 65532, with the interface's handle and disk.usb.*: registered for it.
 log=/tmp/us-pcid.log
-pcid --foreground --config /tmp/us-pcid.conf 2>$log &
+pcid --foreground --config /bin/pcid.conf 2>$log &
 pcid=$!
 for s in $s0 $s1; do
 	if waitfor 60 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; cat $log; fi
@@ -113,21 +113,29 @@ done
 msc_ports() { uscheme cat "$1:" 2>/dev/null | awk '$2 == "ready" && $5 == "08/06/50" { print $1 }'; }
 five() { [ $(($(msc_ports $s0 | wc -l) + $(msc_ports $s1 | wc -l))) = 5 ]; }
 check "5 mass-storage devices enumerated" waitfor 60 five
-# start SCHEME PORT [usbscsid options]: usbscsid for that port, its log /tmp/us-SCHEME-PORT.log
+# start SCHEME PORT [usbscsid options]: usbscsid for that port by hand (root,
+# then --user 65533), its log /tmp/us-SCHEME-PORT.log
 start() {
 	sch=$1 port=$2
 	shift 2
 	usbscsid --user 65533 "$@" "$sch:$port" 2>>/tmp/us-$sch-$port.log &
 	echo $! >/tmp/us-$sch-$port.pid
 }
-dname() { echo "disk.usb-${1#usb.}-$2"; }
-for p in $(msc_ports $s0); do start $s0 $p; done
-for p in $(msc_ports $s1); do start $s1 $p; done
+dname() { echo "disk.usb.${1#usb.}-$2"; }
+# upid SCHEME PORT: the usbscsid pcid runs for that port (its environment names it)
+upid() {
+	for e in /proc/[0-9]*/environ; do
+		p=${e#/proc/}; p=${p%/environ}
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = usbscsid ] || continue
+		tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "USB_PORT=$1:$2" && { echo "$p"; return 0; }
+	done
+	return 1
+}
 all=""
 for p in $(msc_ports $s0); do all="$all $(dname $s0 $p)"; done
 for p in $(msc_ports $s1); do all="$all $(dname $s1 $p)"; done
 for d in $all; do
-	if waitfor 60 served $d; then ok "usbscsid serves $d:"; else nok "usbscsid serves $d:"; cat /tmp/us-*.log; fi
+	if waitfor 60 served $d; then ok "usbscsid (started by pcid for xhcid) serves $d:"; else nok "usbscsid (started by pcid for xhcid) serves $d:"; cat $log; fi
 done
 # which disk is which, from the listings
 main="" d4k="" bot="" ro="" big=""
@@ -150,18 +158,21 @@ if [ -n "$main" ] && [ -n "$d4k" ] && [ -n "$bot" ] && [ -n "$ro" ] && [ -n "$bi
 else
 	nok "the disks: main '$main', 4096-byte '$d4k', two LUNs '$bot', read-only '$ro', over 2 TiB '$big'"
 fi
-case "$big" in disk.usb-0000-00-05.0-*) ok "the disk over 2 TiB is on the USB2-only controller" ;; *) nok "the disk over 2 TiB is on the USB2-only controller ($big)" ;; esac
-for f in /tmp/us-*.pid; do
-	p=$(cat $f)
-	check "usbscsid $p: uid 65533, no capabilities, no_new_privs" sh -c \
-		"grep -q '^Uid:.65533.65533.65533.65533' /proc/$p/status &&
-		 grep -q '^CapEff:.0000000000000000' /proc/$p/status &&
-		 grep -q '^NoNewPrivs:.1' /proc/$p/status"
-done
-mainlog=/tmp/us-$s0-${main##*-}.log
-logsays $mainlog "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
-logsays /tmp/us-$s0-${bot##*-}.log "usbscsid: $bot: serving .*, 2 LUNs"
-logsays /tmp/us-$s0-${ro##*-}.log "usbscsid: $ro: LUN 0: .*read-only"
+case "$big" in disk.usb.0000-00-05.0-*) ok "the disk over 2 TiB is on the USB2-only controller" ;; *) nok "the disk over 2 TiB is on the USB2-only controller ($big)" ;; esac
+for p in $(msc_ports $s0); do echo "$s0 $p"; done >/tmp/us-ports
+for p in $(msc_ports $s1); do echo "$s1 $p"; done >>/tmp/us-ports
+while read -r sch p; do
+	u=$(upid $sch $p)
+	check "usbscsid for $sch:$p (pid $u): uid 65532, no capabilities, no_new_privs, its interface handle" sh -c \
+		"test -n '$u' && grep -q '^Uid:.65532.65532.65532.65532' /proc/$u/status &&
+		 grep -q '^CapEff:.0000000000000000' /proc/$u/status &&
+		 grep -q '^NoNewPrivs:.1' /proc/$u/status &&
+		 tr '\\0' '\\n' </proc/$u/environ | grep -qx USB_INTERFACE=0"
+done </tmp/us-ports
+logsays $log "pcid: $ctrl0: port 1 interface 0: started class driver usbscsid \\(pid [0-9]+, uid 65532, gid 65532\\) with $s0:1/if0, scheme $main"
+logsays $log "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
+logsays $log "usbscsid: $bot: serving .*, 2 LUNs"
+logsays $log "usbscsid: $ro: LUN 0: .*read-only"
 
 mark "3. the contract, 32 in flight"
 # ---- 3. the contract, 32 in flight ----
@@ -187,8 +198,9 @@ check "and read them back" usbscsid_test verify $main:0 $US_LBA $blocks 0x22
 mark "5a. a STALL on the data stage: Reset Recovery"
 # ---- 5a. a STALL on the data stage: Reset Recovery ----
 p4k=${d4k##*-}
-kill -TERM "$(cat /tmp/us-$s0-$p4k.pid)"
-check "usbscsid for $d4k stops on SIGTERM" waitfor 10 gone "$(cat /tmp/us-$s0-$p4k.pid)"
+u=$(upid $s0 $p4k)
+kill -TERM "$u"
+check "usbscsid for $d4k (pid $u) stops on SIGTERM (status 0: pcid does not restart it)" waitfor 10 gone "$u"
 notserved() { ! served $1; }
 waitfor 10 notserved $d4k
 start $s0 $p4k --inject-stall 2
@@ -213,7 +225,7 @@ xpid() {
 }
 x0=$(xpid $ctrl0)
 pmain=${main##*-}
-upid=$(cat /tmp/us-$s0-$pmain.pid)
+umain=$(upid $s0 $pmain)
 usbscsid_test writer $main:0 180000 0x33 60 >/tmp/us-writer.out 2>&1 &
 wpid=$!
 sleep 2
@@ -225,26 +237,23 @@ else
 	nok "the writer's requests failed with a clear error"
 	cat /tmp/us-writer.out
 fi
-check "usbscsid for $main exits when xhcid is gone" waitfor 30 gone $upid
-logsays /tmp/us-$s0-$pmain.log "usbscsid: $main: .*(gone|Broken pipe)"
+check "usbscsid for $main (pid $umain) exits when xhcid is gone" waitfor 30 gone $umain
+logsays $log "usbscsid: $main: .*(gone|Broken pipe|hung up)"
 newx() { p=$(xpid $ctrl0) && [ "$p" != "$x0" ]; }
 check "pcid restarts xhcid for $ctrl0" waitfor 60 newx
 check "$s0: served again, the main disk ready" waitfor 60 sh -c "uscheme cat $s0: | grep -q '^$pmain ready'"
-waitfor 10 notserved $main
-start $s0 $pmain
-check "a new usbscsid serves $main again" waitfor 60 served $main
+newu() { u=$(upid $s0 $pmain) && [ "$u" != "$umain" ]; }
+check "pcid starts a new usbscsid for $main at the new xhcid's request" waitfor 60 newu
+check "and it serves $main again" waitfor 60 served $main
 check "the FSYNCed region reads back after the restart" usbscsid_test verify $main:0 $US_LBA $blocks 0x22
 # the other usbscsids of $s0 lost their xhcid too: they must have exited
-for p in $(msc_ports $s0); do
-	[ "$p" = "$pmain" ] && continue
-	pid=$(cat /tmp/us-$s0-$p.pid)
-	check "usbscsid for port $p (pid $pid) exited with its xhcid" waitfor 30 gone $pid
-done
+pid=$(cat /tmp/us-$s0-$p4k.pid)
+check "the usbscsid started by hand for $d4k (pid $pid) exited with its xhcid" waitfor 30 gone $pid
+logsays $log "pcid: $ctrl0: port $p4k interface 0: started class driver usbscsid .*scheme $d4k" 30
 mark "5c. the 4096-byte disk unplugged mid-write"
 # ---- 5c. the 4096-byte disk unplugged mid-write ----
-start $s0 $p4k
 check "usbscsid serves $d4k again" waitfor 60 served $d4k
-up=$(cat /tmp/us-$s0-$p4k.pid)
+up=$(upid $s0 $p4k)
 usbscsid_test writer $d4k:0 0 0x44 60 >/tmp/us-writer2.out 2>&1 &
 wpid=$!
 sleep 2
@@ -265,13 +274,12 @@ check "and disk.* for it is no longer served" waitfor 10 notserved $d4k
 
 mark "the end: stop usbscsid and pcid, FSYNCed data stays for the next boot"
 # ---- the end: stop usbscsid and pcid, FSYNCed data stays for the next boot ----
-for f in /tmp/us-*.pid; do kill -TERM "$(cat $f)" 2>/dev/null; done
-for f in /tmp/us-*.pid; do waitfor 10 gone "$(cat $f)"; done
 kill -TERM $pcid
 waitfor 30 gone $pcid
 if grep -qE "AddressSanitizer|LeakSanitizer|runtime error" /tmp/us-*.log $log; then
 	nok "no sanitizer reports"; grep -E "Sanitizer|runtime error" /tmp/us-*.log $log | head
 fi
 for f in /tmp/us-usb*.log; do sed "s|^|# $(basename $f .log): |" $f | head -n 40; done
+grep -E "usbscsid" $log | sed 's/^/# pcid.log: /' | head -n 60
 echo "# usbscsid suite took $(($(date +%s) - t0)) s"
 echo "1..$n"

@@ -14,7 +14,7 @@
 #include "../libuscheme/libuscheme.h"
 #include "../usbscsid/diskscheme.h"
 
-/* The disks (disk.*: paths with the LUN, e.g. "disk.usb-0000-00-04.0-1:0"), from the command line. */
+/* The disks (disk.*: paths with the LUN, e.g. "disk.usb.0000-00-04.0-1:0"), from the command line. */
 struct ut_disks {
 	const char *main;	/* 512-byte blocks, USB3: integrity, contract, concurrency */
 	const char *b4k;	/* 4096-byte blocks */

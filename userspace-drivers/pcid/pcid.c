@@ -1707,11 +1707,15 @@ static void on_child_exit(struct us_daemon *d, int fd, int events, void *ctx)
 	child_ended(c, failed);
 }
 
-/* In the child: become the class driver, its handle at fd 3. Never returns. */
-static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd, char **argv,
-						  char **env)
+/*
+ * In the child: become the class driver, its handle at fd 3 and, for a rule
+ * with scheme=, its scheme ring at fd 4 (ringfd; else -1). Never returns.
+ */
+static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd, int ringfd,
+						  char **argv, char **env)
 {
 	const struct pcid_rule *r = c->rule;
+	int top = ringfd >= 0 ? PCID_SCHEME_FD_NUM : 3;
 	sigset_t none;
 	int nul;
 
@@ -1719,16 +1723,21 @@ static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
-	hfd = fcntl(hfd, F_DUPFD_CLOEXEC, 4);
+	hfd = fcntl(hfd, F_DUPFD_CLOEXEC, top + 1);
 	if (hfd < 0 || dup2(hfd, 3) < 0)
 		goto fail;
+	if (ringfd >= 0) {
+		ringfd = fcntl(ringfd, F_DUPFD_CLOEXEC, top + 1);
+		if (ringfd < 0 || dup2(ringfd, PCID_SCHEME_FD_NUM) < 0)
+			goto fail;
+	}
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nul >= 0 && nul != STDIN_FILENO)
 		dup2(nul, STDIN_FILENO);
-	if (syscall(SYS_close_range, 4, ~0U, 0) < 0) {
+	if (syscall(SYS_close_range, top + 1, ~0U, 0) < 0) {
 		int fd;
 
-		for (fd = 4; fd < 65536; fd++)
+		for (fd = top + 1; fd < 65536; fd++)
 			close(fd);
 	}
 	if (setgroups(0, NULL) || setresgid(r->gid, r->gid, r->gid) ||
@@ -1745,7 +1754,7 @@ fail:
 	_exit(127);
 }
 
-static char **child_env(const struct child *c)
+static char **child_env(const struct child *c, const char *scheme_desc)
 {
 	static const char *const keep[] = {
 		"PATH", "TERM", "TZ", "LANG", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL,
@@ -1769,6 +1778,8 @@ static char **child_env(const struct child *c)
 		n++;
 	if (c->iface >= 0 && asprintf(&env[n], "USB_INTERFACE=%d", c->iface) >= 0)
 		n++;
+	if (scheme_desc && asprintf(&env[n], "%s=%s", USCHEME_SCHEME, scheme_desc) >= 0)
+		n++;
 	return env;
 }
 
@@ -1777,6 +1788,8 @@ static void child_opened(struct us_reactor *rx, struct us_op *op, const struct u
 	struct child *c = op->ctx;
 	struct fn *f = c->fn;
 	char **argv = NULL, **env = NULL;
+	char sname[USCHEME_NAME_MAX] = "", desc[US_RING_DESC_MAX];
+	struct us_ring ring = { .fd = -1 };
 	int hfd = cqe->res, pidfd;
 	pid_t pid;
 
@@ -1797,8 +1810,38 @@ static void child_opened(struct us_reactor *rx, struct us_op *op, const struct u
 		child_ended(c, true);
 		return;
 	}
+	if (c->rule->scheme) {
+		/*
+		 * A rule with scheme=: its scheme, set up and registered here (the
+		 * class driver could not: CAP_SYS_ADMIN), {address} the child's
+		 * (usb.0000-00-04.0:1, ':' as '-'), ".iN" after it for an
+		 * interface other than 0; served there, inherited at fd 4.
+		 */
+		int err = pcid_rule_scheme(c->rule, c->address, sname, sizeof(sname));
+
+		if (!err && c->iface > 0) {
+			size_t l = strlen(sname);
+			int m = snprintf(sname + l, sizeof(sname) - l, ".i%d", c->iface);
+
+			if (m < 0 || (size_t)m >= sizeof(sname) - l || l + (size_t)m >= USCHEME_NAME_MAX)
+				err = -EINVAL;
+		}
+		if (!err)
+			err = us_scheme_init(&ring, sname, PCID_SCHEME_SQ_ENTRIES,
+					     c->rule->scheme_data);
+		if (err) {
+			fnsay(f, "%s: cannot register scheme %s for class driver %s: %s%s", c->label,
+			      sname[0] ? sname : c->rule->scheme, c->rule->driver, why(err),
+			      err == -EEXIST ? " (the name is taken)" : "");
+			close(hfd);
+			child_ended(c, true);
+			return;
+		}
+		if (us_ring_describe(&ring, PCID_SCHEME_FD_NUM, sname, desc, sizeof(desc)) < 0)
+			goto fail;
+	}
 	argv = pcid_rule_argv(c->rule, c->driver_path, c->address, 3);
-	env = child_env(c);
+	env = child_env(c, ring.fd >= 0 ? desc : NULL);
 	if (!argv || !env)
 		goto fail;
 	fflush(NULL);
@@ -1806,9 +1849,12 @@ static void child_opened(struct us_reactor *rx, struct us_op *op, const struct u
 	if (pid < 0)
 		goto fail;
 	if (pid == 0)
-		exec_child(c, hfd, argv, env);
+		exec_child(c, hfd, ring.fd, argv, env);
 	close(hfd);
 	hfd = -1;
+	/* The class driver's now: with our copy closed, its death frees the name. */
+	if (ring.fd >= 0)
+		us_ring_exit(&ring);
 	pcid_argv_free(argv);
 	pcid_argv_free(env);
 	c->pid = pid;
@@ -1827,13 +1873,15 @@ static void child_opened(struct us_reactor *rx, struct us_op *op, const struct u
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 	c->pidfd = pidfd;
 	c->st = DRV_RUNNING;
-	fnsay(f, "%s: started class driver %s (pid %d, uid %u, gid %u) with %s: %s", c->label,
+	fnsay(f, "%s: started class driver %s (pid %d, uid %u, gid %u) with %s%s%s: %s", c->label,
 	      c->rule->driver, (int)pid, (unsigned int)c->rule->uid, (unsigned int)c->rule->gid,
-	      c->path, c->driver_path);
+	      c->path, sname[0] ? ", scheme " : "", sname, c->driver_path);
 	return;
 fail:
 	if (hfd >= 0)
 		close(hfd);
+	if (ring.fd >= 0)
+		us_ring_exit(&ring);
 	pcid_argv_free(argv);
 	pcid_argv_free(env);
 	fnsay(f, "%s: cannot start class driver %s: %s", c->label, c->rule->driver,

@@ -7,12 +7,13 @@
  *
  * Name. "disk." then a name in [a-z0-9._-]. usbscsid serves
  *
- *     disk.usb-CONTROLLER-PORT           e.g. disk.usb-0000-00-04.0-1
- *     disk.usb-CONTROLLER-PORT.iN        when its interface N is not 0
+ *     disk.PORTPATH             e.g. disk.usb.0000-00-04.0-1
+ *     disk.PORTPATH.iN          when its interface N is not 0
  *
- * CONTROLLER is the xHCI controller's PCI address with ':' spelled '-' (as
- * in usb.0000-00-04.0), PORT the root-hub port; disk_scheme_name() builds
- * it from the port's path ("usb.0000-00-04.0:1").
+ * PORTPATH is the port's path in xhcid's usb.*: scheme ("usb.0000-00-04.0:1",
+ * the controller's PCI address and the root-hub port) with every ':' spelled
+ * '-'; disk_scheme_name() builds it. pcid registers the same name for the
+ * usbscsid it starts (xhcid.conf: scheme=disk.{address}).
  *
  * Paths:
  *   ""       a listing, one line per LUN:  "LUN SIZE_BYTES BLOCK_SIZE rw|ro\n"
@@ -62,8 +63,8 @@
  * still carried through to the device if it already started; its answer
  * is dropped by the kernel.
  *
- * Tools: `uscheme cat disk.usb-0000-00-04.0-1:` lists the LUNs; `uscheme cat
- * disk.usb-0000-00-04.0-1:0 | head -c 512` reads the first block;
+ * Tools: `uscheme cat disk.usb.0000-00-04.0-1:` lists the LUNs; `uscheme cat
+ * disk.usb.0000-00-04.0-1:0 | head -c 512` reads the first block;
  * dd-style use goes through a handle fd (us_open) with pread/pwrite of
  * whole blocks.
  */
@@ -106,7 +107,7 @@ struct disk_info {
 _Static_assert(sizeof(struct disk_info) == 64, "disk_info layout");
 
 /*
- * "disk.usb-0000-00-04.0-1" (iface 0) or "disk.usb-0000-00-04.0-1.i2" from
+ * "disk.usb.0000-00-04.0-1" (iface 0) or "disk.usb.0000-00-04.0-1.i2" from
  * the port's path "usb.0000-00-04.0:1". 0, or -1 (a path not of that form,
  * or len too small; 64 bytes are enough for any).
  */
@@ -114,18 +115,14 @@ static inline int disk_scheme_name(char *buf, size_t len, const char *port_path,
 				   unsigned int iface)
 {
 	const char *colon = strrchr(port_path, ':');
-	size_t ctl;
 	int n;
 
 	if (strncmp(port_path, "usb.", 4) || !colon || colon == port_path + 4 || !colon[1])
 		return -1;
-	ctl = (size_t)(colon - (port_path + 4));
 	if (iface)
-		n = snprintf(buf, len, DISK_SCHEME_PREFIX "usb-%.*s-%s.i%u", (int)ctl,
-			     port_path + 4, colon + 1, iface);
+		n = snprintf(buf, len, DISK_SCHEME_PREFIX "%s.i%u", port_path, iface);
 	else
-		n = snprintf(buf, len, DISK_SCHEME_PREFIX "usb-%.*s-%s", (int)ctl,
-			     port_path + 4, colon + 1);
+		n = snprintf(buf, len, DISK_SCHEME_PREFIX "%s", port_path);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	for (char *p = buf; *p; p++) {

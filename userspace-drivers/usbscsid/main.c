@@ -900,7 +900,7 @@ static void usage(FILE *f)
 		"  serves a USB mass-storage (Bulk-Only, SCSI) interface as disk.*:\n"
 		"  PORT_PATH     the port, e.g. usb.0000-00-04.0:1 (its handle: fd $USB_PORT_FD\n"
 		"                when xhcid started us, else opened here O_RDWR: root)\n"
-		"  --scheme NAME the scheme to register (default disk.usb-CONTROLLER-PORT);\n"
+		"  --scheme NAME the scheme to register (default disk.usb.CONTROLLER-PORT);\n"
 		"                with $USCHEME_SCHEME the inherited ring is served instead\n"
 		"  --user UID[:GID]  once the port is open and the scheme registered (both\n"
 		"                need root), serve as UID (no capabilities, no_new_privs)\n"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # usbscsid's VMs (tests/run-all.sh runs this for each kernel; alone:
 #   bash tests/usbscsid-vm.sh --kernel IMG --module KO --out DIR [--kver KVER] [--quick]
-#       [--append KERNEL-ARGS]
+#       [--append KERNEL-ARGS] [--asan DIR]
+# --asan DIR: DIR/usbscsid is an ASan+UBSan+LSan build (dynamic): shipped as
+# usbscsid-asan with its libraries, and the suite has pcid run that one.
 # with the userspace built in build/userspace).
 #   Boot 1 (userspace-drivers/guest/usbscsid-suite.sh, suites usbscsid and
 #   usbscsid-scheme): a qemu-xhci with four devices -- a 128 MiB usb-storage
@@ -20,7 +22,7 @@
 # reached the end of its script (the TAP verdicts are run-all's).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel= ko= out= kver= quick= append= bin=${BIN:-$top/build/userspace}
+kernel= ko= out= kver= quick= append= asan= bin=${BIN:-$top/build/userspace}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--kver) kver=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--append) append=$2; shift 2 ;;
+	--asan) asan=$2; shift 2 ;;
 	*) echo "usbscsid-vm: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -77,6 +80,13 @@ files=()
 for f in usbscsid usbscsid_test usbscsid-suite.sh usbscsid-linux-guest.sh pcid pcid.conf xhcid xhcid.conf uscheme xhcid_test; do
 	files+=(--file "$bin/$f")
 done
+if [ -n "$asan" ] && [ -x "$asan/usbscsid" ]; then
+	cp "$asan/usbscsid" "$out/usbscsid-asan"
+	files+=(--file "$out/usbscsid-asan")
+	for lib in $(ldd "$asan/usbscsid" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		files+=(--rootfile "$lib")
+	done
+fi
 rc=0
 t=$(date +%s)
 bash "$top/tests/qemu/run-vm.sh" --kernel "$kernel" --module "$ko" --script "$guest" \

@@ -180,7 +180,8 @@ static void start_attempt(struct dev *dev, struct cmd *c)
 	}
 }
 
-static void csw_done(struct dev *dev, struct cmd *c, int res)
+/* The CSW's completion: true when the command finished (c may be freed by then). */
+static bool csw_done(struct dev *dev, struct cmd *c, int res)
 {
 	uint8_t status;
 	uint32_t residue;
@@ -192,27 +193,28 @@ static void csw_done(struct dev *dev, struct cmd *c, int res)
 		err = submit_stage(dev, c, ST_CSW);
 		if (err)
 			fail(dev, c, err);
-		return;
+		return false;
 	}
 	if (res < 0) {
 		fail(dev, c, res);
-		return;
+		return false;
 	}
 	err = bot_csw_check(c->csw, (size_t)res, c->tag, c->len, &status, &residue);
 	if (err) {
 		logmsg("command %02x: CSW not valid (%d bytes, tag %u expected)", c->cdb[0], res,
 		       c->tag);
 		fail(dev, c, -EPROTO);
-		return;
+		return false;
 	}
 	if (status == CSW_PHASE) {
 		logmsg("command %02x: phase error", c->cdb[0]);
 		fail(dev, c, -EPROTO);
-		return;
+		return false;
 	}
 	c->status = status;
 	c->residue = residue;
 	finish(dev, c, 0);
+	return true;
 }
 
 static void on_stage(struct us_reactor *rx, struct us_op *op, const struct uscheme_cqe *cqe)
@@ -246,8 +248,8 @@ static void on_stage(struct us_reactor *rx, struct us_op *op, const struct usche
 		}
 		if (!c->fail)
 			c->data_over = true;
-	} else {
-		csw_done(dev, c, res);
+	} else if (csw_done(dev, c, res)) {
+		return;		/* finished: its owner may have freed c */
 	}
 	if (!c->fail && st != ST_CSW && c->cbw_sent &&
 	    (!c->len || c->data_over) && !c->ud[ST_CSW]) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,8 +162,75 @@ static int t_concurrent_clients(void)
 	return bad ? -1 : 0;
 }
 
+/*
+ * Hostile clients: 8 processes each queue 8 reads of 1 MiB and 8 writes
+ * of 64 KiB (to a scratch region) on a ring and die (SIGKILL) before any
+ * answer; 600 handles opened and left to close at exit. usbscsid must go
+ * on serving: the data is then read back right.
+ */
+static int t_clients_die_mid_request(void)
+{
+	uint8_t *b = aligned_alloc(4096, 1 << 20);
+	int i, status, fd;
+
+	CHECK(b);
+	for (i = 0; i < 8; i++) {
+		pid_t pid = fork();
+
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			struct us_ring ring;
+			int f = us_open(ut.main, O_RDWR), k;
+
+			if (f < 0 || us_ring_init(&ring, 32, 0, 0))
+				_exit(1);
+			for (k = 0; k < 8; k++) {
+				struct uscheme_sqe *sqe = us_get_sqe(&ring);
+
+				us_prep_read(sqe, f, b, 1 << 20, (uint64_t)k << 20, (uint64_t)k);
+			}
+			for (k = 0; k < 8; k++) {
+				struct uscheme_sqe *sqe = us_get_sqe(&ring);
+
+				ut_fill(b + k * 65536, 65536, 512, 60000 + (uint64_t)k * 128, 0xdead);
+				us_prep_write(sqe, f, b + k * 65536, 65536,
+					      (60000 + (uint64_t)k * 128) * 512, 100 + (uint64_t)k);
+			}
+			us_submit(&ring);
+			kill(getpid(), SIGKILL);
+			_exit(1);
+		}
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK(WIFSIGNALED(status));
+	}
+	{
+		int fds[600], n;
+
+		for (n = 0; n < 600; n++) {
+			fds[n] = us_open(ut.main, O_RDONLY);
+			if (fds[n] < 0)
+				break;
+		}
+		fprintf(stderr, "  %d handles open at once\n", n);
+		CHECK(n >= 500);
+		while (n--)
+			close(fds[n]);
+	}
+	fd = ut_open(ut.main, O_RDWR);
+	CHECK(fd >= 0);
+	ut_fill(b, 1 << 20, 512, 2000, 0xa11e);
+	CHECK_EQ(ut_pwrite(fd, b, 1 << 20, 2000 * 512), 0);
+	memset(b, 0, 1 << 20);
+	CHECK_EQ(ut_pread(fd, b, 1 << 20, 2000 * 512), 0);
+	CHECK_EQ(ut_check(b, 1 << 20, 512, 2000, 0xa11e), 0);
+	close(fd);
+	free(b);
+	return 0;
+}
+
 static const struct tap_test main_tests[] = {
 	{ "concurrent_clients_32_in_flight", t_concurrent_clients, 240 },
+	{ "clients_die_mid_request_many_handles", t_clients_die_mid_request, 120 },
 };
 
 static int open_any(const char *path, int flags)

@@ -140,8 +140,9 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	# libuscheme's daemon framework and ramd's file tree, on fake rings;
 	# pcid's config parser and its enumeration of a fake sysfs tree;
 	# uscheme lsusb's descriptor parser on good, cut and hostile bytes;
-	# xhcid's descriptor parsers (xhcid/descparse.c) on the same kind.
-	for t in daemon ramfs pcid_unit usbdesc xhcid_desc usbscsid_unit; do
+	# xhcid's descriptor parsers (xhcid/descparse.c) on the same kind;
+	# usbscsid's parsers, and its request path against a hostile device.
+	for t in daemon ramfs pcid_unit usbdesc xhcid_desc usbscsid_unit usbscsid_io; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
 		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"

@@ -3,14 +3,16 @@
  * The disk scheme's contract (usbscsid/diskscheme.h) on the VM's disks:
  * listing, FSTAT, DISK_CALL_INFO, bad requests (unaligned, zero, past the
  * end, huge, bad paths, wrong modes), 4096-byte blocks, two LUNs, a
- * read-only medium, a disk over 2 TiB.
+ * read-only medium, a disk over 2 TiB; a LUN is root's alone.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "usbscsid_test.h"
@@ -298,7 +300,53 @@ static int t_over_2tib(void)
 	return 0;
 }
 
+/*
+ * A LUN is root's, as /dev/sdX is: uid 65534 (no groups) is refused every
+ * mode, and still reads the listing. The child reports through its status.
+ */
+static int t_lun_root_only(void)
+{
+	char root[128], text[512];
+	int status, fd, n;
+	pid_t pid;
+
+	scheme_of(ut.main, root, sizeof(root));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		fd = us_open(ut.main, O_RDONLY);
+		if (fd != -EACCES) {
+			fprintf(stderr, "  uid 65534: open %s O_RDONLY: %d, want -EACCES\n", ut.main, fd);
+			_exit(11);
+		}
+		fd = us_open(ut.main, O_RDWR);
+		if (fd != -EACCES) {
+			fprintf(stderr, "  uid 65534: open %s O_RDWR: %d, want -EACCES\n", ut.main, fd);
+			_exit(12);
+		}
+		fd = us_open(root, O_RDONLY);
+		if (fd < 0) {
+			fprintf(stderr, "  uid 65534: open %s: %d, want the listing\n", root, fd);
+			_exit(13);
+		}
+		n = (int)read(fd, text, sizeof(text) - 1);
+		_exit(n > 0 && text[0] == '0' ? 0 : 14);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	/* and root still opens it */
+	fd = ut_open(ut.main, O_RDWR);
+	CHECK(fd >= 0);
+	close(fd);
+	return 0;
+}
+
 const struct tap_test ut_contract_tests[] = {
+	{ "lun_root_only", t_lun_root_only, 60 },
 	{ "listing_fstat_info", t_listing_fstat_info, 60 },
 	{ "bad_paths_and_modes", t_bad_paths_and_modes, 60 },
 	{ "unaligned_zero_huge", t_unaligned_zero_huge, 120 },

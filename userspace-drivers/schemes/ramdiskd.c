@@ -80,6 +80,9 @@ static int r_open(struct us_daemon *d, const struct uscheme_req *req,
 	(void)d;
 	if (*path && parse_lun(path, &lun))
 		return -ENOENT;
+	/* diskscheme.h: a LUN is root's (the listing is anyone's) */
+	if (*path && req->uid != 0)
+		return -EACCES;
 	if (req->op_flags & (O_CREAT | O_TRUNC | O_APPEND))
 		return *path ? -EINVAL : -EISDIR;
 	if (!*path && acc != O_RDONLY)

@@ -20,6 +20,8 @@
  *            (a LUN whose medium is absent or unusable: "LUN 0 0 absent\n").
  *            Anyone may read it.
  *   "N"      LUN N (decimal, 0-based, no sign or leading zeros): the disk.
+ *            Root's only, as /dev/sdX is: a client whose uid (as the
+ *            server sees it) is not 0 gets -EACCES, whatever the mode.
  *            O_RDONLY, O_WRONLY or O_RDWR; writing on write-protected
  *            media: -EROFS at open. A LUN without a usable medium: -ENODEV
  *            (-ENOMEDIUM when the device says none is present).

@@ -81,6 +81,7 @@ static struct io *ios;			/* not yet answered */
 struct pending_open {
 	struct pending_open *next;
 	uint64_t tag;
+	uint32_t uid;
 	int flags;
 	char path[16];
 	bool toolong;
@@ -141,6 +142,14 @@ static void io_sense_done(struct cmd *c)
 		return;
 	}
 	if (a == SA_OK) {
+		/* RECOVERED ERROR: good only for the bytes the command really moved */
+		if (io->kind != IO_SYNC && (io->cmd.residue || io->cmd.got != io->cmd.len)) {
+			logmsg("LUN %u: %s %02x/%02x, but command %02x moved %u of %u bytes: -EIO",
+			       io->lun, scsi_sense_key_name(s.key), s.asc, s.ascq, io->cmd.cdb[0],
+			       io->cmd.got, io->cmd.len);
+			io_finish(io, -EIO);
+			return;
+		}
 		logmsg("LUN %u: %s %02x/%02x: data good", io->lun, scsi_sense_key_name(s.key), s.asc,
 		       s.ascq);
 		io->done += io->chunk;
@@ -287,7 +296,7 @@ static int parse_lun(const char *path)
 	return v < the_dev.nluns ? (int)v : -ENOENT;
 }
 
-static int do_open(const char *path, int flags, void **state)
+static int do_open(const char *path, int flags, uint32_t uid, void **state)
 {
 	struct handle *h;
 	int acc = flags & O_ACCMODE, lun;
@@ -307,6 +316,9 @@ static int do_open(const char *path, int flags, void **state)
 	lun = parse_lun(path);
 	if (lun < 0)
 		return lun;
+	/* The raw disk is root's, as /dev/sdX is; the listing is anyone's. */
+	if (uid != 0)
+		return -EACCES;
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
 	if (!the_dev.lun[lun].present)
@@ -330,12 +342,13 @@ static int h_open(struct us_daemon *d, const struct uscheme_req *req, const char
 
 	(void)d;
 	if (the_dev.ready || the_dev.dead)
-		return do_open(path, (int)req->op_flags, state);
+		return do_open(path, (int)req->op_flags, req->uid, state);
 	po = calloc(1, sizeof(*po));
 	if (!po)
 		return -ENOMEM;
 	po->tag = req->tag;
 	po->flags = (int)req->op_flags;
+	po->uid = req->uid;
 	if (strlen(path) >= sizeof(po->path))
 		po->toolong = true;
 	else
@@ -353,7 +366,7 @@ static void answer_pending_opens(void)
 		int err;
 
 		popens = po->next;
-		err = po->toolong ? -ENOENT : do_open(po->path, po->flags, &state);
+		err = po->toolong ? -ENOENT : do_open(po->path, po->flags, po->uid, &state);
 		us_reply_handle(the_dev.d, po->tag, err, err ? NULL : state);
 		free(po);
 	}

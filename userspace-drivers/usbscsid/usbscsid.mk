@@ -6,7 +6,7 @@ USBSCSID_OBJS := $(O)/obj/usbscsid/main.o $(O)/obj/usbscsid/bot.o $(O)/obj/usbsc
 	$(O)/obj/xhcid/descparse.o
 # Host: scsi.c's parsers fed lying answers. Guest: usbscsid-suite.sh runs
 # usbscsid against QEMU's USB disks and usbscsid_test against disk.*:.
-USBSCSID_UNIT := $(O)/usbscsid_unit_test
+USBSCSID_UNIT := $(O)/usbscsid_unit_test $(O)/usbscsid_io_test
 USBSCSID_TESTS := $(O)/usbscsid_test $(O)/usbscsid-suite.sh $(O)/usbscsid-linux-guest.sh
 
 $(O)/obj/usbscsid/%.o: usbscsid/%.c $(USBSCSID_HDRS) $(HDRS) ../uapi/uscheme.h
@@ -20,6 +20,15 @@ $(O)/usbscsid_unit_test: $(O)/obj/unit/usbscsid_unit_test.o $(O)/obj/usbscsid/sc
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/obj/unit/usbscsid_unit_test.o: $(USBSCSID_HDRS)
+
+# main.c compiled into the test whole; the reactor's SQEs and the replies
+# are the test's own (the linker's --wrap), a hostile device played by hand.
+USBSCSID_IO_WRAP := -Wl,--wrap=us_reactor_sqe -Wl,--wrap=us_reply -Wl,--wrap=us_daemon_stop
+$(O)/usbscsid_io_test: $(O)/obj/unit/usbscsid_io_test.o $(O)/obj/usbscsid/bot.o \
+		$(O)/obj/usbscsid/scsi.o $(O)/obj/xhcid/descparse.o $(LIB)
+	$(CC) $(LDFLAGS) $(USBSCSID_IO_WRAP) -o $@ $^
+
+$(O)/obj/unit/usbscsid_io_test.o: usbscsid/main.c $(USBSCSID_HDRS)
 
 USBSCSID_TEST_SRCS := $(wildcard guest/usbscsid_test*.c)
 $(O)/usbscsid_test: $(USBSCSID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)

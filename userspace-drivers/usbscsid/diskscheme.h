@@ -39,10 +39,10 @@
  *     - the result is the bytes transferred, sent only after the device
  *       confirmed them (a good CSW). Failures are a negative errno, never
  *       success for data not done: -EIO (the device or transport failed:
- *       a medium error, a CSW that does not check out, a reset that did
- *       not bring it back), -ENODEV (the device or xhcid went away),
- *       -EROFS, -ENOSPC, -EINVAL, -ENOMEDIUM, -ETIMEDOUT (the device did
- *       not answer in time, and its reset did not help either);
+ *       a medium error, a CSW that does not check out, a transfer that
+ *       timed out on every attempt, a reset that did not bring it back),
+ *       -ENODEV (the device or xhcid went away), -EROFS, -ENOSPC,
+ *       -EINVAL, -ENOMEDIUM;
  *     - requests up to USCHEME_IO_MAX (1 MiB) are taken whole and split by
  *       the server at the device's limit (usbscsid: the Block Limits VPD's
  *       MAXIMUM TRANSFER LENGTH where offered, and 1 MiB at most), never

@@ -187,6 +187,6 @@ int main(int argc, char **argv)
 		{ "vpd_inquiry_mode_sense", t_vpd_inquiry_mode, 10 },
 	};
 
-	return tap_run("usbscsid-unit", tests, sizeof(tests) / sizeof(tests[0]),
+	return tap_run("usbscsid_unit", tests, sizeof(tests) / sizeof(tests[0]),
 		       argc > 1 ? argv[1] : NULL);
 }

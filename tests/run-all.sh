@@ -141,8 +141,9 @@ if step "userspace build (host, dynamic)" make -C userspace-drivers O="$host" ST
 	# pcid's config parser and its enumeration of a fake sysfs tree;
 	# uscheme lsusb's descriptor parser on good, cut and hostile bytes;
 	# xhcid's descriptor parsers (xhcid/descparse.c) on the same kind;
+	# xhcid's SET_CONFIGURATION/SET_INTERFACE against shared endpoint addresses;
 	# usbscsid's parsers, and its request path against a hostile device.
-	for t in daemon ramfs pcid_unit usbdesc xhcid_desc usbscsid_unit usbscsid_io; do
+	for t in daemon ramfs pcid_unit usbdesc xhcid_desc xhcid_alt usbscsid_unit usbscsid_io; do
 		valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=99 \
 			"$host/${t}_test" >"$logs/valgrind-$t.log" 2>&1
 		valgrind_results "host valgrind: ${t}_test" $? "$logs/valgrind-$t.log"

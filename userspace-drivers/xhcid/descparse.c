@@ -142,6 +142,34 @@ int desc_interfaces(const uint8_t *c, size_t len, const uint8_t alt[32], struct 
 	return n;
 }
 
+int desc_config_shared_ep(const uint8_t *c, size_t len)
+{
+	int owner[32];
+	int cur_if = -1;
+	size_t off;
+
+	for (off = 0; off < 32; off++)
+		owner[off] = -1;
+	if (len < 9)
+		return 0;
+	for (off = c[0]; off + 2 <= len && c[off] >= 2 && c[off] <= len - off; off += c[off]) {
+		const uint8_t *d = c + off;
+		uint8_t dci;
+
+		if (d[1] == USB_DT_INTERFACE && d[0] >= 9) {
+			cur_if = d[2];
+		} else if (d[1] == USB_DT_ENDPOINT && d[0] >= 7 && cur_if >= 0) {
+			dci = desc_ep_dci(d[2]);
+			if (dci < 2)
+				continue;
+			if (owner[dci] >= 0 && owner[dci] != cur_if)
+				return d[2];
+			owner[dci] = cur_if;
+		}
+	}
+	return 0;
+}
+
 bool desc_has_alt(const uint8_t *c, size_t len, uint8_t iface, uint8_t alt)
 {
 	bool found = false;

@@ -69,6 +69,15 @@ struct if_desc {
 int desc_interfaces(const uint8_t *c, size_t len, const uint8_t alt[32], struct if_desc *out,
 		    int max);
 
+/*
+ * An endpoint address that configuration c (len bytes) lists under two
+ * interface numbers (in any alternates): that address (never 0: EP0 is
+ * not listed), or 0 if every address belongs to one interface. xhcid
+ * refuses such a configuration: an endpoint is its interface's owner's,
+ * and SET_INTERFACE on one interface must never replace another's.
+ */
+int desc_config_shared_ep(const uint8_t *c, size_t len);
+
 /* Does configuration c (len bytes) have interface iface's alternate setting alt? */
 bool desc_has_alt(const uint8_t *c, size_t len, uint8_t iface, uint8_t alt);
 

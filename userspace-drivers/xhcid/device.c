@@ -285,6 +285,19 @@ static int configure(struct usb_dev *dev, const uint8_t *c, size_t clen, int onl
 
 		if (dci < 2 || type == USB_EP_CONTROL || type == USB_EP_ISOC || neweps[dci])
 			continue;	/* isochronous: not supported; duplicates: ignored */
+		if (dev->eps[dci] && !(drop_mask & (1u << dci))) {
+			/*
+			 * Live and not dropped: another interface's (descriptors
+			 * that lie). Never replaced (nor added twice: the
+			 * controller would refuse, and its owner's ring be lost).
+			 */
+			hc_log(hc, "port %u: endpoint %02x is interface %u's, not %u's: refused",
+			       dev->port, e->addr, dev->eps[dci]->iface, e->iface);
+			for (i = 0; i < 32; i++)
+				if (neweps[i])
+					ep_destroy(hc, neweps[i], -EPROTO);
+			return -EPROTO;
+		}
 		ep = ep_new(dev, dci);
 		if (!ep) {
 			for (i = 0; i < 32; i++)
@@ -346,6 +359,12 @@ int dev_set_config(struct usb_dev *dev, uint8_t value)
 		c = config_find(dev, value, &clen);
 		if (!c)
 			return -EINVAL;
+		err = desc_config_shared_ep(c, clen);
+		if (err) {
+			hc_log(hc, "port %u: configuration %u lists endpoint %02x under two interfaces: refused",
+			       dev->port, value, err);
+			return -EPROTO;
+		}
 	}
 	drop = all_endpoints(dev);
 	memset(dev->alt, 0, sizeof(dev->alt));
@@ -403,9 +422,12 @@ int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt)
 		struct ep_desc eds[30];
 		int n = desc_config_endpoints(c, clen, dev->alt, iface, eds, 30);
 
-		for (i = 0; n > 0 && i < (unsigned int)n; i++)
-			if (dev->eps[desc_ep_dci(eds[i].addr)])
-				drop |= 1u << desc_ep_dci(eds[i].addr);
+		for (i = 0; n > 0 && i < (unsigned int)n; i++) {
+			struct ep *ep = dev->eps[desc_ep_dci(eds[i].addr)];
+
+			if (ep && ep->iface == iface)	/* its own, never another's */
+				drop |= 1u << ep->dci;
+		}
 	}
 	old = dev->alt[iface];
 	dev->alt[iface] = alt;

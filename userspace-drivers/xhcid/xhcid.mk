@@ -6,7 +6,8 @@ XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
 XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(filter-out xhcid/usb-probe.c,$(wildcard xhcid/*.c)))
 # Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
 # devices, and xhcid_test (C) against its usb.*: scheme.
-XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh $(O)/xhcid_desc_test $(O)/xhcid_attack
+XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh $(O)/xhcid_desc_test $(O)/xhcid_alt_test \
+	$(O)/xhcid_attack
 
 $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	@mkdir -p $(dir $@)
@@ -48,6 +49,15 @@ $(O)/xhcid_desc_test: $(O)/obj/unit/xhcid_desc_test.o $(O)/obj/xhcid/descparse.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/obj/unit/xhcid_desc_test.o: $(XHCID_HDRS)
+
+# Host: SET_CONFIGURATION and SET_INTERFACE (device.c compiled in whole,
+# the controller stubbed) against descriptors that give two interfaces one
+# endpoint address, under valgrind ("host valgrind: xhcid_alt_test").
+UNIT += $(O)/xhcid_alt_test
+$(O)/xhcid_alt_test: $(O)/obj/unit/xhcid_alt_test.o $(O)/obj/xhcid/descparse.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(O)/obj/unit/xhcid_alt_test.o: xhcid/device.c $(XHCID_HDRS)
 
 xhcid: $(XHCID_BINS) $(XHCID_TESTS)
 

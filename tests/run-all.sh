@@ -200,7 +200,7 @@ for series in 6.1 6.12; do
 		"${bins[@]}" "${extra_bins[@]}" --timeout 1500 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
 	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
-	      blk-nbd blk-tool)
+	      blk-nbd blk-usb blk-tool)
 	[ "$series" = 6.12 ] && [ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	# ublk where the kernel builds ublk_drv (Debian's 6.12, not its 6.1)
 	[ "$series" = 6.12 ] && want+=(blk-ublk)

@@ -356,6 +356,41 @@ static void on_ctrl(struct bb *b, int fd, int events, void *ctx)
 	}
 }
 
+/*
+ * Devices left by a bridge that died (its disk is gone, the control side
+ * stays until a DEL_DEV): delete them, so that device numbers are reused.
+ * Such a device is DEAD with no server (pid -1) and its char device is
+ * not open; a bridge setting one up holds /dev/ublkcN open from just after
+ * its ADD_DEV (ublk_drv lets one opener in: EBUSY for the others).
+ */
+static void reap_dead(struct bb *b, struct ublk *u)
+{
+	struct ublksrv_ctrl_dev_info info;
+	char path[64];
+	struct stat st;
+	uint32_t id;
+	int err, fd;
+
+	for (id = 0; id < 64; id++) {
+		snprintf(path, sizeof(path), "/dev/ublkc%u", id);
+		if (stat(path, &st))
+			continue;
+		memset(&info, 0, sizeof(info));
+		u->dev_id = id;
+		err = ctrl_cmd(u, UBLK_CMD_GET_DEV_INFO, &info, sizeof(info), 0);
+		if (err < 0 || info.state != UBLK_S_DEV_DEAD || info.ublksrv_pid > 0)
+			continue;
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* EBUSY: someone is setting it up */
+		close(fd);
+		err = ctrl_cmd(u, UBLK_CMD_DEL_DEV, NULL, 0, 0);
+		if (b->verbose || err < 0)
+			bb_log(b, "%s: no disk and no server: deleted%s%s", path,
+			       err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
+	}
+}
+
 static int ublk_start(struct bb *b)
 {
 	struct ublk *u = calloc(1, sizeof(*u));
@@ -382,6 +417,7 @@ static int ublk_start(struct bb *b)
 		return err;
 	}
 	u->ctrl_ok = true;
+	reap_dead(b, u);
 
 	memset(&info, 0, sizeof(info));
 	info.nr_hw_queues = 1;

@@ -233,11 +233,67 @@ for fe in $frontends; do
 	fi
 	kill "$rd"
 	gone "$rd"
+	[ "$fe" = ublk ] && check "ublk: the killed bridge's device is deleted by the next attach" sh -c \
+		"rd=\$(ramdiskd --background --name disk.again --size 1M) && d=\$(uscheme blk attach --ublk disk.again:0) &&
+		 [ \"\$d\" = /dev/$dev ] && uscheme blk detach \$d && kill \$rd"
 	check "no blkbridge and no ramdiskd left running" sh -c '! pidof blkbridge ramdiskd'
 	pidof blkbridge ramdiskd >/dev/null && ps | sed 's/^/  /'
 	echo "# blk-$fe: $(( $(date +%s) - t0 )) s"
 	echo "1..$n"
 done
+
+# The same bridge over usbscsid's disk: pcid runs xhcid for the VM's
+# qemu-xhci (00:04.0, a 32 MiB usb-storage disk on port 1: tests/qemu/
+# usb-devices.sh), and usbscsid for the disk at xhcid's request, serving it
+# as disk.usb.0000-00-04.0-1:; the bridge makes it a block device.
+if [ -x /bin/usbscsid ] && [ -x /bin/pcid ] && [ -f /bin/pcid.conf ] &&
+	[ -e /sys/bus/pci/devices/0000:00:04.0 ]; then
+	echo "# suite blk-usb"
+	n=0
+	t0=$(date +%s)
+	s=usb.0000-00-04.0
+	d=disk.usb.0000-00-04.0-1
+	served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+	port1() { uscheme ls "$s:" 2>/dev/null | grep -q '^1 ready '; }
+	pcid --foreground 2>/tmp/blk-pcid.log &
+	pp=$!
+	if wait_for 60 port1; then
+		ok "pcid and xhcid: $s: port 1 ready"
+	else
+		nok "pcid and xhcid: $s: port 1 ready"
+		tail -n 20 /tmp/blk-pcid.log | sed 's/^/  /'
+	fi
+	wait_for 60 served "$d"
+	checkf "usbscsid serves $d:" served "$d"
+	dev=$(timeout 60 uscheme blk attach "$d:0" 2>/tmp/blk.err)
+	dev=${dev#/dev/}
+	if [ -n "$dev" ] && [ -b "/dev/$dev" ]; then
+		ok "uscheme blk attach $d:0: /dev/$dev"
+	else
+		nok "uscheme blk attach $d:0"
+		sed 's/^/  /' /tmp/blk.err /tmp/blk-pcid.log | tail -n 20
+	fi
+	size=$(cat "/sys/block/$dev/size" 2>/dev/null)
+	[ "$size" = 65536 ] && ok "/dev/$dev: 65536 sectors (32 MiB)" ||
+		nok "/dev/$dev: size '$size' sectors, want 65536"
+	check "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
+	check "mount, the file tree written, umount" sh -c \
+		"mount -t ext4 /dev/$dev /mnt/blk && cp -a /tmp/tree/. /mnt/blk/ && umount /mnt/blk"
+	check "mount again: the tree reads back the same, umount" sh -c \
+		"mount -t ext4 /dev/$dev /mnt/blk && cd /mnt/blk && md5sum -c -s /tmp/tree.md5 && cd / && umount /mnt/blk"
+	check "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
+	check "fio randwrite+verify QD32 (4 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
+		fio --name=usb --filename="/dev/$dev" --rw=randwrite --bsrange=4k-64k --size=4M \
+		--ioengine=libaio --direct=1 --iodepth=32 --verify=crc32c --verify_fatal=1 \
+		--randrepeat=0 --output-format=terse
+	expect 0 uscheme blk detach "/dev/$dev"
+	checkf "/dev/$dev removed" wait_for 30 dev_removed "$dev"
+	kill "$pp"
+	checkf "pcid stopped (xhcid and usbscsid with it)" gone "$pp"
+	check "no blkbridge, usbscsid or pcid left running" sh -c '! pidof blkbridge usbscsid pcid xhcid'
+	echo "# blk-usb: $(( $(date +%s) - t0 )) s"
+	echo "1..$n"
+fi
 
 # uscheme blk's arguments: clear errors, exit 2 (usage) or 1 (failed)
 echo "# suite blk-tool"

@@ -35,6 +35,7 @@ struct bb_io {
 	uint64_t off;
 	bb_io_done done;
 	void *owner;		/* the frontend's */
+	uint32_t gen;		/* the disk handle it went to (bb.disk_gen) */
 	struct bb_io *next;	/* the wait list, while no SQE is free */
 };
 
@@ -84,12 +85,15 @@ struct bb {
 	bool done;		/* the device is gone: the loop ends */
 	int exit_code;
 	bool disk_dead;		/* a request failed with the disk's daemon gone */
+	uint32_t disk_gen;	/* handles opened since the first */
 	int verbose;
 	uint64_t n_read, n_write, n_fsync, n_err;
 };
 
 extern const struct bb_frontend bb_nbd, bb_ublk;
 
+/* Is the disk there? After its daemon died: tries to reopen it (once a second). */
+bool bb_disk_ok(struct bb *b);
 /* Submit io (kind, buf, len, off, done, owner filled in); done runs later, never inside. */
 void bb_submit(struct bb *b, struct bb_io *io);
 /* Watch fd on the ring (multishot FILES_UPDATE); 0 or -errno. */

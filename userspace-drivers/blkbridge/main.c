@@ -23,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../libuscheme/libuscheme.h"
@@ -58,7 +59,7 @@ static void io_complete(struct us_reactor *rx, struct us_op *op,
 	b->io_inflight--;
 	if (res < 0) {
 		b->n_err++;
-		if (!b->disk_dead && (res == -EPIPE || res == -ENODEV || res == -ESHUTDOWN ||
+		if (!b->disk_dead && io->gen == b->disk_gen && (res == -EPIPE || res == -ENODEV || res == -ESHUTDOWN ||
 				      res == -ECONNRESET || res == -EBADF)) {
 			b->disk_dead = true;
 			bb_log(b, "%s: the disk's daemon is gone (%s): requests fail with EIO",
@@ -100,6 +101,7 @@ static int io_start(struct bb *b, struct bb_io *io)
 		us_prep_fsync(sqe, b->disk_fd, sqe->user_data);
 		break;
 	}
+	io->gen = b->disk_gen;
 	b->io_inflight++;
 	return 0;
 }
@@ -123,6 +125,44 @@ static void drain_waiting(struct bb *b)
 		if (!b->wait_head)
 			b->wait_tail = NULL;
 	}
+}
+
+/*
+ * The disk's daemon went away (its handle answers -EPIPE): open the disk
+ * again, at most once a second, so that a restarted daemon (pcid restarts
+ * usbscsid) serves the device again. The same disk only: size, block size
+ * and S_IFBLK as before. Until then requests fail with EIO at once.
+ */
+bool bb_disk_ok(struct bb *b)
+{
+	static struct timespec last;
+	struct timespec now;
+	struct stat st;
+	int fd;
+
+	if (!b->disk_dead)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec && (now.tv_sec - last.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - last.tv_nsec) < 1000000000LL)
+		return false;
+	last = now;
+	fd = us_open(b->path, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode) || (uint64_t)st.st_size != b->size ||
+	    (uint32_t)st.st_blksize != b->bs) {
+		bb_log(b, "%s is back, but not the same disk: requests keep failing", b->path);
+		close(fd);
+		return false;
+	}
+	/* Requests still in flight hold the old handle; they fail on their own. */
+	close(b->disk_fd);
+	b->disk_fd = fd;
+	b->disk_gen++;
+	b->disk_dead = false;
+	bb_log(b, "%s is back: /dev/%s serves again", b->path, b->devname);
+	return true;
 }
 
 /* ---- watched fds ---- */

@@ -288,7 +288,7 @@ static int req_header(struct bb *b)
 			err = EINVAL;
 		else if (r->cmd == NBD_CMD_WRITE && b->ro)
 			err = EROFS;
-		else if (b->disk_dead)
+		else if (!bb_disk_ok(b))
 			err = EIO;
 		/* A bad WRITE's payload is still read (and dropped). */
 		if ((!err || r->cmd == NBD_CMD_WRITE) && len) {
@@ -308,7 +308,7 @@ static int req_header(struct bb *b)
 		}
 		break;
 	case NBD_CMD_FLUSH:
-		if (b->disk_dead)
+		if (!bb_disk_ok(b))
 			r->err = EIO;
 		break;
 	default:	/* TRIM, WRITE_ZEROES, and what we never advertised */

@@ -242,7 +242,7 @@ static void request(struct bb *b, struct utag *t)
 			commit(b, t, -EINVAL);
 			return;
 		}
-		if (b->disk_dead) {
+		if (!bb_disk_ok(b)) {
 			commit(b, t, -EIO);
 			return;
 		}
@@ -259,7 +259,7 @@ static void request(struct bb *b, struct utag *t)
 		bb_submit(b, &t->io);
 		return;
 	case UBLK_IO_OP_FLUSH:
-		if (b->disk_dead) {
+		if (!bb_disk_ok(b)) {
 			commit(b, t, -EIO);
 			return;
 		}

@@ -202,6 +202,14 @@ for fe in $frontends; do
 		nok "disk daemon killed mid-write: writer exit $rc (want 3: a failed write)"
 	fails "reading the device fails (EIO)" dd if="/dev/$dev" of=/dev/null bs=4k count=1 iflag=direct
 	check "umount -f" sh -c 'umount -f /mnt/blk || umount /mnt/blk'
+	# The daemon restarted (same name, same size): the bridge reopens the disk.
+	rd=$(disk dying --size 64M)
+	check "disk daemon restarted: the device serves again (O_DIRECT write and read back)" sh -c \
+		"for i in 1 2 3 4 5 6 7 8 9 10; do
+		   dd if=/tmp/pattern of=/dev/$dev bs=64k oflag=direct 2>/dev/null && break; sleep 0.5
+		 done && dd if=/dev/$dev bs=64k count=16 iflag=direct 2>/dev/null | cmp - /tmp/pattern"
+	kill "$rd"
+	gone "$rd"
 	expect 0 uscheme blk detach "$dev"
 	check "its bridge exited, /dev/$dev removed" sh -c "! kill -0 $bp 2>/dev/null; true" &&
 		wait_for 30 dev_removed "$dev"

@@ -75,9 +75,11 @@ if [ -f /bin/xhcid-suite.sh ]; then
 	sh /bin/xhcid-suite.sh >/dev/ttyS1 2>&1
 fi
 
-# blkbridge (a disk scheme as a block device) against RAM disks: where the
-# harness shipped the kernel's modules for it (ext4, nbd, ublk_drv), mkfs
-# and fio (tests/qemu/blk-files.sh; the stock kernels).
+# blkbridge (a disk scheme as a block device) against ramdiskd's RAM disks
+# (blk-nbd, blk-ublk) and usbscsid's USB disk (blk-usb, after the xhcid
+# suite gave the controllers back): where the harness shipped the kernel's
+# modules for it (ext4, nbd, ublk_drv), mkfs and fio (tests/qemu/
+# blk-files.sh; the stock kernels).
 if [ -f /bin/blk-suite.sh ] && ls /bin/blk-linux-*.ko >/dev/null 2>&1; then
 	sh /bin/blk-suite.sh >/dev/ttyS1 2>&1
 fi

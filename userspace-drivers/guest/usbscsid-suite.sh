@@ -17,7 +17,10 @@
 #   5. faults: a STALL on the data stage (usbscsid --inject-stall, run by
 #      hand as root then --user 65533: a WRITE's CBW claims less than its
 #      data stage sends) recovered by Reset Recovery; xhcid killed under load; the 4096-byte disk
-#      unplugged mid-write (QEMU's monitor).
+#      unplugged mid-write (QEMU's monitor); a CBW whose direction
+#      disagrees with its data (usbscsid --inject-dir): the WRITE fails
+#      -EIO, usbscsid asks for a port reset and stops, a new one serves the
+#      disk, data written before and after reads back.
 # Environment: US_QUICK=1 (the debug kernel: fewer blocks).
 echo "# suite usbscsid"
 n=0
@@ -285,6 +288,47 @@ else
 fi
 check "usbscsid for $d4k exits when its device is gone" waitfor 30 gone $up
 check "and disk.* for it is no longer served" waitfor 10 notserved $d4k
+
+mark "5d. a CBW whose direction disagrees with its data: port reset, a new usbscsid"
+# ---- 5d. a CBW whose direction disagrees with its data: port reset ----
+# QEMU's usb-storage stalls everything after such a CBW until a USB port
+# reset: Reset Recovery fails each attempt, usbscsid answers -EIO, asks
+# xhcid for a port reset (USB_CALL_PORT_RESET) and stops; xhcid enumerates
+# the disk again and pcid starts a new usbscsid, which serves the data.
+t5d=$(date +%s)
+check "write 200 blocks at LBA 40000 through $main:0 (seed 0x55), FSYNC, before" \
+	usbscsid_test write $main:0 40000 200 0x55 fsync
+u=$(upid $s0 $pmain)
+kill -TERM "$u"
+check "usbscsid for $main (pid $u) stops on SIGTERM" waitfor 10 gone "$u"
+waitfor 10 notserved $main
+lmain=/tmp/us-$s0-$pmain.log
+start $s0 $pmain --inject-dir 1
+hp=$(cat /tmp/us-$s0-$pmain.pid)
+check "usbscsid --inject-dir 1 serves $main" waitfor 30 served $main
+usbscsid_test writer $main:0 50000 0x66 60 >/tmp/us-writer3.out 2>&1
+if grep -qE "^writer: 0 ok, then Input/output error" /tmp/us-writer3.out; then
+	ok "the WRITE whose CBW says data-in: $(grep '^writer: [0-9]' /tmp/us-writer3.out) (never success)"
+else
+	nok "the WRITE whose CBW says data-in fails -EIO"
+	cat /tmp/us-writer3.out
+fi
+logsays $lmain "usbscsid: $main: injecting a CBW saying data-in"
+logsays $lmain "usbscsid: $main: command 2a .*failed [0-9]+ times: -EIO"
+logsays $lmain "usbscsid: $main: Reset Recovery failed: port reset asked"
+check "the usbscsid started by hand (pid $hp) stops after asking for the port reset" waitfor 30 gone $hp
+logsays $lmain "usbscsid: $main: stopping: .*\\(port reset\\)"
+logsays $log "xhcid: $ctrl0: port $pmain: port reset asked by its owner" 30
+newu5() { u5=$(upid $s0 $pmain) && [ "$u5" != "$u" ]; }
+check "pcid starts a new usbscsid for $main (the device enumerated again)" waitfor 60 newu5
+check "and it serves $main again" waitfor 60 served $main
+check "the 200 blocks written before the port reset read back" \
+	usbscsid_test verify $main:0 40000 200 0x55
+check "write 200 blocks at LBA 45000 after it (seed 0x77), FSYNC" \
+	usbscsid_test write $main:0 45000 200 0x77 fsync
+check "and they read back" usbscsid_test verify $main:0 45000 200 0x77
+check "the FSYNCed region of step 4 reads back too" usbscsid_test verify $main:0 $US_LBA $blocks 0x22
+echo "# 5d took $(($(date +%s) - t5d)) s"
 
 mark "the end: stop usbscsid and pcid, FSYNCed data stays for the next boot"
 # ---- the end: stop usbscsid and pcid, FSYNCed data stays for the next boot ----

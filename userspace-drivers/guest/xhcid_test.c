@@ -63,6 +63,8 @@ static const struct tap_test tests[] = {
 	{ "iface_bulk_only_client_on_if0", t_iface_bot, 60 },
 	{ "iface_owner_limits_eperm_enoent", t_iface_limits, 30 },
 	{ "idle_xhcid_no_cpu_no_wakeups", t_idle_cpu, 30 },
+	{ "port_reset_owner_stale_handles_enumerated_again_eperm", t_reset_disk_owner, 40 },
+	{ "port_reset_iface_owner_pending_read_enodev", t_reset_kbd_iface_owner, 40 },
 	/* last: they unplug devices (and plug the keyboard back) */
 	{ "hotplug_kbd_pending_read_enodev_replug", t_hotplug_kbd, 40 },
 	{ "hotplug_disk_enumerated_removed_under_io", t_hotplug_disk, 60 },

@@ -231,6 +231,9 @@ int t_events_port_and_dir(void);
 int t_iface_paths_exclusion(void);
 int t_iface_bot(void);
 int t_iface_limits(void);
+/* xhcid_test_reset.c */
+int t_reset_disk_owner(void);
+int t_reset_kbd_iface_owner(void);
 /* xhcid_test_hotplug.c */
 int t_hotplug_kbd(void);
 int t_hotplug_disk(void);

@@ -138,7 +138,7 @@ static void attempt_over(struct dev *dev, struct cmd *c)
 
 static void start_attempt(struct dev *dev, struct cmd *c)
 {
-	bool in = c->in;
+	bool in = c->in, cbw_in = c->in;
 	uint32_t cbw_len = c->len;
 	int err;
 
@@ -160,8 +160,7 @@ static void start_attempt(struct dev *dev, struct cmd *c)
 	 * block less than its data stage sends (Hi < Do, case 13): the device
 	 * stalls the data stage, then the CSW; Reset Recovery follows. (A CBW
 	 * whose direction disagrees with the data is a fatal error to QEMU
-	 * 7.2's usb-storage until a USB port reset, which xhcid does not offer
-	 * its clients.)
+	 * 7.2's usb-storage until a USB port reset: --inject-dir N.)
 	 */
 	if (dev->inject_stall_every && c->len && !in && c->attempts == 0 &&
 	    ++dev->injected % dev->inject_stall_every == 0) {
@@ -169,7 +168,19 @@ static void start_attempt(struct dev *dev, struct cmd *c)
 		       c->cdb[0], c->tag);
 		cbw_len = c->len > 512 ? c->len - 512 : 0;
 	}
-	bot_cbw(c->cbw, c->tag, cbw_len, in, c->lun, c->cdb, c->cdb_len);
+	/*
+	 * Tests (--inject-dir N): every Nth data-out command's CBW says data-in
+	 * (issue 14's fault). QEMU stalls the data stage and then answers
+	 * nothing but STALLs until a port reset: Reset Recovery fails every
+	 * attempt, and port_reset() follows.
+	 */
+	if (dev->inject_dir_every && c->len && !in && c->attempts == 0 &&
+	    ++dev->injected_dir % dev->inject_dir_every == 0) {
+		logmsg("injecting a CBW saying data-in into data-out command %02x (tag %u)",
+		       c->cdb[0], c->tag);
+		cbw_in = true;
+	}
+	bot_cbw(c->cbw, c->tag, cbw_len, cbw_in, c->lun, c->cdb, c->cdb_len);
 	err = submit_stage(dev, c, ST_CBW);
 	if (!err && c->len)
 		err = submit_stage(dev, c, ST_DATA);
@@ -294,6 +305,33 @@ static void on_rec(struct us_reactor *rx, struct us_op *op, const struct uscheme
 	rec_next(dev);
 }
 
+/*
+ * Reset Recovery did not bring the device back (a command failed every
+ * attempt): as Linux's usb-storage (usb_reset_device), ask xhcid for a port
+ * reset, once. xhcid answers at once and does it from its loop: our
+ * handles go stale, and pcid starts a new usbscsid for the device
+ * enumerated again. So every request we hold fails -EIO (never success)
+ * and we stop. If xhcid refuses (an older one, or another interface's
+ * driver holds the device), we serve on as before.
+ */
+static void port_reset(struct dev *dev)
+{
+	int r;
+
+	if (dev->reset_asked || dev->dead)
+		return;
+	dev->reset_asked = true;
+	r = us_call(dev->port_fd, NULL, 0, NULL, 0, USB_CALL_PORT_RESET);
+	if (r < 0) {
+		logmsg("Reset Recovery failed; port reset refused (%s): serving on", strerror(-r));
+		return;
+	}
+	logmsg("Reset Recovery failed: port reset asked; failing every request -EIO and stopping "
+	       "(the device is enumerated again, and served by a new usbscsid)");
+	dev->port_reset = true;
+	dev_gone(dev, -EIO);
+}
+
 static void rec_next(struct dev *dev)
 {
 	struct cmd *c = dev->cur;
@@ -305,6 +343,7 @@ static void rec_next(struct dev *dev)
 		if (c->attempts >= BOT_ATTEMPTS) {
 			logmsg("command %02x (LUN %u): failed %d times: -EIO", c->cdb[0], c->lun,
 			       c->attempts);
+			port_reset(dev);
 			finish(dev, c, -EIO);
 			return;
 		}

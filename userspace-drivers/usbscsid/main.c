@@ -909,7 +909,8 @@ static int drop_to(const char *spec)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: usbscsid [--scheme NAME] [--user UID[:GID]] [--inject-stall N] PORT_PATH\n"
+	fprintf(f, "usage: usbscsid [--scheme NAME] [--user UID[:GID]] [--inject-stall N] [--inject-dir N]\n"
+		"       PORT_PATH\n"
 		"  serves a USB mass-storage (Bulk-Only, SCSI) interface as disk.*:\n"
 		"  PORT_PATH     the port, e.g. usb.0000-00-04.0:1 (its handle: fd $USB_PORT_FD\n"
 		"                when xhcid started us, else opened here O_RDWR: root)\n"
@@ -918,7 +919,10 @@ static void usage(FILE *f)
 		"  --user UID[:GID]  once the port is open and the scheme registered (both\n"
 		"                need root), serve as UID (no capabilities, no_new_privs)\n"
 		"  --inject-stall N  tests: every Nth data-out command's CBW claims a block\n"
-		"                less than it sends (the device stalls it; Reset Recovery)\n");
+		"                less than it sends (the device stalls it; Reset Recovery)\n"
+		"  --inject-dir N  tests: every Nth data-out command's CBW says data-in (QEMU's\n"
+		"                usb-storage then stalls everything until a port reset: the\n"
+		"                command fails -EIO, usbscsid asks for a port reset and stops)\n");
 }
 
 int main(int argc, char **argv)
@@ -926,6 +930,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "scheme", required_argument, NULL, 's' },
 		{ "inject-stall", required_argument, NULL, 'j' },
+		{ "inject-dir", required_argument, NULL, 'J' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -948,6 +953,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			the_dev.inject_stall_every = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'J':
+			the_dev.inject_dir_every = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
 		case 'h':
 			usage(stdout);
@@ -1050,15 +1058,17 @@ int main(int argc, char **argv)
 	if (!the_dev.dead)
 		dev_gone(&the_dev, -ENODEV);
 	while ((io = ios))
-		io_finish(io, -ENODEV);
+		io_finish(io, the_dev.dead_err);	/* -ENODEV, or -EIO after a port reset */
 	answer_pending_opens();
 	us_daemon_flush(&d);
 	logmsg("stopping: %llu Reset Recoveries, %llu STALLs%s", (unsigned long long)the_dev.recoveries,
 	       (unsigned long long)the_dev.stalls,
-	       us_daemon_signal() ? " (signal)" : the_dev.dead ? " (device gone)" : "");
+	       us_daemon_signal() ? " (signal)" : the_dev.port_reset ? " (port reset)" :
+	       the_dev.dead ? " (device gone)" : "");
 	us_daemon_exit(&d);
 	close(the_dev.in_fd);
 	close(the_dev.out_fd);
 	close(the_dev.port_fd);
-	return us_daemon_signal() ? 0 : 1;
+	/* a port reset is planned: pcid need not restart us (it starts a new usbscsid) */
+	return us_daemon_signal() || the_dev.port_reset ? 0 : 1;
 }

@@ -92,8 +92,10 @@ struct dev {
 	} rec_req;
 	uint8_t rec_stat[128];
 	uint64_t recoveries, stalls, resets_failed;
+	bool reset_asked, port_reset;	/* USB_CALL_PORT_RESET asked; and granted */
 	unsigned int inject_stall_every;	/* tests: --inject-stall N */
-	uint64_t commands, injected;
+	unsigned int inject_dir_every;	/* tests: --inject-dir N */
+	uint64_t commands, injected, injected_dir;
 };
 
 extern const char *prog;

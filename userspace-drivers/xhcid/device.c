@@ -72,8 +72,12 @@ static int port_wait(struct hc *hc, unsigned int port, uint32_t mask, uint32_t w
 	return (portsc(hc, port) & mask) == want ? 0 : -ETIMEDOUT;
 }
 
-/* Bring the port to Enabled: USB2 by a port reset; USB3 trains by itself. */
-static int port_enable(struct hc *hc, unsigned int port)
+/*
+ * Bring the port to Enabled: USB2 by a port reset; USB3 trains by itself
+ * (a warm reset when its link is stuck, or always when reset is asked:
+ * USB_CALL_PORT_RESET).
+ */
+static int port_enable(struct hc *hc, unsigned int port, bool reset)
 {
 	uint32_t v = portsc(hc, port);
 	int err;
@@ -81,8 +85,11 @@ static int port_enable(struct hc *hc, unsigned int port)
 	if (hc->usb3_port[port]) {
 		unsigned int pls = PORT_PLS(v);
 
-		if (pls == PLS_COMPLIANCE || pls == PLS_INACTIVE) {
-			hc_log(hc, "port %u: link in state %u: warm reset", port, pls);
+		if (reset || pls == PLS_COMPLIANCE || pls == PLS_INACTIVE) {
+			if (reset)
+				hc_log(hc, "port %u: warm reset", port);
+			else
+				hc_log(hc, "port %u: link in state %u: warm reset", port, pls);
 			portsc_set(hc, port, PORT_WPR);
 			port_wait(hc, port, PORT_WRC, PORT_WRC, 500);
 			portsc_ack(hc, port);
@@ -597,7 +604,7 @@ static void dev_release(struct hc *hc, struct usb_dev *dev, int err)
 	dev->config = 0;
 }
 
-static void attach(struct hc *hc, unsigned int port)
+static void attach(struct hc *hc, unsigned int port, bool reset)
 {
 	struct usb_dev *dev = hc->dev[port];
 	uint8_t cls[3] = { 0xff, 0xff, 0xff };
@@ -614,7 +621,7 @@ static void attach(struct hc *hc, unsigned int port)
 	}
 	dev->state = USB_PORT_ATTACHED;
 	dev->generation = ++hc->generations;
-	err = port_enable(hc, port);
+	err = port_enable(hc, port, reset);
 	if (err) {
 		hc_log(hc, "port %u: connected, but the port did not enable: %s", port,
 		       strerror(-err));
@@ -679,7 +686,46 @@ void dev_port_changed(struct hc *hc, unsigned int port)
 		present = false;
 	}
 	if (!present)
-		attach(hc, port);
+		attach(hc, port, false);
+	scheme_port_changed(hc, port);
+}
+
+/*
+ * USB_CALL_PORT_RESET: marked here, done from the loop (dev_port_reset), as
+ * a port change is. -EBUSY while one is marked and not done yet.
+ */
+int dev_request_reset(struct hc *hc, unsigned int port)
+{
+	if (port < 1 || port > hc->max_ports)
+		return -EINVAL;
+	if (hc->reset_pending[port])
+		return -EBUSY;
+	hc->reset_pending[port] = 1;
+	hc->any_pending = true;
+	return 0;
+}
+
+/*
+ * The hot-plug path, as if the device were unplugged and plugged again: its
+ * class drivers stopped, its slot disabled, its transfers failed -ENODEV
+ * and its handles -ESTALE (a new generation); then the port is reset (a
+ * USB2 port reset, a USB3 warm reset) and the device enumerated from
+ * scratch, its class drivers started again through pcid.
+ */
+static void dev_port_reset(struct hc *hc, unsigned int port)
+{
+	struct usb_dev *dev = hc->dev[port];
+
+	if (!dev || dev->state == USB_PORT_EMPTY)
+		return;
+	hc_log(hc, "port %u: port reset asked by its owner: the device goes and is enumerated again",
+	       port);
+	dev_detach(hc, port);
+	if (!(portsc(hc, port) & PORT_CCS)) {
+		hc_log(hc, "port %u: nothing connected after all", port);
+		return;
+	}
+	attach(hc, port, true);
 	scheme_port_changed(hc, port);
 }
 
@@ -690,6 +736,10 @@ void dev_handle_pending(struct hc *hc)
 	while (hc->any_pending && !hc->dead && !hc->wait_depth) {
 		hc->any_pending = false;
 		for (p = 1; p <= hc->max_ports; p++) {
+			if (hc->reset_pending[p]) {
+				hc->reset_pending[p] = 0;
+				dev_port_reset(hc, p);
+			}
 			if (!hc->ports_pending[p])
 				continue;
 			hc->ports_pending[p] = 0;

@@ -687,6 +687,21 @@ static int h_call(struct us_daemon *d, const struct uscheme_req *req, void *stat
 			return -EPERM;
 		return dev_set_alt(dev, ar.interface, ar.alternate);
 	}
+	case USB_CALL_PORT_RESET: {
+		unsigned int i;
+
+		if (!h->owner)
+			return -EPERM;
+		if (in_len || out_len)
+			return -EINVAL;
+		/* an interface's owner: only when no other interface has one */
+		for (i = 0; h->iface >= 0 && i < XHCID_IFACES; i++)
+			if ((int)i != h->iface && dev->if_owner[i])
+				return -EPERM;
+		hc_log(hc, "port %u: %s asks for a port reset", h->port,
+		       h->iface < 0 ? "the port's owner" : "an interface's owner");
+		return dev_request_reset(hc, h->port);
+	}
 	default:
 		return -EINVAL;
 	}

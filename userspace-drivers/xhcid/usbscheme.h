@@ -67,6 +67,20 @@
  *                          Endpoint handles of the old one fail -ESTALE.
  *                          Owner only
  *     USB_CALL_SET_ALT     in: struct usb_alt_req. Owner only
+ *     USB_CALL_PORT_RESET  no input, no output (-EINVAL otherwise). Owner
+ *                          only (-EPERM). The device is taken away as on
+ *                          an unplug (its class drivers stopped through
+ *                          pcid, its pending transfers failed -ENODEV,
+ *                          every handle of it -ESTALE, its owner's too),
+ *                          the port reset (USB2: a port reset, USB3: a
+ *                          warm reset) and the device enumerated again from
+ *                          scratch as on a replug (a new generation, its
+ *                          class drivers started again: open the port
+ *                          anew). res 0 once the reset is started (done
+ *                          from xhcid's loop, soon after); -EBUSY while one
+ *                          asked for is not started yet. What a class
+ *                          driver does when the device no longer answers
+ *                          even Reset Recovery (Linux's usb_reset_device)
  *   DUP "epXX"      an endpoint of the current configuration, XX its
  *                   bEndpointAddress in two hex digits ("ep81" is IN 1,
  *                   "ep02" OUT 2; no other spelling).
@@ -89,6 +103,10 @@
  *                   requests to the device (SET_FEATURE, class, vendor),
  *                   other interfaces, other endpoints, EP0, recipient 3
  *   CALL USB_CALL_SET_CONFIG  -EPERM (the device's, the port owner's)
+ *   CALL USB_CALL_PORT_RESET  as on the port, but only while N is the
+ *                   device's only interface with an owner (-EPERM while
+ *                   another interface's driver holds its own: the reset
+ *                   would take its device away too)
  *   CALL USB_CALL_SET_ALT     interface N only (-EPERM otherwise). Its
  *                   endpoints are made anew: their old handles -ESTALE;
  *                   other interfaces' are untouched
@@ -182,6 +200,7 @@ enum usb_call {
 	USB_CALL_EP_INFO = 5,
 	USB_CALL_EP_TIMEOUT = 6,
 	USB_CALL_EP_POLL = 7,
+	USB_CALL_PORT_RESET = 8,
 };
 
 /* struct usb_port_info.state */

@@ -221,6 +221,7 @@ struct hc {
 	bool cmd_busy;		/* a command is on the ring */
 	struct async_cmd *cmd_queue, *cmd_queue_tail;
 	uint8_t ports_pending[XHCID_MAX_PORTS + 1];	/* port change seen, not handled */
+	uint8_t reset_pending[XHCID_MAX_PORTS + 1];	/* USB_CALL_PORT_RESET asked, not done */
 	bool any_pending;
 	int wait_depth;		/* nested hc_wait() calls */
 	uint32_t generations;	/* the last generation, config_gen or owner_id given */
@@ -264,6 +265,8 @@ const char *cc_name(uint32_t cc);
 void dev_port_changed(struct hc *hc, unsigned int port);
 void dev_handle_pending(struct hc *hc);
 void dev_detach(struct hc *hc, unsigned int port);
+/* USB_CALL_PORT_RESET: 0 once marked (done from the loop), -EBUSY if one is. */
+int dev_request_reset(struct hc *hc, unsigned int port);
 int dev_set_config(struct usb_dev *dev, uint8_t value);
 int dev_set_alt(struct usb_dev *dev, uint8_t iface, uint8_t alt);
 struct ep *dev_ep_by_addr(struct usb_dev *dev, uint8_t addr);

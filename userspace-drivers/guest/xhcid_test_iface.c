@@ -208,6 +208,17 @@ int t_iface_limits(void)
 	/* other recipients */
 	CHECK_EQ(xt_control(fd, 0x83, 0, 0, 0, st, 2), -EPERM);
 	/*
+	 * a standard request's wIndex high byte is 0 (an attack: it went to
+	 * the device unchecked); a class request's is the class's (entities)
+	 */
+	CHECK_EQ(xt_control(fd, 0x81, 0, 0, 0x0100, st, 2), -EPERM);
+	CHECK_EQ(xt_control(fd, 0x81, 0, 0, 0xff00, st, 2), -EPERM);
+	CHECK_EQ(xt_control(fd, 0x82, 0, 0, 0x0181, st, 2), -EPERM);
+	CHECK_EQ(xt_control(fd, 0x02, 1, 0, 0x0181, NULL, 0), -EPERM);
+	CHECK_EQ(xt_control(fd, 0x01, 11, 0, 0x0100, NULL, 0), -EPERM);
+	CHECK_EQ(xt_control(fd, 0x81, 0, 0, 0, st, 2), 2);
+	CHECK_EQ(xt_control(fd, 0x21, 0x0a, 0, 0x0100, NULL, 0), 0);
+	/*
 	 * its own endpoint works, CLEAR_FEATURE(HALT) on it too (it reaches the
 	 * device, which STALLs it: QEMU's keyboard has no endpoint requests,
 	 * intr_clear_halt_resets_host_side_ebusy_while_queued says the same)

@@ -488,8 +488,9 @@ static int clear_halt(struct hc *hc, struct usb_dev *dev, uint8_t addr)
  * device as a whole (SET_ADDRESS, SET_CONFIGURATION: -EPERM), to the device
  * only the standard GET_DESCRIPTOR and GET_STATUS, requests to its own
  * interface (wIndex's low byte: standard, class or vendor; SET_INTERFACE
- * thus only its own), requests to its own endpoints (of the alternate
- * setting now). Else -EPERM.
+ * thus only its own; a standard one with 0 in the high byte), requests to
+ * its own endpoints (of the alternate setting now; standard: 0 in the high
+ * byte). Else -EPERM.
  */
 static int iface_may(struct usb_dev *dev, int iface, const struct usb_ctrl_req *cr)
 {
@@ -498,6 +499,17 @@ static int iface_may(struct usb_dev *dev, int iface, const struct usb_ctrl_req *
 
 	if (!(cr->bm_request_type & 0x60) &&
 	    (cr->b_request == USB_REQ_SET_ADDRESS || cr->b_request == USB_REQ_SET_CONFIGURATION))
+		return -EPERM;
+	/*
+	 * A standard request to an interface or an endpoint has 0 in wIndex's
+	 * high byte (USB 2.0 9.3.4): a device decoding 16 bits must not be
+	 * addressed past the check of the low byte. The one exception:
+	 * SET_FEATURE(FUNCTION_SUSPEND), its options there (USB 3.2 9.4.9).
+	 */
+	if (!(cr->bm_request_type & 0x60) && (cr->w_index >> 8) &&
+	    ((cr->bm_request_type & 0x1f) == 2 ||
+	     ((cr->bm_request_type & 0x1f) == 1 &&
+	      !(cr->b_request == USB_REQ_SET_FEATURE && cr->w_value == 0))))
 		return -EPERM;
 	switch (cr->bm_request_type & 0x1f) {
 	case 0:		/* the device */

@@ -7,7 +7,7 @@
 #      Linux's usb-storage writes a region of the main disk (LINUX_LBA,
 #      LINUX_BLOCKS blocks, seed 0x11), then the modules are unloaded;
 #   2. pcid runs xhcid, and at xhcid's request usbscsid for each Bulk-Only
-#      interface (xhcid.conf), as uid 65532 with the interface's handle and
+#      interface (xhcid.conf), each as a uid of its own (65400..) with its handle and
 #      the disk.usb.*: scheme pcid registered for it;
 #   3. usbscsid_test: the scheme's contract, 32 requests in flight;
 #   4. the data: the region Linux wrote, read through disk.*:; a region
@@ -104,8 +104,9 @@ fi
 mark "2. pcid, xhcid, one usbscsid per mass-storage port"
 # ---- 2. pcid, xhcid, one usbscsid per mass-storage port ----
 # The tree's configs: pcid.conf runs xhcid, xhcid.conf (its child-config)
-# has pcid start usbscsid for each Bulk-Only interface xhcid reports, as
-# uid 65532, with the interface's handle and disk.usb.*: registered for it.
+# has pcid start usbscsid for each Bulk-Only interface xhcid reports, each
+# as a uid of its own (user-range=65400-128), with the interface's handle
+# and disk.usb.*: registered for it.
 log=/tmp/us-pcid.log
 conf=/bin/pcid.conf
 usbscsid=usbscsid
@@ -176,17 +177,28 @@ else
 	nok "the disks: main '$main', 4096-byte '$d4k', two LUNs '$bot', read-only '$ro', over 2 TiB '$big'"
 fi
 case "$big" in disk.usb.0000-00-05.0-*) ok "the disk over 2 TiB is on the USB2-only controller" ;; *) nok "the disk over 2 TiB is on the USB2-only controller ($big)" ;; esac
+rm -f /tmp/us-uids
 for p in $(msc_ports $s0); do echo "$s0 $p"; done >/tmp/us-ports
 for p in $(msc_ports $s1); do echo "$s1 $p"; done >>/tmp/us-ports
 while read -r sch p; do
 	u=$(upid $sch $p)
-	check "usbscsid for $sch:$p (pid $u): uid 65532, no capabilities, no_new_privs, its interface handle" sh -c \
-		"test -n '$u' && grep -q '^Uid:.65532.65532.65532.65532' /proc/$u/status &&
+	check "usbscsid for $sch:$p (pid $u): a uid and gid of its own from xhcid.conf's user-range 65400-128, no capabilities, no_new_privs, its interface handle" sh -c \
+		"test -n '$u' && awk '/^Uid:/ { u = \$2; ok = \$2 >= 65400 && \$2 <= 65527 && \$3 == u && \$4 == u && \$5 == u }
+			/^Gid:/ { g = \$2 == u && \$3 == u && \$4 == u && \$5 == u } END { exit !(ok && g) }' /proc/$u/status &&
 		 grep -q '^CapEff:.0000000000000000' /proc/$u/status &&
 		 grep -q '^NoNewPrivs:.1' /proc/$u/status &&
 		 tr '\\0' '\\n' </proc/$u/environ | grep -qx USB_INTERFACE=0"
+	awk '/^Uid:/ { print $2 }' /proc/$u/status >>/tmp/us-uids
 done </tmp/us-ports
-logsays $log "pcid: $ctrl0: port 1 interface 0: started class driver usbscsid(-asan)? \\(pid [0-9]+, uid 65532, gid 65532\\) with $s0:1/if0, scheme $main"
+# An attack: every usbscsid ran as 65532, so one compromised by its disk
+# could signal (or trace) the others and take their disks' handles.
+nu=$(wc -l </tmp/us-ports)
+if [ "$nu" -ge 2 ] && [ "$(sort -u /tmp/us-uids | wc -l)" = "$nu" ]; then
+	ok "$nu usbscsids (on two controllers): each a uid of its own ($(echo $(cat /tmp/us-uids)))"
+else
+	nok "$nu usbscsids (on two controllers): each a uid of its own ($(echo $(cat /tmp/us-uids)))"
+fi
+logsays $log "pcid: $ctrl0: port 1 interface 0: started class driver usbscsid(-asan)? \\(pid [0-9]+, uid 65[45][0-9][0-9], gid 65[45][0-9][0-9]\\) with $s0:1/if0, scheme $main"
 logsays $log "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
 logsays $log "usbscsid: $bot: serving .*, 2 LUNs"
 logsays $log "usbscsid: $ro: LUN 0: .*read-only"

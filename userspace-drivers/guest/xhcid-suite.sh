@@ -332,6 +332,42 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 		new_probe3() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up3" ]; }
 		check "xhcid restarted by pcid: usbprobe started anew for it" waitfor 30 new_probe3
 		check "the old usbprobe ($up3) is gone" waitfor 10 gone "$up3"
+		# A child that ignores SIGTERM and forks (an attack: stopping it was
+		# SIGTERM to its pid only, so it and its grandchild kept the port's
+		# handle): stopped on unplug, SIGKILL to its process group after
+		# stop-timeout; the keyboard back, a new child starts for the port.
+		cat >/tmp/xs-stubborn.sh <<'EOS'
+#!/bin/sh
+trap '' TERM
+sleep 1000 &
+echo "xs-stubborn: pid $$, sleep pid $!"
+while :; do sleep 1; done
+EOS
+		chmod 755 /tmp/xs-stubborn.sh
+		printf '# xhcid-suite.sh: a stubborn class driver for keyboards\nset user=65532 group=65532\nmatch class=030101 driver=/tmp/xs-stubborn.sh restart=never\n' \
+			>/tmp/xs-classes.conf
+		up4=$(probe_pid)
+		kill -KILL "$(xpid $ctrl0)"
+		stub_line() { grep -E "xs-stubborn: pid [0-9]+, sleep pid [0-9]+" $log | tail -1; }
+		if waitfor 40 stub_line; then
+			sp=$(stub_line | sed -E 's/.*xs-stubborn: pid ([0-9]+), sleep pid ([0-9]+).*/\1/')
+			ss=$(stub_line | sed -E 's/.*sleep pid ([0-9]+).*/\1/')
+			ok "a class driver ignoring SIGTERM (pid $sp) and its child sleep ($ss) run for the keyboard"
+			check "monitor: device_del usbkbd (the stubborn one)" xhcid_test --monitor-cmd "device_del usbkbd"
+			logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver /tmp/xs-stubborn.sh \\(pid $sp\\)" 15
+			logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver /tmp/xs-stubborn.sh \\(pid $sp\\) still running 5000 ms after SIGTERM: SIGKILL to its process group" 15
+			# gone: no such process, or a zombie nobody reaped yet
+			dead() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }
+			both_dead() { dead "$sp" && dead "$ss"; }
+			check "the stubborn driver ($sp) and its child ($ss) are gone after stop-timeout" waitfor 10 both_dead
+			check "monitor: device_add the keyboard back (stubborn)" xhcid_test --monitor-cmd \
+				"device_add usb-kbd,bus=xhci0.0,port=2,usb_version=1,id=usbkbd"
+			new_stub() { l=$(stub_line) && ! echo "$l" | grep -q "pid $sp,"; }
+			check "the keyboard back: its port gets a class driver again (CHILD_START works)" waitfor 30 new_stub
+		else
+			nok "a class driver ignoring SIGTERM runs for the keyboard"
+			[ -n "$up4" ] && echo "# usbprobe was $up4"
+		fi
 	else
 		nok "usbprobe runs for the keyboard"
 	fi

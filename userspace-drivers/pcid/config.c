@@ -234,7 +234,7 @@ static int parse_id16(struct parser *p, const char *key, const char *s, uint16_t
 
 static const char *const rule_keys =
 	"class, vendor, device, id, driver, args, user, group, restart, max-restarts, backoff, "
-	"scheme, scheme-data, child-config";
+	"scheme, scheme-data, child-config, child-data-max, user-range";
 static const char *const set_keys = "user, group, config-read, stop-timeout";
 
 static int check_args(struct parser *p, const char *s)
@@ -327,6 +327,39 @@ static int parse_scheme_data(struct parser *p, const char *s, size_t *out)
 	return 0;
 }
 
+/* child-data-max=SIZE: decimal bytes, or K, M or G; at most 64G. */
+static int parse_child_data_max(struct parser *p, const char *s, uint64_t *out)
+{
+	unsigned long long v = 0, max = 64ULL << 30;
+	const char *c = s;
+
+	if (*c < '0' || *c > '9')
+		return fail(p, "child-data-max needs a size in bytes, or with K, M or G "
+			    "(64M), not '%s'", s);
+	for (; *c >= '0' && *c <= '9'; c++) {
+		v = v * 10 + (unsigned long long)(*c - '0');
+		if (v > max)
+			return fail(p, "child-data-max=%s is out of range (at most 64G)", s);
+	}
+	if (*c == 'K' || *c == 'k') {
+		v <<= 10;
+		c++;
+	} else if (*c == 'M' || *c == 'm') {
+		v <<= 20;
+		c++;
+	} else if (*c == 'G' || *c == 'g') {
+		v <<= 30;
+		c++;
+	}
+	if (*c)
+		return fail(p, "child-data-max needs a size in bytes, or with K, M or G "
+			    "(64M), not '%s'", s);
+	if (v > max)
+		return fail(p, "child-data-max=%s is out of range (at most 64G)", s);
+	*out = v;
+	return 0;
+}
+
 /* Split args on blanks into r->argv (placeholders kept). */
 static int split_args(struct parser *p, struct pcid_rule *r, const char *s)
 {
@@ -395,6 +428,7 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 	r->restart = PCID_RESTART_ON_FAILURE;
 	r->max_restarts = PCID_DEFAULT_MAX_RESTARTS;
 	r->backoff_ms = PCID_DEFAULT_BACKOFF_MS;
+	r->child_data_max = PCID_DEFAULT_CHILD_DATA_MAX;
 	for (i = 1; i < nw; i++) {
 		const char *k = w[i].key, *s = w[i].value;
 
@@ -500,6 +534,33 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 			r->child_config = strdup(s);
 			if (!r->child_config)
 				return fail(p, "out of memory");
+		} else if (!strcmp(k, "user-range")) {
+			/* BASE-COUNT: a uid (and the same gid) of its own for each child */
+			unsigned long long base, count;
+			char *end;
+
+			if (seen_key(p, &seen, 1u << 15, k))
+				return -1;
+			errno = 0;
+			base = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+			if (errno || *s < '0' || *s > '9' || *end != '-' || end[1] < '0' || end[1] > '9')
+				return fail(p, "user-range needs BASE-COUNT (decimal: 70000-64), not '%s'", s);
+			count = strtoull(end + 1, &end, 10);
+			if (errno || *end)
+				return fail(p, "user-range needs BASE-COUNT (decimal: 70000-64), not '%s'", s);
+			if (!base || !count || count > PCID_USER_RANGE_MAX || base > 0xfffffffeULL ||
+			    base + count - 1 > 0xfffffffeULL)
+				return fail(p, "user-range=%s is out of range (BASE 1.., COUNT 1..%u, "
+					    "below 4294967295)", s, PCID_USER_RANGE_MAX);
+			if (base <= PCID_DEFAULT_UID && base + count > PCID_DEFAULT_UID)
+				return fail(p, "user-range=%s holds 65534 (nobody, the overflow uid: "
+					    "any local user's)", s);
+			r->uid_base = (uid_t)base;
+			r->uid_count = (unsigned int)count;
+		} else if (!strcmp(k, "child-data-max")) {
+			if (seen_key(p, &seen, 1u << 14, k) ||
+			    parse_child_data_max(p, s, &r->child_data_max))
+				return -1;
 		} else {
 			return fail(p, "unknown key '%s' (keys: %s)", k, rule_keys);
 		}
@@ -512,6 +573,10 @@ static int parse_rule(struct parser *p, const struct pcid_config *cfg,
 		return fail(p, "scheme-data needs scheme= (the scheme whose data area it sizes)");
 	if (r->child_config && !r->scheme)
 		return fail(p, "child-config needs scheme= (its children get handles of that scheme)");
+	if ((seen & (1u << 15)) && (seen & ((1u << 5) | (1u << 6))))
+		return fail(p, "user-range and user/group given together (a child's gid is its uid)");
+	if ((seen & (1u << 14)) && !r->child_config)
+		return fail(p, "child-data-max needs child-config= (the children whose data areas it bounds)");
 	return split_args(p, r, args ? args : "{address}");
 }
 

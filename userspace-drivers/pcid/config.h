@@ -54,6 +54,9 @@ struct pcid_rule {
 	char *scheme;			/* scheme=: the name, {address} unexpanded; NULL: none */
 	size_t scheme_data;		/* scheme-data=: its data area in bytes (0: the default) */
 	char *child_config;		/* child-config=: its children's rules (a file); NULL: none */
+	uint64_t child_data_max;	/* child-data-max=: its children's data areas together */
+	uid_t uid_base;			/* user-range=BASE-COUNT (a child rule): uid and gid ... */
+	unsigned int uid_count;		/* ... of child n a free one of BASE..BASE+COUNT-1; 0: none */
 };
 
 struct pcid_config {
@@ -71,6 +74,9 @@ struct pcid_config {
 #define PCID_DEFAULT_MAX_RESTARTS	5
 #define PCID_DEFAULT_BACKOFF_MS		1000
 #define PCID_BACKOFF_MAX_MS		30000
+/* The kernel memory a driver's children's schemes may pin together (data areas). */
+#define PCID_DEFAULT_CHILD_DATA_MAX	(64ULL << 20)
+#define PCID_USER_RANGE_MAX		65536
 
 /*
  * Parse text (len bytes; need not end in NUL). 0, or -1 with a message

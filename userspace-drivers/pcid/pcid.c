@@ -98,6 +98,7 @@ struct fn {
 	struct child_cfg *ccfg;
 	struct child *children;
 	unsigned int nchildren;
+	uint64_t child_data;		/* the data areas its children's schemes hold or will */
 };
 
 /* A child-config file, shared by the children started under it (refs). */
@@ -126,6 +127,11 @@ struct child {
 	int pidfd, timerfd;
 	unsigned int restarts;
 	struct timespec started;
+	uint64_t data;			/* its scheme's data area, charged to fn->child_data */
+	uid_t uid;			/* its own: no other child's, no driver's */
+	gid_t gid;
+	bool stopping;			/* SIGTERM sent at stopped: SIGKILL after stop-timeout */
+	struct timespec stopped;
 };
 
 enum hkind { H_ROOT, H_FNDIR, H_CONFIG, H_STATUS, H_CHANNEL };
@@ -164,11 +170,13 @@ static struct {
 	bool stopping;
 	bool exiting;			/* the scheme ring is gone (us_daemon_exit) */
 	int stop_timerfd;
+	int kill_timerfd;		/* stopped children's stop-timeout */
 	int stop_signal;
 	int sigfd;
 } P = {
 	.sysfs = "/sys",
 	.stop_timerfd = -1,
+	.kill_timerfd = -1,
 	.sigfd = -1,
 };
 
@@ -1596,6 +1604,7 @@ static void child_free(struct child *c)
 		if (*pp == c) {
 			*pp = c->next;
 			f->nchildren--;
+			f->child_data -= c->data;
 			break;
 		}
 	}
@@ -1614,6 +1623,81 @@ static void child_free(struct child *c)
 }
 
 static void child_open(struct child *c);
+
+/*
+ * sig to a running child and its process group (it is a session and group
+ * leader: setsid in exec_child; not reaped yet, so its pid is still its
+ * group's). What left the group (its own setsid) is not reached.
+ */
+static void child_kill(struct child *c, int sig)
+{
+	if (c->pid <= 0)
+		return;
+	if (c->pidfd >= 0)
+		pidfd_signal(c->pidfd, sig);
+	kill(-c->pid, sig);
+}
+
+/*
+ * The stop-timeout: a stopped child still running then gets SIGKILL. One
+ * timer for all (P.kill_timerfd, watched from the start: a watch added
+ * here, inside a callback, could run other callbacks that free c).
+ */
+static void child_stop_timer(struct child *c)
+{
+	struct itimerspec cur;
+
+	clock_gettime(CLOCK_MONOTONIC, &c->stopped);
+	c->stopping = true;
+	/* armed already: for an earlier child, whose turn re-arms it for this one */
+	if (P.kill_timerfd >= 0 && !timerfd_gettime(P.kill_timerfd, &cur) &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		return;
+	if (P.kill_timerfd < 0 || arm_timer(P.kill_timerfd, P.cfg.stop_timeout_ms)) {
+		fnsay(c->fn, "%s: no stop timer for class driver %s: SIGKILL now", c->label,
+		      c->rule->driver);
+		child_kill(c, SIGKILL);
+	}
+}
+
+/* Stopped children still running stop-timeout after SIGTERM: SIGKILL to their groups. */
+static void on_kill_timer(struct us_daemon *d, int fd, int events, void *ctx)
+{
+	int64_t next = -1;
+	unsigned int i;
+	uint64_t n;
+
+	(void)d;
+	(void)ctx;
+	if (events < 0)
+		return;
+	while (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		;
+	for (i = 0; i < P.nfns; i++) {
+		struct child *c;
+
+		for (c = P.fns[i]->children; c; c = c->next) {
+			int64_t ran, left;
+
+			if (!c->stopping || c->st != DRV_RUNNING || c->pid <= 0)
+				continue;
+			ran = ms_since(&c->stopped);
+			left = (int64_t)P.cfg.stop_timeout_ms - ran;
+			if (left > 0) {
+				if (next < 0 || left < next)
+					next = left;
+				continue;
+			}
+			fnsay(c->fn, "%s: class driver %s (pid %d) still running %u ms after SIGTERM: "
+			      "SIGKILL to its process group", c->label, c->rule->driver, (int)c->pid,
+			      P.cfg.stop_timeout_ms);
+			child_kill(c, SIGKILL);
+			c->stopping = false;
+		}
+	}
+	if (next >= 0)
+		arm_timer(fd, (unsigned int)next);
+}
 
 static void on_child_timer(struct us_daemon *d, int fd, int events, void *ctx)
 {
@@ -1686,6 +1770,14 @@ static void on_child_exit(struct us_daemon *d, int fd, int events, void *ctx)
 	if (events < 0)
 		return;
 	memset(&si, 0, sizeof(si));
+	/*
+	 * Exited, not reaped yet: what is left in its process group (a
+	 * grandchild keeping its handle or its scheme ring) goes too.
+	 */
+	if (c->pid > 0 && !waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG | WNOWAIT) &&
+	    si.si_pid)
+		kill(-c->pid, SIGKILL);
+	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG) < 0) {
 		if (errno != ECHILD)
 			return;
@@ -1714,7 +1806,6 @@ static void on_child_exit(struct us_daemon *d, int fd, int events, void *ctx)
 static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd, int ringfd,
 						  char **argv, char **env)
 {
-	const struct pcid_rule *r = c->rule;
 	int top = ringfd >= 0 ? PCID_SCHEME_FD_NUM : 3;
 	sigset_t none;
 	int nul;
@@ -1723,14 +1814,17 @@ static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
+	/* Both above top first: either may be 3 or 4 here, which a dup2 would close. */
 	hfd = fcntl(hfd, F_DUPFD_CLOEXEC, top + 1);
-	if (hfd < 0 || dup2(hfd, 3) < 0)
+	if (hfd < 0)
 		goto fail;
 	if (ringfd >= 0) {
 		ringfd = fcntl(ringfd, F_DUPFD_CLOEXEC, top + 1);
-		if (ringfd < 0 || dup2(ringfd, PCID_SCHEME_FD_NUM) < 0)
+		if (ringfd < 0)
 			goto fail;
 	}
+	if (dup2(hfd, 3) < 0 || (ringfd >= 0 && dup2(ringfd, PCID_SCHEME_FD_NUM) < 0))
+		goto fail;
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nul >= 0 && nul != STDIN_FILENO)
 		dup2(nul, STDIN_FILENO);
@@ -1740,10 +1834,10 @@ static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd,
 		for (fd = top + 1; fd < 65536; fd++)
 			close(fd);
 	}
-	if (setgroups(0, NULL) || setresgid(r->gid, r->gid, r->gid) ||
-	    setresuid(r->uid, r->uid, r->uid))
+	if (setgroups(0, NULL) || setresgid(c->gid, c->gid, c->gid) ||
+	    setresuid(c->uid, c->uid, c->uid))
 		goto fail;
-	if (getuid() != r->uid || geteuid() != r->uid || getegid() != r->gid)
+	if (getuid() != c->uid || geteuid() != c->uid || getegid() != c->gid)
 		goto fail;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		goto fail;
@@ -1874,7 +1968,7 @@ static void child_opened(struct us_reactor *rx, struct us_op *op, const struct u
 	c->pidfd = pidfd;
 	c->st = DRV_RUNNING;
 	fnsay(f, "%s: started class driver %s (pid %d, uid %u, gid %u) with %s%s%s: %s", c->label,
-	      c->rule->driver, (int)pid, (unsigned int)c->rule->uid, (unsigned int)c->rule->gid,
+	      c->rule->driver, (int)pid, (unsigned int)c->uid, (unsigned int)c->gid,
 	      c->path, sname[0] ? ", scheme " : "", sname, c->driver_path);
 	return;
 fail:
@@ -1903,11 +1997,33 @@ static void child_open(struct child *c)
 	}
 }
 
+/* Does a driver (of any function, not stopped) or a child (of any driver) run as uid? */
+static bool uid_taken(uid_t uid)
+{
+	unsigned int i;
+
+	for (i = 0; i < P.nfns; i++) {
+		const struct fn *f = P.fns[i];
+		const struct child *c;
+
+		if (f->rule && f->rule->uid == uid &&
+		    (f->drv == DRV_STARTING || f->drv == DRV_RUNNING || f->drv == DRV_BACKOFF))
+			return true;
+		for (c = f->children; c; c = c->next)
+			if (c->uid == uid)
+				return true;
+	}
+	return false;
+}
+
 /* PCID_CALL_CHILD_START from f's driver. */
 static int child_start(struct fn *f, const struct pcid_child_req *req, char *name, size_t nlen)
 {
 	const struct pcid_rule *r;
 	struct child *c, *o;
+	uint64_t data;
+	uid_t uid;
+	gid_t gid;
 	char *path;
 
 	if (req->resv[0] || req->resv[1] || !req->port || req->port > 255 || req->iface < -1 ||
@@ -1920,17 +2036,61 @@ static int child_start(struct fn *f, const struct pcid_child_req *req, char *nam
 		return -ENOENT;
 	if (name && nlen)
 		snprintf(name, nlen, "%s", r->driver);
-	/* A uid of its own: the driver's would let the child signal it. */
-	if (r->uid == f->rule->uid) {
-		fnsay(f, "port %u: child rule %s:%u runs as uid %u, its driver's own: refused",
-		      req->port, f->ccfg->path, r->line, (unsigned int)r->uid);
-		return -EPERM;
-	}
 	for (o = f->children; o; o = o->next)
 		if (o->port == req->port && o->iface == req->iface && !o->stop)
 			return -EEXIST;
+	/*
+	 * A uid of its own: a driver's would let the child signal it (or
+	 * ptrace it), another child's the same; 65534 is any local user's.
+	 */
+	if (r->uid_count) {
+		unsigned int i;
+
+		for (i = 0; i < r->uid_count && uid_taken(r->uid_base + i); i++)
+			;
+		if (i == r->uid_count) {
+			fnsay(f, "port %u: child rule %s:%u: every uid of its user-range (%u-%u) is "
+			      "taken: refused", req->port, f->ccfg->path, r->line,
+			      (unsigned int)r->uid_base, r->uid_count);
+			return -EBUSY;
+		}
+		uid = r->uid_base + i;
+		gid = (gid_t)uid;
+	} else {
+		uid = r->uid;
+		gid = r->gid;
+		if (uid == PCID_DEFAULT_UID || gid == PCID_DEFAULT_GID) {
+			fnsay(f, "port %u: child rule %s:%u runs as uid/gid %u/%u, nobody's (any "
+			      "local user's): refused (give it user-range=)", req->port,
+			      f->ccfg->path, r->line, (unsigned int)uid, (unsigned int)gid);
+			return -EPERM;
+		}
+		if (uid == f->rule->uid) {
+			fnsay(f, "port %u: child rule %s:%u runs as uid %u, its driver's own: refused",
+			      req->port, f->ccfg->path, r->line, (unsigned int)uid);
+			return -EPERM;
+		}
+		if (uid_taken(uid)) {
+			fnsay(f, "port %u: child rule %s:%u runs as uid %u, which a driver or another "
+			      "child runs as: refused (give it user-range=)", req->port,
+			      f->ccfg->path, r->line, (unsigned int)uid);
+			return -EBUSY;
+		}
+	}
 	if (f->nchildren >= PCID_CHILDREN_MAX)
 		return -ENOSPC;
+	/*
+	 * Its scheme's data area is kernel memory pcid (root) pins for it, at
+	 * the driver's asking: within the driver's child-data-max, together.
+	 */
+	data = r->scheme ? (r->scheme_data ? r->scheme_data : USCHEME_DATA_DEFAULT) : 0;
+	if (data && (f->child_data + data > f->rule->child_data_max)) {
+		fnsay(f, "port %u: class driver %s: its scheme's data area (%" PRIu64 " KiB) would "
+		      "take its children's over child-data-max (%" PRIu64 " of %" PRIu64
+		      " KiB in use): refused", req->port, r->driver, data >> 10,
+		      f->child_data >> 10, f->rule->child_data_max >> 10);
+		return -ENOSPC;
+	}
 	path = resolve_driver_in(r->driver, f->ccfg->path);
 	if (!path) {
 		fnsay(f, "port %u: class driver '%s' (%s:%u) is not an executable file: not started",
@@ -1943,6 +2103,10 @@ static int child_start(struct fn *f, const struct pcid_child_req *req, char *nam
 		return -ENOMEM;
 	}
 	c->fn = f;
+	c->uid = uid;
+	c->gid = gid;
+	c->data = data;
+	f->child_data += data;
 	c->ccfg = f->ccfg;
 	c->ccfg->refs++;
 	c->rule = r;
@@ -1982,8 +2146,8 @@ static unsigned int children_stop(struct fn *f, unsigned int port, const char *w
 		case DRV_RUNNING:
 			fnsay(f, "%s: %s: stopping class driver %s (pid %d)", c->label, why_text,
 			      c->rule->driver, (int)c->pid);
-			if (c->pidfd >= 0)
-				pidfd_signal(c->pidfd, SIGTERM);
+			child_kill(c, SIGTERM);
+			child_stop_timer(c);
 			break;
 		case DRV_STARTING:
 			break;		/* freed when its open completes */
@@ -2120,7 +2284,7 @@ static void on_stop_timer(struct us_daemon *d, int fd, int events, void *ctx)
 			if (c->st == DRV_RUNNING && c->pidfd >= 0) {
 				fnsay(f, "%s: class driver (pid %d) still running after %u ms: SIGKILL",
 				      c->label, (int)c->pid, P.cfg.stop_timeout_ms);
-				pidfd_signal(c->pidfd, SIGKILL);
+				child_kill(c, SIGKILL);
 			}
 		}
 	}
@@ -2191,7 +2355,12 @@ static int watch_signals(void)
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	err = us_daemon_watch(&P.d, P.sigfd, USCHEME_EV_READ, on_signalfd, NULL);
-	return err;
+	if (err)
+		return err;
+	P.kill_timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (P.kill_timerfd < 0)
+		return -errno;
+	return us_daemon_watch(&P.d, P.kill_timerfd, USCHEME_EV_READ, on_kill_timer, NULL);
 }
 
 /* Every function pcid bound: its files closed, given back to the kernel. */
@@ -2283,6 +2452,8 @@ static void free_all(void)
 	}
 	if (P.stop_timerfd >= 0)
 		close(P.stop_timerfd);
+	if (P.kill_timerfd >= 0)
+		close(P.kill_timerfd);
 	if (P.sigfd >= 0)
 		close(P.sigfd);
 	pcid_config_free(&P.cfg);

@@ -317,6 +317,100 @@ static int t_config_scheme(void)
 }
 
 /* The tree's pcid.conf (next to this test in $(O)): xHCI to xhcid, with its scheme. */
+/* child-data-max=: the budget of a driver's children's data areas (an attack: 256 x 16M). */
+static int t_config_child_data(void)
+{
+	static const char text[] =
+		"match class=0c0330 driver=xhcid scheme=usb.{address} child-config=x.conf\n"
+		"match class=0c0320 driver=xhcid scheme=usb.{address} child-config=x.conf child-data-max=16M\n"
+		"match class=0c0310 driver=xhcid scheme=usb.{address} child-config=x.conf child-data-max=0\n"
+		"match class=0c0300 driver=xhcid scheme=usb.{address} child-config=x.conf child-data-max=2g\n"
+		"match class=0c driver=xhcid scheme=usb.{address} child-config=x.conf child-data-max=4096K\n"
+		"match class=0d driver=xhcid scheme=usb.{address} child-config=x.conf child-data-max=12345\n";
+	struct pcid_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 6);
+	CHECK_EQ(cfg.rules[0].child_data_max, 64ULL << 20);	/* the default */
+	CHECK_EQ(cfg.rules[0].child_data_max, PCID_DEFAULT_CHILD_DATA_MAX);
+	CHECK_EQ(cfg.rules[1].child_data_max, 16ULL << 20);
+	CHECK_EQ(cfg.rules[2].child_data_max, 0);		/* no child may have a scheme */
+	CHECK_EQ(cfg.rules[3].child_data_max, 2ULL << 30);
+	CHECK_EQ(cfg.rules[4].child_data_max, 4ULL << 20);
+	CHECK_EQ(cfg.rules[5].child_data_max, 12345);
+	pcid_config_free(&cfg);
+	CHECK(!bad("\nmatch class=0c driver=x scheme=a child-data-max=16M\n",
+		   "t.conf:2: child-data-max needs child-config="));
+	CHECK(!bad("match class=0c driver=x child-data-max=16M\n", "child-data-max needs child-config="));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=1M child-data-max=2M\n",
+		   "child-data-max given twice"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=65G\n",
+		   "child-data-max=65G is out of range (at most 64G)"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=99999999999999999999999\n",
+		   "out of range"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=68719476737\n",
+		   "out of range"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=-1\n",
+		   "child-data-max needs a size in bytes, or with K, M or G"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=16MB\n",
+		   "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=\n",
+		   "needs a size"));
+	CHECK(!bad("match class=0c driver=x scheme=a child-config=c child-data-max=G\n",
+		   "needs a size"));
+	return 0;
+}
+
+/* user-range=BASE-COUNT: a uid of its own for each child (an attack: every usbscsid was 65532). */
+static int t_config_user_range(void)
+{
+	static const char text[] =
+		"set user=65532 group=65532\n"
+		"match class=080650 driver=usbscsid user-range=65400-128\n"
+		"match class=03 driver=usbprobe user-range=70000-1\n"
+		"match class=02 driver=x user-range=1-65533\n"
+		"match class=01 driver=y user-range=65535-65536\n"
+		"match class=04 driver=z\n";
+	struct pcid_config cfg;
+	char err[256];
+
+	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
+	CHECK_EQ(cfg.nrules, 5);
+	CHECK_EQ(cfg.rules[0].uid_base, 65400);
+	CHECK_EQ(cfg.rules[0].uid_count, 128);
+	CHECK_EQ(cfg.rules[1].uid_base, 70000);
+	CHECK_EQ(cfg.rules[1].uid_count, 1);
+	CHECK_EQ(cfg.rules[2].uid_count, 65533);
+	CHECK_EQ(cfg.rules[3].uid_base, 65535);
+	CHECK_EQ(cfg.rules[4].uid_count, 0);	/* none: the rule's user */
+	CHECK_EQ(cfg.rules[4].uid, 65532);
+	pcid_config_free(&cfg);
+	CHECK(!bad("\nmatch class=0c driver=x user-range=65500-35\n",
+		   "t.conf:2: user-range=65500-35 holds 65534 (nobody"));
+	CHECK(!bad("match class=0c driver=x user-range=65534-1\n", "holds 65534"));
+	CHECK(!bad("match class=0c driver=x user-range=1-65534\n", "holds 65534"));
+	CHECK(!bad("match class=0c driver=x user-range=0-10\n", "user-range=0-10 is out of range"));
+	CHECK(!bad("match class=0c driver=x user-range=100-0\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x user-range=100-65537\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x user-range=4294967294-2\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x user-range=4294967295-1\n", "out of range"));
+	CHECK(!bad("match class=0c driver=x user-range=99999999999999999999999-1\n",
+		   "user-range needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=100\n", "user-range needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=100-\n", "needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=-100-1\n", "needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=100--1\n", "needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=100-1x\n", "needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=0x100-1\n", "needs BASE-COUNT"));
+	CHECK(!bad("match class=0c driver=x user-range=100-1 user-range=200-1\n",
+		   "user-range given twice"));
+	CHECK(!bad("match class=0c driver=x user-range=100-1 user=5\n",
+		   "user-range and user/group given together"));
+	CHECK(!bad("match class=0c driver=x group=5 user-range=100-1\n", "given together"));
+	return 0;
+}
+
 static int t_default_config(void)
 {
 	char self[PATH_MAX], path[PATH_MAX + 16], err[512], name[64], *slash;
@@ -753,6 +847,8 @@ int main(int argc, char **argv)
 		{ "config_match", t_config_match, 0 },
 		{ "config_argv", t_config_argv, 0 },
 		{ "config_scheme", t_config_scheme, 0 },
+		{ "config_child_data", t_config_child_data, 0 },
+		{ "config_user_range", t_config_user_range, 0 },
 		{ "default_config", t_default_config, 0 },
 		{ "config_errors", t_config_errors, 0 },
 		{ "config_fuzz", t_config_fuzz, 120 },

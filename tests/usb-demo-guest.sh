@@ -53,7 +53,7 @@ grep -E 'killed|started driver|port [0-9]+: ready' /tmp/pcid.log | tail -n 4 &&
 echo "\$ uscheme ls $s:" && uscheme ls "$s:" &&
 d=disk.usb.0000-00-04.0-1 &&
 wait_for 30 served "$d" &&
-echo "\$ grep usbscsid /tmp/pcid.log     (xhcid asked pcid for the disk's class driver: usbscsid, uid 65532, $d: registered for it)" &&
+echo "\$ grep usbscsid /tmp/pcid.log     (xhcid asked pcid for the disk's class driver: usbscsid, a uid of its own (65400..), $d: registered for it)" &&
 grep usbscsid /tmp/pcid.log &&
 echo "\$ ps -o pid,user,args | grep usbscsid" && ps -o pid,user,args | grep '[u]sbscsid' &&
 echo "\$ uscheme cat $d:     (LUN SIZE_BYTES BLOCK_SIZE rw|ro)" && uscheme cat "$d:" &&

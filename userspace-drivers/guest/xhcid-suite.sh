@@ -340,7 +340,7 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 #!/bin/sh
 trap '' TERM
 sleep 1000 &
-echo "xs-stubborn: pid $$, sleep pid $!"
+echo "xs-stubborn: pid $$, sleep pid $!" >&2
 while :; do sleep 1; done
 EOS
 		chmod 755 /tmp/xs-stubborn.sh
@@ -348,7 +348,7 @@ EOS
 			>/tmp/xs-classes.conf
 		up4=$(probe_pid)
 		kill -KILL "$(xpid $ctrl0)"
-		stub_line() { grep -E "xs-stubborn: pid [0-9]+, sleep pid [0-9]+" $log | tail -1; }
+		stub_line() { grep -E "xs-stubborn: pid [0-9]+, sleep pid [0-9]+" $log | tail -1 | grep .; }
 		if waitfor 40 stub_line; then
 			sp=$(stub_line | sed -E 's/.*xs-stubborn: pid ([0-9]+), sleep pid ([0-9]+).*/\1/')
 			ss=$(stub_line | sed -E 's/.*sleep pid ([0-9]+).*/\1/')

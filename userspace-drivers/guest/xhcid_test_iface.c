@@ -216,8 +216,14 @@ int t_iface_limits(void)
 	CHECK_EQ(xt_control(fd, 0x82, 0, 0, 0x0181, st, 2), -EPERM);
 	CHECK_EQ(xt_control(fd, 0x02, 1, 0, 0x0181, NULL, 0), -EPERM);
 	CHECK_EQ(xt_control(fd, 0x01, 11, 0, 0x0100, NULL, 0), -EPERM);
-	CHECK_EQ(xt_control(fd, 0x81, 0, 0, 0, st, 2), 2);
-	CHECK_EQ(xt_control(fd, 0x21, 0x0a, 0, 0x0100, NULL, 0), 0);
+	/* high byte 0, or a class request: they reach the device (which may STALL them) */
+	{
+		int r = xt_control(fd, 0x81, 0, 0, 0, st, 2);
+
+		CHECK(r == 2 || r == -EPIPE);
+		r = xt_control(fd, 0x21, 0x0a, 0, 0x0100, NULL, 0);
+		CHECK(r == 0 || r == -EPIPE);
+	}
 	/*
 	 * its own endpoint works, CLEAR_FEATURE(HALT) on it too (it reaches the
 	 * device, which STALLs it: QEMU's keyboard has no endpoint requests,

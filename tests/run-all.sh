@@ -97,6 +97,13 @@ devices+=" -device pci-serial,addr=06.0"
 # known pattern, a keyboard, QEMU's monitor on ttyS2): tests/qemu/usb-devices.sh.
 devices+=" $(bash tests/qemu/usb-devices.sh args "$top/build/userspace/xhcid_test" "$top/build/vm/usb")" ||
 	fail "USB disk images for the xhcid suite"
+# The images again, stamped anew, before each VM that boots with them: the
+# blk-usb suite makes a file system on disk 0 after the xhcid suite, and the
+# next VM's xhcid suite would read that instead of its stamps.
+usb_images() {
+	bash tests/qemu/usb-devices.sh args "$top/build/userspace/xhcid_test" "$top/build/vm/usb" \
+		>/dev/null || fail "USB disk images for the xhcid suite, before the $1 VM"
+}
 # The same suites built with ASan, UBSan and LeakSanitizer (dynamic, so the
 # 6.1 VM gets the libraries too); valgrind cannot run in the test VM.
 asan_bins=()
@@ -195,6 +202,7 @@ for series in 6.1 6.12; do
 		fail "blk suite files for $kver" "log: build/test-logs/stock-kernels.log"
 	fi
 	extra_bins+=("${blk_args[@]}")
+	usb_images "$kver"
 	bash tests/qemu/run-vm.sh --kernel "$(cat "$top/build/module/$kver/kernel-image")" \
 		--module "${ko[$series]}" --script tests/vm-suites.sh --out "$out" \
 		"${bins[@]}" "${extra_bins[@]}" --timeout 1500 --mem 2048 --qemu "$devices" \
@@ -275,6 +283,7 @@ if [ -n "${ko[debug]:-}" ]; then
 	# _PRT, which pci_enable_device and pci_disable_device (every device
 	# session's start and end) evaluate, about 20 s each under KASAN,
 	# kmemleak and lockdep in TCG. Only PCI interrupt routing changes.
+	usb_images debug
 	bash tests/qemu/run-vm.sh --kernel "$dbg/bzImage" --module "${ko[debug]}" \
 		--script tests/vm-suites.sh --out "$out" "${bins[@]}" --timeout 1800 --mem 2048 \
 		--qemu "$devices" --append "acpi=noirq" --plant-leak >"$logs/vm-debug.log" 2>&1

@@ -1320,14 +1320,17 @@ static char **driver_env(const struct fn *f, const char *scheme_desc)
 }
 
 /*
- * In the child: become the driver. ringfd: its scheme ring, or -1. Never
- * returns.
+ * In a child about to exec a driver (a PCI function's, or a class driver):
+ * signals back to their defaults, a session of its own; fd 3 = fd3, fd 4 =
+ * fd4 when not -1, stdin on /dev/null, 1 and 2 kept, nothing else open
+ * (both moved above 3 and 4 first: either may sit there now, where a dup2
+ * would close it; dup2 leaves the copies inheritable); then groups, gid and
+ * uid (which drops every capability), checked, and no_new_privs.
+ * 0, or -1 with errno set.
  */
-static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd, int ringfd,
-						   char **argv, char **env)
+static int child_become(int fd3, int fd4, uid_t uid, gid_t gid)
 {
-	const struct pcid_rule *r = f->rule;
-	int top = ringfd >= 0 ? PCID_SCHEME_FD_NUM : PCID_CHANNEL_FD_NUM;
+	int top = fd4 >= 0 ? 4 : 3;
 	sigset_t none;
 	int nul;
 
@@ -1335,40 +1338,43 @@ static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd, 
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
-	/*
-	 * Its channel at fd 3, its scheme ring (if any) at fd 4, stdin on
-	 * /dev/null, 1 and 2 kept, nothing else. Both out of the way of 3 and
-	 * 4 first (either may be there now); dup2 leaves the copies
-	 * inheritable.
-	 */
-	chfd = fcntl(chfd, F_DUPFD_CLOEXEC, top + 1);
-	if (chfd < 0 || dup2(chfd, PCID_CHANNEL_FD_NUM) < 0)
-		goto fail;
-	if (ringfd >= 0) {
-		ringfd = fcntl(ringfd, F_DUPFD_CLOEXEC, top + 1);
-		if (ringfd < 0 || dup2(ringfd, PCID_SCHEME_FD_NUM) < 0)
-			goto fail;
+	fd3 = fcntl(fd3, F_DUPFD_CLOEXEC, top + 1);
+	if (fd3 < 0)
+		return -1;
+	if (fd4 >= 0) {
+		fd4 = fcntl(fd4, F_DUPFD_CLOEXEC, top + 1);
+		if (fd4 < 0)
+			return -1;
 	}
+	if (dup2(fd3, 3) < 0 || (fd4 >= 0 && dup2(fd4, 4) < 0))
+		return -1;
 	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nul >= 0 && nul != STDIN_FILENO) {
+	if (nul >= 0 && nul != STDIN_FILENO)
 		dup2(nul, STDIN_FILENO);
-	}
 	if (syscall(SYS_close_range, top + 1, ~0U, 0) < 0) {
 		int fd;
 
 		for (fd = top + 1; fd < 65536; fd++)
 			close(fd);
 	}
-	/* Unprivileged: groups, gid, then uid (which drops every capability). */
-	if (setgroups(0, NULL) || setresgid(r->gid, r->gid, r->gid) ||
-	    setresuid(r->uid, r->uid, r->uid))
-		goto fail;
-	if (getuid() != r->uid || geteuid() != r->uid || getegid() != r->gid)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		goto fail;
-	execve(argv[0], argv, env);
-fail:
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		return -1;
+	if (getuid() != uid || geteuid() != uid || getegid() != gid) {
+		errno = EPERM;
+		return -1;
+	}
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/*
+ * In the child: become the driver, its channel at fd 3 and its scheme ring
+ * (ringfd; else -1) at fd 4. Never returns.
+ */
+static void __attribute__((noreturn)) exec_driver(const struct fn *f, int chfd, int ringfd,
+						   char **argv, char **env)
+{
+	if (child_become(chfd, ringfd, f->rule->uid, f->rule->gid) == 0)
+		execve(argv[0], argv, env);
 	fprintf(stderr, "%s: %s: cannot start driver %s: %s\n", prog, f->addr, argv[0],
 		why(-errno));
 	_exit(127);
@@ -1806,43 +1812,8 @@ static void on_child_exit(struct us_daemon *d, int fd, int events, void *ctx)
 static void __attribute__((noreturn)) exec_child(const struct child *c, int hfd, int ringfd,
 						  char **argv, char **env)
 {
-	int top = ringfd >= 0 ? PCID_SCHEME_FD_NUM : 3;
-	sigset_t none;
-	int nul;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	setsid();
-	/* Both above top first: either may be 3 or 4 here, which a dup2 would close. */
-	hfd = fcntl(hfd, F_DUPFD_CLOEXEC, top + 1);
-	if (hfd < 0)
-		goto fail;
-	if (ringfd >= 0) {
-		ringfd = fcntl(ringfd, F_DUPFD_CLOEXEC, top + 1);
-		if (ringfd < 0)
-			goto fail;
-	}
-	if (dup2(hfd, 3) < 0 || (ringfd >= 0 && dup2(ringfd, PCID_SCHEME_FD_NUM) < 0))
-		goto fail;
-	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nul >= 0 && nul != STDIN_FILENO)
-		dup2(nul, STDIN_FILENO);
-	if (syscall(SYS_close_range, top + 1, ~0U, 0) < 0) {
-		int fd;
-
-		for (fd = top + 1; fd < 65536; fd++)
-			close(fd);
-	}
-	if (setgroups(0, NULL) || setresgid(c->gid, c->gid, c->gid) ||
-	    setresuid(c->uid, c->uid, c->uid))
-		goto fail;
-	if (getuid() != c->uid || geteuid() != c->uid || getegid() != c->gid)
-		goto fail;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		goto fail;
-	execve(argv[0], argv, env);
-fail:
+	if (child_become(hfd, ringfd, c->uid, c->gid) == 0)
+		execve(argv[0], argv, env);
 	fprintf(stderr, "%s: %s: %s: cannot start class driver %s: %s\n", prog, c->fn->addr,
 		c->label, argv[0], why(-errno));
 	_exit(127);

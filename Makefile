@@ -5,6 +5,7 @@
 #   make check      every test (installs what it needs; first run ~20 minutes)
 #   make bench      IPC round trips: uscheme ring and fd vs unix socket, pipe, FUSE, io_uring (QEMU)
 #   make bench-usb  one USB disk read through Linux's usb-storage and through xhcid's usb.*: (QEMU)
+#   make bench-disk the USB disk stack against Linux's: sd, disk scheme ring/fd, ublk; USB2, UAS (QEMU)
 #   make fuzz       the fuzzer's long run (FUZZ_SECONDS, default 600) in the debug kernel VM
 #
 #   make module     build uscheme.ko for the running kernel (KDIR= to override)
@@ -40,6 +41,9 @@ bench:
 bench-usb:
 	bash tests/run-usb-bench.sh
 
+bench-disk:
+	bash tests/run-disk-bench.sh
+
 fuzz:
 	bash tests/fuzz/run-fuzz.sh
 
@@ -47,4 +51,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module install userspace run check bench bench-usb fuzz clean
+.PHONY: all module install userspace run check bench bench-usb bench-disk fuzz clean

@@ -35,6 +35,10 @@
 #       nbd, ublk_drv where the kernel has it (not Debian's 6.1), ext4 and
 #       what it needs (jbd2, mbcache, crc16, crc32c_generic), copied as
 #       blk-linux-NN-NAME.ko in load order (cache: blk/).
+#   usb-devices.sh linux-modules --bench KVER DIR
+#       For make bench-disk (tests/run-disk-bench.sh): --storage's modules,
+#       uas, and ublk_drv where the kernel has it, as disk-linux-NN-NAME.ko
+#       (cache: bench/).
 set -euo pipefail
 cmd=${1:?usage: usb-devices.sh args XHCID_TEST DIR | linux-modules [--storage] KVER DIR}
 
@@ -125,6 +129,13 @@ linux-modules)
 	if [ "${2:-}" = --storage ]; then
 		shift
 		storage_modules "${2:?KVER}" "${3:?DIR}"
+		exit
+	fi
+	if [ "${2:-}" = --bench ]; then
+		shift
+		storage_modules "${2:?KVER}" "${3:?DIR}" bench disk-linux \
+			usb-common usbcore xhci-hcd xhci-pci scsi_common scsi_mod sd_mod usb-storage uas \
+			'?ublk_drv'
 		exit
 	fi
 	if [ "${2:-}" = --blk ]; then

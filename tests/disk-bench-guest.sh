@@ -1,0 +1,142 @@
+#!/bin/sh
+# Guest side of make bench-disk (tests/run-disk-bench.sh boots the VM: four
+# qemu-xhci controllers, 04.0 and 06.0 for uscheme, 05.0 and 07.0 for
+# Linux; a usb-storage disk on a USB3 port of 04.0 and 05.0, one on the
+# USB2-only (p3=0) 06.0 and 07.0, and a usb-uas with a scsi-hd on 05.0's
+# second port; /bin has diskbench, pcid, pcid.conf, xhcid, xhcid.conf,
+# usbscsid, uscheme and Linux's modules disk-linux-NN-NAME.ko in load order).
+#   disk-bench-guest.sh SECS REPS REPS_OTHER
+# Sets up both stacks side by side in this one boot (pcid sees only 04.0
+# and 06.0 through a sysfs view of its own; Linux's xhci-pci takes the
+# rest), then runs every cell: for each repetition, for each workload, each
+# path in turn (Linux, the disk scheme by ring, by handle fd, the bridge's
+# /dev/ublkbN), so the stacks alternate. USB3 gets REPS repetitions, the
+# USB2 and UAS rows REPS_OTHER. Each cell is one diskbench run of SECS
+# seconds. Prints "disk-bench: cell I/N ..." before each cell (progress),
+# diskbench's result lines, "disk-bench: done" at the end, or
+# "disk-bench: FAILED: why".
+secs=${1:-2}
+reps=${2:-3}
+reps2=${3:-1}
+fail() { echo "disk-bench: FAILED: $*"; exit 1; }
+say() { echo "disk-bench: $*"; }
+waitfor() {	# waitfor SECONDS CMD...
+	wt=$(($1 * 10))
+	shift
+	wi=0
+	until "$@" >/dev/null 2>&1; do
+		wi=$((wi + 1))
+		[ $wi -ge $wt ] && return 1
+		sleep 0.1
+	done
+}
+say "kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPU(s), $secs s a cell," \
+	"$reps repetitions (USB3), $reps2 (USB2, UAS)"
+
+# ---- uscheme: pcid with a sysfs view holding only 04.0 and 06.0 ----
+v=/tmp/pcisys/bus/pci
+mkdir -p $v/devices
+for a in 0000:00:04.0 0000:00:06.0; do
+	[ -e /sys/bus/pci/devices/$a ] || fail "no PCI function $a"
+	ln -s /sys/bus/pci/devices/$a $v/devices/$a
+done
+ln -s /sys/bus/pci/drivers $v/drivers
+ln -s /sys/bus/pci/drivers_probe $v/drivers_probe
+served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
+pcid --foreground --sysfs /tmp/pcisys 2>/tmp/db-pcid.log &
+pcid=$!
+d3=disk.usb.0000-00-04.0-1
+d2=disk.usb.0000-00-06.0-1
+for d in $d3 $d2; do
+	waitfor 90 served $d || { cat /tmp/db-pcid.log; fail "$d: not served within 90 s"; }
+done
+say "uscheme: pcid (pid $pcid) runs xhcid on 04.0 and 06.0, usbscsid serves $d3: and $d2:"
+uscheme cat "$d3:" | sed 's/^/disk-bench: uscheme:   usb3 LUN /'
+uscheme cat "$d2:" | sed 's/^/disk-bench: uscheme:   usb2 LUN /'
+
+# ---- Linux: its modules; xhci-pci takes 05.0 and 07.0 ----
+for m in /bin/disk-linux-*.ko; do
+	case "$m" in *-usb_storage.ko) arg=delay_use=0 ;; *) arg= ;; esac
+	insmod "$m" $arg || fail "insmod $m"
+done
+nsd() { ls -d /sys/block/sd* 2>/dev/null | wc -l; }
+three() { [ "$(nsd)" = 3 ]; }
+waitfor 90 three || fail "Linux: $(nsd) SCSI disks within 90 s, want 3"
+sleep 1
+l3= l2= luas=
+for b in /sys/block/sd*; do
+	p=$(readlink -f "$b")
+	n=${b##*/}
+	case "$p" in
+	*0000:00:07.0/*) l2=/dev/$n ;;
+	*0000:00:05.0/*/[0-9]-1:1.0/*) l3=/dev/$n ;;
+	*0000:00:05.0/*/[0-9]-2:1.0/*) luas=/dev/$n ;;
+	esac
+	drv=$(basename "$(readlink -f "$(echo "$p" | sed 's|\(/[0-9]-[0-9]:1\.0\)/.*|\1|')/driver")")
+	say "linux: /dev/$n ($drv): $p"
+done
+[ -n "$l3" ] && [ -n "$l2" ] && [ -n "$luas" ] || fail "Linux: disks not all found (usb3 '$l3' usb2 '$l2' uas '$luas')"
+for c in 04.0 05.0 06.0 07.0; do
+	say "driver of 0000:00:$c: $(basename "$(readlink /sys/bus/pci/devices/0000:00:$c/driver)")"
+done
+dmesg | grep -E 'SuperSpeed|high-speed|uas|usb-storage 1' | sed 's/^/disk-bench: dmesg: /'
+
+# ---- the bridge: usbscsid's USB3 disk as /dev/ublkbN ----
+ublk=$(timeout 60 uscheme blk attach "$d3:0" 2>/tmp/db-blk.err) || { cat /tmp/db-blk.err; fail "uscheme blk attach $d3:0"; }
+[ -b "$ublk" ] || fail "uscheme blk attach $d3:0 gave '$ublk', no block device"
+say "bridge: $d3:0 is $ublk"
+
+# ---- the cells ----
+# workloads: NAME RW PATTERN BS QD
+W="seqread64k read seq 64K 1
+seqread1m read seq 1M 1
+seqwrite64k write seq 64K 1
+seqwrite1m write seq 1M 1
+randread4k read rand 4K 1
+randread4k-qd16 read rand 4K 16
+randwrite4k write rand 4K 1
+randwrite4k-qd16 write rand 4K 16"
+# paths: BUS.PATH IO TARGET (one line each), and their repetitions
+P3="usb3.linux blk $l3
+usb3.ring ring $d3:0
+usb3.fd fd $d3:0
+usb3.ublk blk $ublk"
+P2="usb2.linux blk $l2
+usb2.ring ring $d2:0
+uas.linux blk $luas"
+nw=$(echo "$W" | wc -l)
+total=$((reps * nw * 4 - reps * 2 + reps2 * nw * 3))
+say "cells: $total"
+i=0
+t0=$(date +%s)
+cells() {	# cells REPS PATHS
+	r=1
+	while [ $r -le "$1" ]; do
+		echo "$W" | while read -r w rw pat bs qd; do
+			echo "$2" | while read -r name io target; do
+				[ "$io" = fd ] && [ "$qd" != 1 ] && continue
+				i=$(cat /tmp/db-i)
+				i=$((i + 1))
+				echo $i >/tmp/db-i
+				say "cell $i/$total: $name $w rep $r ($(($(date +%s) - t0)) s)"
+				diskbench "$io" "$target" --rw "$rw" --pattern "$pat" --bs "$bs" --qd "$qd" \
+					--secs "$secs" --label "$name.$w.$r" 2>&1 ||
+					say "cell $name.$w.$r: diskbench failed"
+			done
+		done
+		r=$((r + 1))
+	done
+}
+echo 0 >/tmp/db-i
+cells "$reps" "$P3"
+cells "$reps2" "$P2"
+say "cells took $(($(date +%s) - t0)) s"
+
+uscheme blk detach "$ublk" || say "uscheme blk detach $ublk failed"
+kill -TERM $pcid
+wait $pcid
+if grep -qE '(xhcid|usbscsid).*(error|timed out|failed)' /tmp/db-pcid.log; then
+	say "pcid's log has errors:"
+	grep -E '(xhcid|usbscsid).*(error|timed out|failed)' /tmp/db-pcid.log | sed 's/^/disk-bench: log: /'
+fi
+say done

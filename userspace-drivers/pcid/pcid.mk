@@ -13,7 +13,9 @@ $(O)/obj/pcid/%.o: pcid/%.c $(PCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(O)/pcid: $(O)/obj/pcid/pcid.o $(O)/obj/pcid/config.o $(O)/obj/pcid/sysfs.o $(LIB)
+# The daemon, split by job (state.h says which file does what).
+PCID_OBJS := $(patsubst %,$(O)/obj/pcid/%.o,main scheme channel supervisor config sysfs)
+$(O)/pcid: $(PCID_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/pciprobe: $(O)/obj/pcid/pci-probe.o $(O)/obj/pcid/pcidrv.o $(LIB)

@@ -42,8 +42,23 @@ for a in 0000:00:04.0 0000:00:06.0; do
 done
 ln -s /sys/bus/pci/drivers $v/drivers
 ln -s /sys/bus/pci/drivers_probe $v/drivers_probe
+# Both drivers keep timing counters (--trace, bench/disktrace.h) in files
+# made here, writable by their uids; diskbench reads them around a cell.
+t=/tmp/dtrace
+mkdir -p $t
+chmod 0777 $t
+for f in xhcid-0000:00:04.0 xhcid-0000:00:06.0 usbscsid-usb.0000-00-04.0:1 usbscsid-usb.0000-00-06.0:1; do
+	truncate -s 4096 "$t/$f"
+	chmod 0666 "$t/$f"
+done
+sed -e 's|args="{address}"|args="--trace /tmp/dtrace/xhcid-{address} {address}"|' \
+	-e 's|child-config=xhcid.conf|child-config=/tmp/db-xhcid.conf|' /bin/pcid.conf >/tmp/db-pcid.conf
+sed 's|args="{address}"|args="--trace /tmp/dtrace/usbscsid-{address} {address}"|' /bin/xhcid.conf \
+	>/tmp/db-xhcid.conf
+grep -q 'driver=xhcid args="--trace' /tmp/db-pcid.conf && grep -q 'driver=usbscsid args="--trace' \
+	/tmp/db-xhcid.conf || fail "pcid.conf or xhcid.conf: no xhcid/usbscsid rule with args=\"{address}\""
 served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
-pcid --foreground --sysfs /tmp/pcisys 2>/tmp/db-pcid.log &
+pcid --foreground --sysfs /tmp/pcisys --config /tmp/db-pcid.conf 2>/tmp/db-pcid.log &
 pcid=$!
 d3=disk.usb.0000-00-04.0-1
 d2=disk.usb.0000-00-06.0-1
@@ -97,12 +112,14 @@ randread4k-qd16 read rand 4K 16
 randwrite4k write rand 4K 1
 randwrite4k-qd16 write rand 4K 16"
 # paths: BUS.PATH IO TARGET (one line each), and their repetitions
+tr3="--trace $t/xhcid-0000:00:04.0 --trace $t/usbscsid-usb.0000-00-04.0:1"
+tr2="--trace $t/xhcid-0000:00:06.0 --trace $t/usbscsid-usb.0000-00-06.0:1"
 P3="usb3.linux blk $l3
-usb3.ring ring $d3:0
-usb3.fd fd $d3:0
-usb3.ublk blk $ublk"
+usb3.ring ring $d3:0 $tr3
+usb3.fd fd $d3:0 $tr3
+usb3.ublk blk $ublk $tr3"
 P2="usb2.linux blk $l2
-usb2.ring ring $d2:0
+usb2.ring ring $d2:0 $tr2
 uas.linux blk $luas"
 nw=$(echo "$W" | wc -l)
 total=$((reps * nw * 4 - reps * 2 + reps2 * nw * 3))
@@ -113,14 +130,14 @@ cells() {	# cells REPS PATHS
 	r=1
 	while [ $r -le "$1" ]; do
 		echo "$W" | while read -r w rw pat bs qd; do
-			echo "$2" | while read -r name io target; do
+			echo "$2" | while read -r name io target trace; do
 				[ "$io" = fd ] && [ "$qd" != 1 ] && continue
 				i=$(cat /tmp/db-i)
 				i=$((i + 1))
 				echo $i >/tmp/db-i
 				say "cell $i/$total: $name $w rep $r ($(($(date +%s) - t0)) s)"
 				diskbench "$io" "$target" --rw "$rw" --pattern "$pat" --bs "$bs" --qd "$qd" \
-					--secs "$secs" --label "$name.$w.$r" 2>&1 ||
+					--secs "$secs" --label "$name.$w.$r" $trace 2>&1 ||
 					say "cell $name.$w.$r: diskbench failed"
 			done
 		done

@@ -28,12 +28,21 @@ set -euo pipefail
 
 table() {
 	cat "$1/header"
-	grep -E '^diskbench: result ' "$1/bench.log" | awk '
+	grep -E '^diskbench: (result|trace) ' "$1/bench.log" | awk '
 function fields(   i, k) {
 	split("", f)
 	for (i = 3; i <= NF; i++)
 		if ((k = index($i, "=")) > 1)
 			f[substr($i, 1, k - 1)] = substr($i, k + 1)
+}
+# a driver'"'"'s counters over a cell: summed per BUS.PATH.WORKLOAD, per driver
+$2 == "trace" {
+	fields()
+	split(f["label"], l, ".")
+	drv = f["file"] ~ /xhcid-/ ? "x" : "s"
+	for (k = 0; k < 8; k++)
+		tr[l[1], l[2], l[3], drv, k] += f["v" k]
+	next
 }
 {
 	fields()
@@ -83,6 +92,38 @@ function ratio(bus, path, w, k,   a) {
 	return sprintf("%.2f", M / a)
 }
 function med(bus, path, w, k) { return stat(bus, path, w, k) ? fmt(M) : "-" }
+function us(ns, n) { return n > 0 ? sprintf("%.0f", ns / n / 1000) : "-" }
+# where a request'"'"'s time goes on a path (means over all its cells, us), from
+# diskbench'"'"'s latency and the drivers'"'"' --trace counters
+function breakdown(bus, path, w,   A, B, C, D, E, F, G, ns, nx, xr, lx) {
+	ns = tr[bus, path, w, "s", 0]; nx = tr[bus, path, w, "x", 0]
+	if (!stat(bus, path, w, "lat_us_mean") || ns <= 0 || nx <= 0) {
+		printf "breakdown of %s %s %s: no trace counters\n", bus, path, name[w]
+		return
+	}
+	A = M
+	B = tr[bus, path, w, "s", 1] / ns / 1000
+	C = tr[bus, path, w, "s", 3] / tr[bus, path, w, "s", 2] / 1000
+	D = tr[bus, path, w, "s", 4] / tr[bus, path, w, "s", 2] / 1000
+	E = tr[bus, path, w, "x", 1] / nx / 1000
+	F = tr[bus, path, w, "x", 2] / nx / 1000
+	G = tr[bus, path, w, "x", 3] / nx / 1000
+	xr = nx / ns
+	lx = stat(bus, "linux", w, "lat_us_mean") ? sprintf("%.0f", M) : "-"
+	printf "where a %s request'"'"'s time goes (%s, %s; means, us; Linux'"'"'s whole request: %s):\n", name[w],
+		toupper(bus), pn[path], lx
+	printf "  %-62s %6.0f\n", "the client'"'"'s request, issue to completion", A
+	printf "  %-62s %6.0f\n", "  client <-> usbscsid (the kernel'"'"'s routing, both ways)", A - B
+	printf "  %-62s %6.0f\n", "  in usbscsid, request in -> answer out", B
+	printf "  %-62s %6.0f\n", "    CBW + data stage (both submitted -> both completed)", C
+	printf "  %-62s %6.0f\n", "    CSW stage (submitted -> completed)", D
+	printf "  %-62s %6.0f\n", "    usbscsid'"'"'s own work (the rest)", B - C - D
+	printf "  %-62s %6.1f\n", "xhcid transfers per request", xr
+	printf "  %-62s %6.0f\n", "  xhcid: request in -> doorbell", E
+	printf "  %-62s %6.0f\n", "  xhcid: doorbell -> completion event seen (device, interrupt)", F
+	printf "  %-62s %6.0f\n", "  xhcid: event -> answer out (IN data copied)", G
+	printf "  %-62s %6.0f\n", "usbscsid <-> xhcid routing, both ways, per stage (~)", (C + D - 2 * (E + F + G)) / 2
+}
 END {
 	nw = split("seqread64k seqread1m seqwrite64k seqwrite1m randread4k randread4k-qd16 randwrite4k randwrite4k-qd16", ws, " ")
 	name["seqread64k"] = "seq read 64K"; name["seqread1m"] = "seq read 1M"
@@ -123,6 +164,10 @@ END {
 			printf " %s", med("usb3", ps[j], w, "cpu_us_per_op")
 		printf "\n"
 	}
+	print ""
+	breakdown("usb3", "ring", "randread4k")
+	breakdown("usb3", "fd", "randread4k")
+	breakdown("usb3", "ring", "seqread1m")
 	print ""
 	print "USB2 (usb-storage on a USB2-only qemu-xhci) and Linux'"'"'s UAS (usb-uas + scsi-hd, USB3;" \
 		" uscheme has no UAS driver)"

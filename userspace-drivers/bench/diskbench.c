@@ -28,14 +28,18 @@
  *     --span BYTES          the part of the disk used, from 0 (default: all
  *                           of it)
  *     --label TEXT          printed as label= (one word; default the path)
+ *     --trace FILE          (up to 4 times) a driver's counters (bench/
+ *                           disktrace.h: xhcid and usbscsid --trace FILE):
+ *                           their change over the timed part is printed
  *
  * Output: one line, "diskbench: result label=L io=blk|ring|fd rw=R
- * pattern=P bs=B qd=Q ops=N secs=T iops=X mibs=Y lat_us_p50=A
- * lat_us_p99=C cpu_us_per_op=U", where latency is each request's issue to
+ * pattern=P bs=B qd=Q ops=N secs=T iops=X mibs=Y lat_us_mean=M
+ * lat_us_p50=A lat_us_p99=C cpu_us_per_op=U", where latency is each request's issue to
  * its completion as this process saw it, and U the whole machine's busy
  * CPU time (all processes and the kernel: /proc/stat's user, nice, system,
  * irq, softirq and steal) over the timed part divided by the requests.
- * Exit 0; 1 (a request failed: printed); 2 (usage); 3 (fd with --qd > 1:
+ * And for each --trace, "diskbench: trace label=L
+ * file=FILE v0=D0 v1=D1 ..." (the counters' deltas). Exit 0; 1 (a request failed: printed); 2 (usage); 3 (fd with --qd > 1:
  * not applicable, nothing run).
  */
 #include <errno.h>
@@ -54,6 +58,7 @@
 #include <unistd.h>
 
 #include "../libuscheme/libuscheme.h"
+#include "disktrace.h"
 
 #define QD_MAX		64u
 #define BS_MAX		(1u << 20)
@@ -65,6 +70,8 @@ static struct {
 	unsigned int bs, qd;
 	double secs;
 	uint64_t max_ops, span;
+	const char *trace[4];
+	unsigned int ntrace;
 } opt = { .bs = 4096, .qd = 1, .secs = 2.0, .max_ops = UINT64_MAX };
 
 /* ---- what a run keeps ---- */
@@ -354,7 +361,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: diskbench blk DEV | ring PATH | fd PATH [--rw read|write] "
 		"[--pattern seq|rand] [--bs BYTES] [--qd N] [--secs S] [--ops N] [--span BYTES] "
-		"[--label TEXT]\n");
+		"[--label TEXT] [--trace FILE]...\n");
 	return 2;
 }
 
@@ -364,6 +371,8 @@ int main(int argc, char **argv)
 	struct run r = { .rng = 0x9E3779B97F4A7C15ULL };
 	uint8_t *bufs = NULL;
 	long long c0, c1, t1;
+	struct disktrace *tr[4];
+	uint64_t tv[4][DISKTRACE_SLOTS];
 	int fd, rc;
 
 	if (argc < 3)
@@ -399,6 +408,8 @@ int main(int argc, char **argv)
 			opt.span = v;
 		else if (!strcmp(a, "--label") && *val && !strpbrk(val, " \t\n"))
 			opt.label = val;
+		else if (!strcmp(a, "--trace") && opt.ntrace < 4)
+			opt.trace[opt.ntrace++] = val;
 		else
 			return usage();
 	}
@@ -449,6 +460,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < (size_t)opt.qd * opt.bs; i++)
 		bufs[i] = (uint8_t)(i * 131 + 7);
 
+	for (unsigned int i = 0; i < opt.ntrace; i++) {
+		if (!(tr[i] = disktrace_open(opt.trace[i]))) {
+			fprintf(stderr, "diskbench: --trace %s: cannot map it\n", opt.trace[i]);
+			return 1;
+		}
+		for (unsigned int k = 0; k < DISKTRACE_SLOTS; k++)
+			tv[i][k] = tr[i]->v[k];
+	}
 	c0 = busy_ticks();
 	r.t0 = now_ns();
 	r.deadline = r.t0 + (long long)(opt.secs * 1e9);
@@ -456,19 +475,29 @@ int main(int argc, char **argv)
 		: run_fd(fd, bufs, &r);
 	t1 = now_ns();
 	c1 = busy_ticks();
+	for (unsigned int i = 0; i < opt.ntrace; i++) {
+		printf("diskbench: trace label=%s file=%s", opt.label, opt.trace[i]);
+		for (unsigned int k = 0; k < DISKTRACE_SLOTS; k++)
+			printf(" v%u=%" PRIu64, k, tr[i]->v[k] - tv[i][k]);
+		printf("\n");
+		munmap((void *)tr[i], DISKTRACE_SIZE);
+	}
 	close(fd);
 	if (!rc && r.done) {
 		double secs = (double)(t1 - r.t0) / 1e9;
-		double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
+		double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK), sum = 0;
+
+		for (uint64_t i = 0; i < r.done; i++)
+			sum += (double)r.lat[i];
 
 		qsort(r.lat, r.done, sizeof(*r.lat), cmp_ll);
 		printf("diskbench: result label=%s io=%s rw=%s pattern=%s bs=%u qd=%u ops=%" PRIu64
-		       " secs=%.3f iops=%.0f mibs=%.1f lat_us_p50=%.0f lat_us_p99=%.0f"
+		       " secs=%.3f iops=%.0f mibs=%.1f lat_us_mean=%.0f lat_us_p50=%.0f lat_us_p99=%.0f"
 		       " cpu_us_per_op=%.0f\n", opt.label,
 		       opt.io == IO_BLK ? "blk" : opt.io == IO_RING ? "ring" : "fd",
 		       opt.write ? "write" : "read", opt.rand ? "rand" : "seq", opt.bs, opt.qd,
 		       r.done, secs, (double)r.done / secs,
-		       (double)r.done * opt.bs / secs / (1 << 20),
+		       (double)r.done * opt.bs / secs / (1 << 20), sum / (double)r.done / 1e3,
 		       percentile(r.lat, r.done, 50) / 1e3, percentile(r.lat, r.done, 99) / 1e3,
 		       c0 < 0 || c1 < 0 ? -1.0 : (double)(c1 - c0) * tick_us / (double)r.done);
 	} else if (!rc) {

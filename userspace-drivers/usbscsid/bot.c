@@ -155,6 +155,8 @@ static void start_attempt(struct dev *dev, struct cmd *c)
 	if (!c->tag)
 		c->tag = ++dev->next_tag;
 	dev->commands++;
+	if (dev->trace)
+		c->t_start = disktrace_now();
 	/*
 	 * Tests (--inject-stall N): every Nth data-out command's CBW claims a
 	 * block less than its data stage sends (Hi < Do, case 13): the device
@@ -224,6 +226,11 @@ static bool csw_done(struct dev *dev, struct cmd *c, int res)
 	}
 	c->status = status;
 	c->residue = residue;
+	if (dev->trace && c->t_csw) {
+		disktrace_add(dev->trace, DT_S_CMDS, 1);
+		disktrace_add(dev->trace, DT_S_STAGE1_NS, c->t_csw - c->t_start);
+		disktrace_add(dev->trace, DT_S_CSW_NS, disktrace_now() - c->t_csw);
+	}
 	finish(dev, c, 0);
 	return true;
 }
@@ -264,7 +271,11 @@ static void on_stage(struct us_reactor *rx, struct us_op *op, const struct usche
 	}
 	if (!c->fail && st != ST_CSW && c->cbw_sent &&
 	    (!c->len || c->data_over) && !c->ud[ST_CSW]) {
-		int err = submit_stage(dev, c, ST_CSW);
+		int err;
+
+		if (dev->trace)
+			c->t_csw = disktrace_now();
+		err = submit_stage(dev, c, ST_CSW);
 
 		if (err)
 			fail(dev, c, err);

@@ -73,6 +73,7 @@ struct io {
 	uint64_t off;
 	uint32_t len, done, chunk;
 	int retries;
+	uint64_t t_in;			/* --trace: the request came (ns) */
 };
 
 static struct io *ios;			/* not yet answered */
@@ -102,6 +103,10 @@ static void io_finish(struct io *io, int res)
 {
 	io_unlink(io);
 	us_reply(the_dev.d, io->tag, res);
+	if (the_dev.trace && io->t_in && io->kind != IO_SYNC) {
+		disktrace_add(the_dev.trace, DT_S_IOS, 1);
+		disktrace_add(the_dev.trace, DT_S_IO_NS, disktrace_now() - io->t_in);
+	}
 	free(io);
 }
 
@@ -244,6 +249,8 @@ static int io_queue(const struct uscheme_req *req, enum io_kind kind, uint8_t lu
 
 	if (!io)
 		return -ENOMEM;
+	if (the_dev.trace)
+		io->t_in = disktrace_now();
 	io->tag = req->tag;
 	io->kind = kind;
 	io->lun = lun;
@@ -910,7 +917,7 @@ static int drop_to(const char *spec)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: usbscsid [--scheme NAME] [--user UID[:GID]] [--inject-stall N] [--inject-dir N]\n"
-		"       PORT_PATH\n"
+		"       [--trace FILE] PORT_PATH\n"
 		"  serves a USB mass-storage (Bulk-Only, SCSI) interface as disk.*:\n"
 		"  PORT_PATH     the port, e.g. usb.0000-00-04.0:1 (its handle: fd $USB_PORT_FD\n"
 		"                when xhcid started us, else opened here O_RDWR: root)\n"
@@ -922,7 +929,9 @@ static void usage(FILE *f)
 		"                less than it sends (the device stalls it; Reset Recovery)\n"
 		"  --inject-dir N  tests: every Nth data-out command's CBW says data-in (QEMU's\n"
 		"                usb-storage then stalls everything until a port reset: the\n"
-		"                command fails -EIO, usbscsid asks for a port reset and stops)\n");
+		"                command fails -EIO, usbscsid asks for a port reset and stops)\n"
+		"  --trace FILE  make bench-disk: add each request's times to FILE's counters\n"
+		"                (bench/disktrace.h; FILE made beforehand)\n");
 }
 
 int main(int argc, char **argv)
@@ -932,12 +941,13 @@ int main(int argc, char **argv)
 		{ "inject-stall", required_argument, NULL, 'j' },
 		{ "inject-dir", required_argument, NULL, 'J' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct us_daemon_config cfg = { .max_handles = 4096 };
 	struct us_daemon d;
-	const char *port_path, *name_arg = NULL, *env, *user = NULL;
+	const char *port_path, *name_arg = NULL, *env, *user = NULL, *trace = NULL;
 	int opt, err, want_iface = -1;
 	unsigned int i, iface_for_name;
 	struct io *io;
@@ -950,6 +960,9 @@ int main(int argc, char **argv)
 			break;
 		case 'u':
 			user = optarg;
+			break;
+		case 't':
+			trace = optarg;
 			break;
 		case 'j':
 			the_dev.inject_stall_every = (unsigned int)strtoul(optarg, NULL, 10);
@@ -970,6 +983,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	port_path = argv[optind];
+	if (trace && !(the_dev.trace = disktrace_open(trace)))
+		logmsg("--trace %s: cannot map it (a regular file of at least %d bytes, writable): "
+		       "not tracing", trace, DISKTRACE_SIZE);
 	env = getenv("USB_INTERFACE");
 	if (env && *env) {
 		char *end;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../bench/disktrace.h"
 #include "../libuscheme/daemon.h"
 #include "../libuscheme/reactor.h"
 #include "scsi.h"
@@ -58,6 +59,7 @@ struct cmd {
 	bool cbw_sent, data_over;
 	uint8_t cbw[BOT_CBW_LEN + 1];
 	uint8_t csw[BOT_CSW_LEN + 3];
+	uint64_t t_start, t_csw;	/* --trace: attempt started, CSW READ submitted (ns) */
 };
 
 struct lun {
@@ -96,6 +98,7 @@ struct dev {
 	unsigned int inject_stall_every;	/* tests: --inject-stall N */
 	unsigned int inject_dir_every;	/* tests: --inject-dir N */
 	uint64_t commands, injected, injected_dir;
+	struct disktrace *trace;	/* --trace FILE (make bench-disk), else NULL */
 };
 
 extern const char *prog;

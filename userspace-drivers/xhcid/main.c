@@ -30,14 +30,16 @@ static int lost_channel;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xhcid [--channel FD] [--scheme NAME] [--config FILE] ADDRESS\n"
+	fprintf(f, "usage: xhcid [--channel FD] [--scheme NAME] [--config FILE] [--trace FILE] ADDRESS\n"
 		"  ADDRESS       the controller's PCI address (0000:00:04.0)\n"
 		"  --channel FD  its pcid channel (default: $" PCID_ENV_CHANNEL ")\n"
 		"  --scheme NAME the scheme to register when pcid did not pass one\n"
 		"                (default usb.ADDRESS with ':' as '-'; needs root)\n"
 		"  --config FILE ask pcid for class drivers only where FILE's rules match\n"
 		"                (pcid.conf's syntax; pcid's child-config= decides what\n"
-		"                runs; default: ask for every interface)\n");
+		"                runs; default: ask for every interface)\n"
+		"  --trace FILE  add each transfer's times to FILE's counters (make\n"
+		"                bench-disk: bench/disktrace.h; FILE made beforehand)\n");
 }
 
 static void on_irq(struct us_daemon *d, int fd, int events, void *ctx)
@@ -106,10 +108,11 @@ int main(int argc, char **argv)
 		{ "channel", required_argument, NULL, 'c' },
 		{ "scheme", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'f' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *chan_arg = NULL, *scheme_arg = NULL, *conf_arg = NULL, *desc;
+	const char *chan_arg = NULL, *scheme_arg = NULL, *conf_arg = NULL, *trace_arg = NULL, *desc;
 	struct us_daemon_config cfg = { .sq_entries = 256 };
 	char name[USCHEME_NAME_MAX];
 	struct us_daemon d;
@@ -125,6 +128,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			conf_arg = optarg;
+			break;
+		case 't':
+			trace_arg = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -151,6 +157,9 @@ int main(int argc, char **argv)
 	snprintf(hc.addr, sizeof(hc.addr), "%s", argv[optind]);
 	hc.channel = -1;
 	hc.irq_fd = -1;
+	if (trace_arg && !(hc.trace = disktrace_open(trace_arg)))
+		hc_log(&hc, "--trace %s: cannot map it (a regular file of at least %d bytes, "
+		       "writable): not tracing", trace_arg, DISKTRACE_SIZE);
 	hc.timer_fd = -1;
 	ch = pcidrv_channel(chan_arg);
 	if (ch < 0) {

@@ -103,6 +103,12 @@ static void xfer_finish(struct hc *hc, struct xfer *x, int res)
 	x->ep->dev->client_bytes[x->acct] -= x->buf.size;
 	hc->transfers++;
 	us_reply(hc->d, x->tag, res);
+	if (hc->trace && x->t_db && x->t_ev) {
+		disktrace_add(hc->trace, DT_X_XFERS, 1);
+		disktrace_add(hc->trace, DT_X_IN_NS, x->t_db - x->t_in);
+		disktrace_add(hc->trace, DT_X_DEV_NS, x->t_ev - x->t_db);
+		disktrace_add(hc->trace, DT_X_OUT_NS, disktrace_now() - x->t_ev);
+	}
 	xfer_free(hc, x);
 }
 
@@ -198,6 +204,8 @@ static void ep_pump_kick(struct ep *ep, bool kick)
 			memcpy(x->buf.map, x->data, x->len);
 		xfer_write(ep, x);
 		x->queued = true;
+		if (hc->trace)
+			x->t_db = disktrace_now();
 		if (ep->tail)
 			ep->tail->next = x;
 		else
@@ -309,6 +317,8 @@ int xfer_submit(struct xfer *x)
 		xfer_free(ep_hc(ep), x);
 		return -EINVAL;
 	}
+	if (ep_hc(ep)->trace)
+		x->t_in = disktrace_now();
 	x->next = NULL;
 	if (ep->wait_tail)
 		ep->wait_tail->next = x;
@@ -436,6 +446,8 @@ void xfer_event(struct hc *hc, const struct trb *ev)
 		}
 		if (x->ctrl && !x->in && res >= 0)
 			res = 0;	/* OUT control: 0 = all sent */
+		if (hc->trace)
+			x->t_ev = disktrace_now();
 		td_unlink(ep, x);
 		xfer_finish(hc, x, res);
 		ep_pump(ep);

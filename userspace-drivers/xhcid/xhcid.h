@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../bench/disktrace.h"
 #include "../libuscheme/daemon.h"
 #include "../pcid/pcidrv.h"
 #include "descparse.h"
@@ -163,6 +164,7 @@ struct xfer {
 	uint64_t deadline_ms;	/* client transfers: CLOCK_MONOTONIC ms, 0 none */
 	int result;		/* bytes, or -errno */
 	uint32_t copy_len;	/* IN: bytes to copy to data when answered */
+	uint64_t t_in, t_db, t_ev;	/* --trace: request in, doorbell, event (ns) */
 };
 
 struct usb_dev {
@@ -192,6 +194,7 @@ struct usb_dev {
 
 struct hc {
 	char addr[PCID_ADDR_MAX];
+	struct disktrace *trace;	/* --trace FILE (make bench-disk), else NULL */
 	int channel;
 	int irq_fd;
 	uint32_t irq_mode;

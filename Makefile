@@ -4,6 +4,7 @@
 #                   uscheme.ko loaded and run the demo (installs what it needs)
 #   make check      every test (installs what it needs; first run ~20 minutes)
 #   make bench      IPC round trips: uscheme ring and fd vs unix socket, pipe, FUSE, io_uring (QEMU)
+#   make bench-profile  single bench cells under perf in the 6.1 guest (CELLS="ring 0 1,fd 0 1", OPS=N)
 #   make bench-usb  one USB disk read through Linux's usb-storage and through xhcid's usb.*: (QEMU)
 #   make bench-disk the USB disk stack against Linux's: sd, disk scheme ring/fd, ublk; USB2, UAS (QEMU)
 #   make fuzz       the fuzzer's long run (FUZZ_SECONDS, default 600) in the debug kernel VM
@@ -38,6 +39,9 @@ check:
 bench:
 	bash tests/run-bench.sh
 
+bench-profile:
+	bash tests/run-profile.sh --ops $(or $(OPS),8192) $(if $(CELLS),"$(CELLS)")
+
 bench-usb:
 	bash tests/run-usb-bench.sh
 
@@ -51,4 +55,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-.PHONY: all module install userspace run check bench bench-usb bench-disk fuzz clean
+.PHONY: all module install userspace run check bench bench-profile bench-usb bench-disk fuzz clean

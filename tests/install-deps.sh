@@ -16,7 +16,7 @@ pick_612() {
 base_pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
 	   python3 linux-source-6.1 linux-headers-amd64 qemu-system-x86
 	   busybox-static liburing-dev dkms sparse valgrind gcc-multilib
-	   openssl perl libfuse3-dev pkg-config e2fsprogs fio)
+	   openssl perl libfuse3-dev pkg-config e2fsprogs fio linux-perf)
 
 need_update=1
 if [ -f /var/lib/apt/periodic/uscheme-updated ] &&

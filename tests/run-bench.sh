@@ -40,11 +40,32 @@ echo "(uscheme bench exit \$?)" >/dev/ttyS1
 EOF
 echo ">> booting $kver in QEMU (2 vCPUs, software emulation); uscheme bench $ops"
 out=$top/build/vm/bench
+
+# Progress while the VM runs: the bench writes "bench progress: [i/N] cell
+# (time so far, time left)" lines to stderr, which reach tests.log with the
+# tables; show each new one on stderr (the tables follow at the end).
+progress_watch() {
+	local seen=0 n
+	while sleep 2; do
+		[ -f "$out/tests.log" ] || continue
+		n=$(grep -c '^bench progress:' "$out/tests.log" || true)
+		[ "$n" -ge "$seen" ] || seen=0	# booted again: a new log
+		if [ "$n" -gt "$seen" ]; then
+			grep '^bench progress:' "$out/tests.log" | tr -d '\r' |
+				sed -n "$((seen + 1)),${n}p" | sed 's/^bench progress: />> bench /' >&2
+			seen=$n
+		fi
+	done
+}
+progress_watch &
+watch=$!
 start=$(date +%s)
 rc=0
 bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script "$guest" \
 	--out "$out" --file build/userspace/uscheme --file build/userspace/bench-fused \
 	--rootfile "$fuse" --timeout 2400 || rc=$?
+kill "$watch" 2>/dev/null || true
+wait "$watch" 2>/dev/null || true
 echo "kernel: $kver, QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{print $4}'), 2 vCPUs (TCG), command: make bench OPS=$ops, $(($(date +%s) - start)) s in the VM"
-tr -d '\r' <"$out/tests.log"
+tr -d '\r' <"$out/tests.log" | grep -v '^bench progress: ' || true
 exit $rc

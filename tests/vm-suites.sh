@@ -51,6 +51,10 @@ fi
 	expect 2 uscheme nop 0
 	expect 2 uscheme nop 10 99999
 	expect 2 uscheme bench 100
+	expect 0 uscheme bench-cell ring 0 1 128
+	expect 0 uscheme bench-cell fd 4096 8 128 unpinned
+	expect 2 uscheme bench-cell sockets 0 1
+	expect 2 uscheme bench-cell ring 0 0
 	expect 2 uscheme frobnicate
 	echo "1..$n"
 } >/dev/ttyS1 2>&1

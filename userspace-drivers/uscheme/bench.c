@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,6 +87,10 @@ struct cell {
 };
 
 static struct cell cells[NPAY][M_COUNT][NDEP];
+/* The same cells with nothing pinned (2 vCPUs), at these payloads; FUSE left out. */
+static const unsigned int upayloads[] = { 0, 4096 };
+#define NUPAY	2
+static struct cell ucells[NUPAY][M_COUNT][NDEP];
 static pid_t daemon_pid = -1, hold_pid = -1, fuse_pid = -1;
 static char fuse_note[128] = "";
 
@@ -267,6 +272,74 @@ static void stop_child(pid_t *pid, int sig)
 		waitpid(*pid, NULL, 0);
 	}
 	*pid = -1;
+}
+
+/* ---- pinning and progress ---- */
+
+/* Pin @pid's threads (all of them: /proc/PID/task) to CPU 0, or let them run anywhere. */
+static void pin_pid(pid_t pid, bool pin)
+{
+	char path[64];
+	struct dirent *de;
+	cpu_set_t set;
+	long i, n = sysconf(_SC_NPROCESSORS_ONLN);
+	DIR *d;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < (pin ? 1 : n) && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	if (pid <= 0) {
+		sched_setaffinity(0, sizeof(set), &set);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d) {
+		sched_setaffinity(pid, sizeof(set), &set);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			sched_setaffinity((pid_t)atoi(de->d_name), sizeof(set), &set);
+	closedir(d);
+}
+
+/*
+ * Every process of the bench on CPU 0 (@pin), or on every vCPU: this one
+ * (its threads and the servers it forks inherit it) and the long-lived
+ * servers (the uscheme daemon, FUSE).
+ */
+static void pin_all(bool pin)
+{
+	pin_pid(0, pin);
+	pin_pid(daemon_pid, pin);
+	pin_pid(fuse_pid, pin);
+}
+
+static uint64_t progress_t0;
+static unsigned int progress_done, progress_total;
+
+/*
+ * Progress on stderr (make bench shows it while the VM runs; the tables go
+ * to stdout): which cell, how many are left, and a rough time left.
+ */
+static void __attribute__((format(printf, 1, 2))) progress(const char *fmt, ...)
+{
+	double el = (double)(now_ns() - progress_t0) / 1e9;
+	char what[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	progress_done++;
+	fprintf(stderr, "bench progress: [%u/%u] %s (%.0f s so far", progress_done,
+		progress_total, what, el);
+	if (progress_done > 1)
+		fprintf(stderr, ", about %.0f s left)\n",
+			el / (progress_done - 1) * (progress_total - progress_done + 1));
+	else
+		fprintf(stderr, ")\n");
 }
 
 /* ---- socket and pipe servers: one process, epoll over D connections ---- */
@@ -862,6 +935,7 @@ static int run_scaling(unsigned int ops)
 		for (p = 0; p < 4; p++) {
 			double v[REPS_MAX], lo, hi;
 
+			progress("scaling: %s, %u clients", scale_name[k], procs[p]);
 			for (rep = -1; rep < reps; rep++) {
 				double x = scale_once(k, procs[p], ops);
 
@@ -1074,6 +1148,42 @@ unmount:
 
 /* ---- output ---- */
 
+/*
+ * One row of a table: cell @c of mechanism @m at @depth, and the ring's rate
+ * over its own. No CPU time for unpinned cells (@pinned false): the guest's
+ * TSCs are unsynchronized across vCPUs, so a process's CPU clock reads
+ * garbage once its threads migrate.
+ */
+static void print_row(int m, unsigned int depth, const struct cell *c, const struct cell *ring,
+		      bool pinned)
+{
+	char cpu[24];
+	char spread[48];
+
+	if (!c->ok) {
+		printf("%-13s %5u %11s   %s\n", mech_name[m], depth, "n/a",
+		       m == M_FUSE && fuse_note[0] ? fuse_note : "failed");
+		return;
+	}
+	snprintf(spread, sizeof(spread), "%.0f..%.0f", c->lo, c->hi);
+	if (pinned)
+		snprintf(cpu, sizeof(cpu), "%.0f", c->cpu_ns);
+	else
+		snprintf(cpu, sizeof(cpu), "-");
+	printf("%-13s %5u %11.0f %23s %9.1f %9.1f %10s", mech_name[m], depth,
+	       c->med, spread, c->p50_us, c->p99_us, cpu);
+	if (ring && ring->ok)
+		printf(" %9.2fx\n", ring->med / c->med);
+	else
+		printf(" %10s\n", "-");
+}
+
+static void print_header(void)
+{
+	printf("%-13s %5s %11s %23s %9s %9s %10s %10s\n", "mechanism", "depth", "ops/s",
+	       "spread (min..max)", "p50 us", "p99 us", "cpu ns/op", "ring/this");
+}
+
 static void print_payload(unsigned int pi)
 {
 	unsigned int len = payloads[pi], d;
@@ -1085,27 +1195,26 @@ static void print_payload(unsigned int pi)
 	else
 		printf("\n== 0 B: a request without payload (uscheme/FUSE: FSYNC; socket/pipe: "
 		       "8-byte header each way; io_uring: NOP) ==\n");
-	printf("%-13s %5s %11s %23s %9s %9s %10s %10s\n", "mechanism", "depth", "ops/s",
-	       "spread (min..max)", "p50 us", "p99 us", "cpu ns/op", "ring/this");
-	for (m = 0; m < M_COUNT; m++) {
-		for (d = 0; d < NDEP; d++) {
-			struct cell *c = &cells[pi][m][d];
-			struct cell *ring = &cells[pi][M_RING][d];
-			char spread[48];
+	print_header();
+	for (m = 0; m < M_COUNT; m++)
+		for (d = 0; d < NDEP; d++)
+			print_row(m, depths[d], &cells[pi][m][d], &cells[pi][M_RING][d], true);
+}
 
-			if (!c->ok) {
-				printf("%-13s %5u %11s   %s\n", mech_name[m], depths[d], "n/a",
-				       m == M_FUSE && fuse_note[0] ? fuse_note : "failed");
-				continue;
-			}
-			snprintf(spread, sizeof(spread), "%.0f..%.0f", c->lo, c->hi);
-			printf("%-13s %5u %11.0f %23s %9.1f %9.1f %10.0f", mech_name[m], depths[d],
-			       c->med, spread, c->p50_us, c->p99_us, c->cpu_ns);
-			if (ring->ok)
-				printf(" %9.2fx\n", ring->med / c->med);
-			else
-				printf(" %10s\n", "-");
-		}
+static void print_unpinned(unsigned int pi)
+{
+	unsigned int d;
+	int m;
+
+	printf("\n== Unpinned, %u B: the same round trips with no process pinned (2 vCPUs; "
+	       "no CPU column: TSCs differ across vCPUs); pinned: the %u B table above ==\n",
+	       upayloads[pi], upayloads[pi]);
+	print_header();
+	for (m = 0; m < M_COUNT; m++) {
+		if (m == M_FUSE)
+			continue;
+		for (d = 0; d < NDEP; d++)
+			print_row(m, depths[d], &ucells[pi][m][d], &ucells[pi][M_RING][d], false);
 	}
 }
 
@@ -1143,12 +1252,64 @@ static void print_ratios(void)
 	}
 }
 
+static int mech_parse(const char *s)
+{
+	static const char *const short_name[M_COUNT] = {
+		"ring", "fd", "unix", "pipe", "fuse", "uring",
+	};
+	int m;
+
+	for (m = 0; m < M_COUNT; m++)
+		if (!strcmp(s, short_name[m]))
+			return m;
+	return -1;
+}
+
+/*
+ * One cell alone (for profiling): MECH BYTES DEPTH with OPS per repetition,
+ * every process pinned to CPU 0 as in the tables, or not (@pin false).
+ */
+int uscheme_bench_cell(const char *mech, unsigned int len, unsigned int depth,
+		       unsigned int ops, bool pin)
+{
+	int m = mech_parse(mech), err;
+	struct cell c;
+
+	if (m < 0) {
+		fprintf(stderr, "uscheme bench-cell: unknown mechanism '%s' "
+			"(ring, fd, unix, pipe, fuse, uring)\n", mech);
+		return 2;
+	}
+	if (ops < 2048)
+		reps = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (m == M_RING || m == M_FD) {
+		daemon_pid = start_daemon(SCHEME, false, -1);
+		if (daemon_pid < 0)
+			return 1;
+	}
+	if (m == M_FUSE)
+		start_fuse();
+	pin_all(pin);
+	err = measure((enum mech)m, m == M_URING ? 0 : len, depth, ops, &c);
+	stop_fuse();
+	stop_child(&daemon_pid, SIGKILL);
+	if (err)
+		fprintf(stderr, "uscheme bench-cell: %s, %u B, depth %u: %s\n", mech_name[m],
+			len, depth, strerror(-err));
+	printf("%s, %d repetition%s of %u ops after a warm-up\n",
+	       pin ? "every process pinned to CPU 0" : "unpinned", reps, reps == 1 ? "" : "s", ops);
+	print_header();
+	print_row(m, depth, &c, NULL, pin);
+	return err ? 1 : 0;
+}
+
 int uscheme_bench(unsigned int ops)
 {
 	unsigned int p, d;
 	uint64_t t_start = now_ns();
 	int m, err, rc = 0;
-	cpu_set_t one;
 	/* debugging aid: USCHEME_BENCH_ONLY=scaling skips the round-trip tables */
 	const char *only = getenv("USCHEME_BENCH_ONLY");
 	bool only_scaling = only && !strcmp(only, "scaling");
@@ -1161,14 +1322,13 @@ int uscheme_bench(unsigned int ops)
 	 * would drown every mechanism's own cost. Scaling too: it shows what
 	 * more clients cost per round trip, not a parallel speedup.
 	 */
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	pin_all(true);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	printf("command: uscheme bench %u\n", ops);
-	printf("every process (clients, servers) pinned to CPU 0: under TCG a wakeup across vCPUs "
-	       "costs milliseconds at random and would drown the mechanisms' own costs\n");
+	printf("every process (clients, servers) pinned to CPU 0, but in the Unpinned tables: under TCG "
+	       "a wakeup across vCPUs costs milliseconds at random and would drown the mechanisms' "
+	       "own costs\n");
 	printf("round trips of a null service: a warm-up, then %d repetition%s of %u ops "
 	       "(%u for 64 KiB) per cell; median ops/s with the spread (min..max),\n"
 	       "latency p50/p99 over every op of all repetitions (depth D: from a request's "
@@ -1180,6 +1340,9 @@ int uscheme_bench(unsigned int ops)
 	       "answers in batches; socket/pipe: epoll; FUSE: libfuse3 low-level session loop).\n",
 	       reps, reps == 1 ? "" : "s", ops, ops_for(ops, 65536));
 
+	progress_t0 = t_start;
+	progress_total = (only_scaling ? 0 : NPAY * (M_COUNT - 1) * NDEP + NDEP +
+			  NUPAY * (M_COUNT - 2) * NDEP + NDEP) + S_COUNT * 4 + 1;
 	daemon_pid = start_daemon(SCHEME, false, -1);
 	if (daemon_pid < 0)
 		return 1;
@@ -1191,6 +1354,7 @@ int uscheme_bench(unsigned int ops)
 					cells[p][m][d] = cells[0][m][d];
 					continue;
 				}
+				progress("%s, %u B, depth %u", mech_name[m], payloads[p], depths[d]);
 				err = measure((enum mech)m, m == M_URING ? 0 : payloads[p], depths[d],
 					      ops_for(ops, payloads[p]), &cells[p][m][d]);
 				if (err && !(m == M_FUSE && fuse_pid <= 0)) {
@@ -1203,13 +1367,46 @@ int uscheme_bench(unsigned int ops)
 		}
 		print_payload(p);
 	}
-	stop_fuse();
 	if (!only_scaling)
 		print_ratios();
+
+	/*
+	 * The same round trips with nothing pinned: client, its threads and
+	 * the servers wherever the scheduler puts them on the 2 vCPUs. Under
+	 * TCG a wakeup across vCPUs is slow at random (the spread shows it),
+	 * but a process that keeps a vCPU to itself never pays the address
+	 * space switch of sharing one, so batching mechanisms gain.
+	 */
+	pin_all(false);
+	for (p = 0; p < NUPAY && !only_scaling; p++) {
+		for (m = 0; m < M_COUNT; m++) {
+			if (m == M_FUSE)
+				continue;
+			for (d = 0; d < NDEP; d++) {
+				if (m == M_URING && p) {
+					ucells[p][m][d] = ucells[0][m][d];
+					continue;
+				}
+				progress("unpinned: %s, %u B, depth %u", mech_name[m], upayloads[p],
+					 depths[d]);
+				err = measure((enum mech)m, m == M_URING ? 0 : upayloads[p], depths[d],
+					      ops, &ucells[p][m][d]);
+				if (err) {
+					fprintf(stderr, "uscheme bench: unpinned %s, %u B, depth %u: %s\n",
+						mech_name[m], upayloads[p], depths[d], strerror(-err));
+					rc = 1;
+				}
+			}
+		}
+		print_unpinned(p);
+	}
+	pin_all(true);
+	stop_fuse();
 
 	if (run_scaling(ops))
 		rc = 1;
 	stop_child(&daemon_pid, SIGKILL);
+	progress("memory");
 	run_memory();
 	printf("\ntotal bench time %.0f s\n", (double)(now_ns() - t_start) / 1e9);
 	return rc;

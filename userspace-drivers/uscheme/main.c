@@ -5,8 +5,10 @@
  *   uscheme features            module feature bits
  *   uscheme nop [COUNT [DEPTH]] NOP round trips through a fresh ring, then
  *                               the ring's statistics
- *   uscheme bench [OPS]         NOP round trips: uscheme ring vs io_uring vs a
- *                               plain syscall, side by side (bench.c)
+ *   uscheme bench [OPS]         IPC round trips: uscheme ring and fd vs socket,
+ *                               pipe, FUSE, io_uring, side by side (bench.c)
+ *   uscheme bench-cell MECH BYTES DEPTH [OPS [unpinned]]
+ *                               one cell of those tables alone (for profiling)
  *   uscheme schemes             the schemes served (sys:schemes), as a table
  *   uscheme stats [NAME]        each scheme's counters, explained
  *   uscheme ls SCHEME:PATH      a directory's entries
@@ -47,6 +49,7 @@ static int usage(FILE *f)
 	fprintf(f, "usage: uscheme features\n"
 		   "       uscheme nop [COUNT [DEPTH]]   (COUNT default 100000, DEPTH 1..%d, default 32)\n"
 		   "       uscheme bench [OPS]           (OPS per repetition, a multiple of 128; default 102400)\n"
+		   "       uscheme bench-cell ring|fd|unix|pipe|fuse|uring BYTES DEPTH [OPS [unpinned]]\n"
 		   "       uscheme schemes               the schemes served, as a table\n"
 		   "       uscheme stats [NAME]          per-scheme counters (requests, responses, rejected, ...)\n"
 		   "       uscheme ls SCHEME:PATH        list a directory\n"
@@ -196,6 +199,25 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return uscheme_bench(ops);
+	}
+	if (!strcmp(argv[1], "bench-cell") && argc >= 5 && argc <= 7) {
+		unsigned int ops = 4096, len, depth;
+		bool pin = true;
+
+		if (argc == 7 && strcmp(argv[6], "unpinned")) {
+			fprintf(stderr, "uscheme: bench-cell: '%s' is not 'unpinned'\n", argv[6]);
+			return 2;
+		}
+		pin = argc < 7;
+		len = 0;
+		if ((strcmp(argv[3], "0") && parse_u32(argv[3], 65536, &len)) ||
+		    parse_u32(argv[4], 128, &depth) || !depth ||
+		    (argc > 5 && (parse_u32(argv[5], 1UL << 30, &ops) || !ops))) {
+			fprintf(stderr, "uscheme: bench-cell MECH BYTES DEPTH [OPS [unpinned]] "
+				"(BYTES 0..65536, DEPTH 1..128)\n");
+			return 2;
+		}
+		return uscheme_bench_cell(argv[2], len, depth, ops, pin);
 	}
 	if (!strcmp(argv[1], "schemes") && argc == 2)
 		return cmd_schemes();

@@ -22,6 +22,17 @@ check() {
 		sed 's/^/  /' /tmp/blk.out | tail -n 25
 	fi
 }
+# dbench DESC OPS CMD...: a diskbench run that reports OPS requests done
+dbench() {
+	dbn=$1 dbk=$2
+	shift 2
+	if out=$(timeout 120 "$@" 2>&1) && echo "$out" | grep -q "^diskbench: result .* ops=$dbk "; then
+		ok "$dbn"
+	else
+		nok "$dbn"
+		echo "$out" | sed 's/^/  /'
+	fi
+}
 # checkf DESC FUNCTION...: a shell function of this script returns 0 (they bound their own time)
 checkf() {
 	desc=$1
@@ -294,6 +305,17 @@ if [ -x /bin/usbscsid ] && [ -x /bin/pcid ] && [ -f /bin/pcid.conf ] &&
 		fio --name=usb --filename="/dev/$dev" --rw=randwrite --bsrange=4k-64k --size=4M \
 		--ioengine=libaio --direct=1 --iodepth=32 --verify=crc32c --verify_fatal=1 \
 		--randrepeat=0 --output-format=terse
+	# make bench-disk's tool, a few requests on each of its paths (a smoke check)
+	if [ -x /bin/diskbench ]; then
+		dbench "diskbench ring $d:0: 40 random 4 KiB reads at depth 8" 40 \
+			diskbench ring "$d:0" --pattern rand --qd 8 --ops 40 --secs 60
+		dbench "diskbench fd $d:0: 8 sequential 64 KiB writes" 8 \
+			diskbench fd "$d:0" --rw write --bs 64K --ops 8 --secs 60
+		dbench "diskbench blk /dev/$dev: 40 random 4 KiB writes at depth 4 (io_uring, O_DIRECT)" 40 \
+			diskbench blk "/dev/$dev" --rw write --pattern rand --qd 4 --ops 40 --secs 60
+		expect 3 diskbench fd "$d:0" --qd 2
+		expect 2 diskbench ring "$d:0" --bs 1000
+	fi
 	expect 0 uscheme blk detach "/dev/$dev"
 	checkf "/dev/$dev removed" wait_for 30 dev_removed "$dev"
 	kill "$pp"

@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 
 #include "../../tests/lib/tap.h"
+#include "../libpcidrv/pcidrv.h"
+#include "../libpcidrv/pcisysfs.h"
 #include "../libuscheme/daemon.h"
 #include "../libuscheme/libuscheme.h"
-#include "../pcid/pcidrv.h"
-#include "../pcid/sysfs.h"
 
 static const char *xhci, *other;
 
@@ -472,7 +472,7 @@ static int bind_xhci(void)
 {
 	char was[64];
 
-	CHECK_EQ(pci_bind_stub("/sys", xhci, was, sizeof(was)), 0);
+	CHECK_EQ(pci_bind_stub("/sys", xhci, PCI_BIND_TAKE, was, sizeof(was)), 0);
 	return 0;
 }
 

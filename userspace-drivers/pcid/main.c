@@ -294,7 +294,7 @@ static void start_all(void)
 			snprintf(f->last_exit, sizeof(f->last_exit), "bad scheme name");
 			continue;
 		}
-		err = pci_bind_stub(P.sysfs, f->addr, was, sizeof(was));
+		err = pci_bind_stub(P.sysfs, f->addr, PCI_BIND_TAKE, was, sizeof(was));
 		if (err) {
 			f->drv = DRV_FAILED;
 			snprintf(f->last_exit, sizeof(f->last_exit), "cannot bind: %s", errname(err));

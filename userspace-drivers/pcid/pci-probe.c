@@ -39,7 +39,7 @@
 
 #include "../libuscheme/daemon.h"
 #include "../libuscheme/libuscheme.h"
-#include "pcidrv.h"
+#include "../libpcidrv/pcidrv.h"
 
 static const char *prog = "pciprobe";
 static char addr[PCID_ADDR_MAX] = "?";

@@ -14,11 +14,11 @@ $(O)/obj/pcid/%.o: pcid/%.c $(PCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The daemon, split by job (state.h says which file does what).
-PCID_OBJS := $(patsubst %,$(O)/obj/pcid/%.o,main scheme channel supervisor config sysfs)
-$(O)/pcid: $(PCID_OBJS) $(LIB)
+PCID_OBJS := $(patsubst %,$(O)/obj/pcid/%.o,main scheme channel supervisor config)
+$(O)/pcid: $(PCID_OBJS) $(PCIDRV) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(O)/pciprobe: $(O)/obj/pcid/pci-probe.o $(O)/obj/pcid/pcidrv.o $(LIB)
+$(O)/pciprobe: $(O)/obj/pcid/pci-probe.o $(PCIDRV) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # The default config, next to pcid (which looks there without --config).
@@ -30,12 +30,12 @@ $(O)/pcid-suite.sh: guest/pcid-suite.sh
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(O)/pcid_unit_test: $(O)/obj/unit/pcid_unit_test.o $(O)/obj/pcid/config.o $(O)/obj/pcid/sysfs.o
+$(O)/pcid_unit_test: $(O)/obj/unit/pcid_unit_test.o $(O)/obj/pcid/config.o $(PCIDRV)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/obj/unit/pcid_unit_test.o: $(PCID_HDRS)
 
-$(O)/pcid_test: $(O)/obj/guest/pcid_test.o $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/sysfs.o $(LIB)
+$(O)/pcid_test: $(O)/obj/guest/pcid_test.o $(PCIDRV) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/obj/guest/pcid_test.o: $(PCID_HDRS)

@@ -40,7 +40,7 @@
 #include "../libuscheme/reactor.h"
 #include "config.h"
 #include "pcid.h"
-#include "sysfs.h"
+#include "../libpcidrv/pcisysfs.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3

@@ -3,8 +3,9 @@
  * pcid without a kernel: the config parser (every setting and key, every
  * error with its line; scheme= and scheme-data=, the name's expansion;
  * the default pcid.conf next to this test), matching, argv expansion,
- * address parsing, and
- * enumeration of a fake sysfs tree. Also pcid --check against that tree
+ * address parsing (libpcidrv's one parser: every bad shape), and
+ * enumeration of a fake sysfs tree and binding in it (libpcidrv's one
+ * driver_override binder). Also pcid --check against that tree
  * when the pcid binary is next to this test (it is in $(O)).
  *
  * Usage: pcid_unit_test [name-substring]
@@ -17,7 +18,7 @@
 #include "../../tests/lib/tap.h"
 #include "../../uapi/uscheme.h"
 #include "../pcid/config.h"
-#include "../pcid/sysfs.h"
+#include "../libpcidrv/pcisysfs.h"
 
 static int parse(const char *text, struct pcid_config *cfg, char *err, size_t len)
 {
@@ -621,6 +622,74 @@ static int t_addr(void)
 	return 0;
 }
 
+/* The tree's one address parser (libpcidrv/pcisysfs.c) refuses every other shape. */
+static int t_addr_strict(void)
+{
+	static const char *const bad[] = {
+		"10000:00:04.0",	/* domain overflows 4 digits */
+		"0000:100:04.0",	/* bus overflows 2 */
+		"0000:00:004.0",	/* slot overflows 2 */
+		"0000:00:04.10",	/* function overflows 1 */
+		"0000:00:ff.0",		/* slot > 1f */
+		"0000:00:1f.f",		/* function > 7 */
+		"0000:00:04",		/* missing parts */
+		"0000:00:.0",
+		"00:04",
+		"0000::04.0",
+		":00:04.0",
+		"0000:00:04.",
+		"4.0",
+		"0000:00:04.0x",	/* trailing junk */
+		"0000:00:04.0\n",
+		"0000:00:04.0/",
+		"00:04.0 ",
+		" 00:04.0",		/* leading junk */
+		"+000:00:04.0",
+		"-000:00:04.0",
+		"0x00:00:04.0",
+		"0000.00:04.0",		/* wrong separators */
+		"0000:00.04:0",
+		"0000-00-04.0",		/* the scheme form is not this parser's */
+		"0000:00:04.0000000000000000000000000000000000000000000000000000000000000000",
+	};
+	char out[PCID_ADDR_MAX], buf[80];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		if (pci_addr_canon(bad[i], strlen(bad[i]), out) != -EINVAL) {
+			fprintf(stderr, "  accepted: '%s'\n", bad[i]);
+			return -1;
+		}
+	}
+	/* A NUL inside the length: refused, not cut short. */
+	CHECK_EQ(pci_addr_canon("0000:00\0004.0", 12, out), -EINVAL);
+	/* Upper and lower case in: lower case out; both lengths. */
+	CHECK_EQ(pci_addr_canon("FFFF:FF:1F.7", 12, out), 0);
+	CHECK(!strcmp(out, "ffff:ff:1f.7"));
+	CHECK_EQ(pci_addr_canon("aB:1c.3", 7, out), 0);
+	CHECK(!strcmp(out, "0000:ab:1c.3"));
+	/* Every domain/bus/slot/function at its limits round-trips. */
+	for (i = 0; i < 0x20 * 8; i++) {
+		snprintf(buf, sizeof(buf), "%04x:%02x:%02x.%x", 0xffffu - i, i & 0xff, i >> 3, i & 7);
+		CHECK_EQ(pci_addr_canon(buf, strlen(buf), out), 0);
+		CHECK(!strcmp(out, buf));
+	}
+	/* The scheme-name form: full, '-' as the separators, lower case only. */
+	CHECK_EQ(pci_addr_from_scheme("0000-00-04.0", 12, out), 0);
+	CHECK(!strcmp(out, "0000:00:04.0"));
+	CHECK_EQ(pci_addr_from_scheme("abcd-ef-1f.7", 12, out), 0);
+	CHECK(!strcmp(out, "abcd:ef:1f.7"));
+	CHECK_EQ(pci_addr_from_scheme("ABCD-EF-1F.7", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("0000:00:04.0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("0000-00:04.0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("00-04.0", 7, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("0000-00-20.0", 12, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("0000-00-04.0-1", 14, out), -EINVAL);
+	CHECK_EQ(pci_addr_from_scheme("", 0, out), -EINVAL);
+	return 0;
+}
+
 /* A fake sysfs: ROOT/bus/pci/devices/ADDR/{attrs, config}, driver links. */
 static int put(const char *root, const char *rel, const char *text, size_t len)
 {
@@ -754,7 +823,7 @@ static int t_enumerate(void)
 	if (pci_stub_present(root))
 		goto out_free;
 	/* No stub driver: binding says so and leaves the override alone. */
-	if (pci_bind_stub(root, "0000:00:04.0", line, sizeof(line)) != -ENODEV ||
+	if (pci_bind_stub(root, "0000:00:04.0", PCI_BIND_TAKE, line, sizeof(line)) != -ENODEV ||
 	    strcmp(line, "-"))
 		goto out_free;
 	if (pci_read_func(root, "0000:00:04.0", &f) || f.override[0])
@@ -762,6 +831,83 @@ static int t_enumerate(void)
 	ret = 0;
 out_free:
 	free(v);
+out:
+	rm_tree(root);
+	return ret;
+}
+
+/* read ROOT/rel into buf (NUL-terminated): 0 or -1 */
+static int get(const char *root, const char *rel, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * The one driver_override binder (libpcidrv) in a fake tree, where no
+ * driver ever binds: what it refuses, what it undoes.
+ */
+static int t_bind(void)
+{
+	char root[] = "/tmp/pcid-bind-XXXXXX", was[64], buf[128];
+	struct pci_func f;
+	int ret = -1;
+
+	CHECK_EQ(make_tree(root), 0);
+	if (mkdirs(root, "bus/pci/drivers/" PCID_STUB_DRIVER) ||
+	    fake_fn(root, "0000:00:07.0", "0x1b36\n", "0x000d\n", "0x0c0330\n", PCID_STUB_DRIVER) ||
+	    put(root, "bus/pci/devices/0000:00:04.0/driver_override", "oldname\n", 8) ||
+	    put(root, "bus/pci/drivers/virtio-pci/unbind", "", 0) ||
+	    put(root, "bus/pci/drivers/" PCID_STUB_DRIVER "/unbind", "", 0) ||
+	    put(root, "bus/pci/drivers_probe", "", 0))
+		goto out;
+	CHECK(pci_stub_present(root));
+	/* Already the stub's: 0 at once, nothing written. */
+	if (pci_bind_stub(root, "0000:00:07.0", 0, was, sizeof(was)) || strcmp(was, PCID_STUB_DRIVER))
+		goto out;
+	/* Another driver has it: -EBUSY without PCI_BIND_TAKE, the override untouched. */
+	if (pci_bind_stub(root, "0000:00:06.0", 0, was, sizeof(was)) != -EBUSY ||
+	    strcmp(was, "virtio-pci") || pci_read_func(root, "0000:00:06.0", &f) || f.override[0])
+		goto out;
+	/* With it: unbound (written to its unbind), the stub never takes it: -EIO, undone. */
+	if (pci_bind_stub(root, "0000:00:06.0", PCI_BIND_TAKE, was, sizeof(was)) != -EIO ||
+	    strcmp(was, "virtio-pci") || get(root, "bus/pci/drivers/virtio-pci/unbind", buf,
+					      sizeof(buf)) || strcmp(buf, "0000:00:06.0"))
+		goto out;
+	if (get(root, "bus/pci/drivers_probe", buf, sizeof(buf)) || strcmp(buf, "0000:00:06.0"))
+		goto out;
+	/* No driver, an override of its own: -EIO, the old override written back. */
+	if (pci_bind_stub(root, "0000:00:04.0", PCI_BIND_TAKE, was, sizeof(was)) != -EIO ||
+	    strcmp(was, "-") || pci_read_func(root, "0000:00:04.0", &f) ||
+	    strcmp(f.override, "oldname"))
+		goto out;
+	/* Giving back: unbound from the stub, the override cleared. */
+	if (pci_release_stub(root, "0000:00:07.0", was, sizeof(was)) ||
+	    get(root, "bus/pci/drivers/" PCID_STUB_DRIVER "/unbind", buf, sizeof(buf)) ||
+	    strcmp(buf, "0000:00:07.0") ||
+	    get(root, "bus/pci/devices/0000:00:07.0/driver_override", buf, sizeof(buf)) ||
+	    buf[0] != '\n')
+		goto out;
+	/* Not a canonical address: -EINVAL, no path built from it. */
+	CHECK_EQ(pci_bind_stub(root, "../../../x", PCI_BIND_TAKE, was, sizeof(was)), -EINVAL);
+	CHECK_EQ(pci_bind_stub(root, "00:04.0", PCI_BIND_TAKE, was, sizeof(was)), -EINVAL);
+	CHECK_EQ(pci_release_stub(root, "0000:00:04.0/..", was, sizeof(was)), -EINVAL);
+	/* No such function: an error, nothing created. */
+	if (pci_bind_stub(root, "0000:00:09.0", PCI_BIND_TAKE, was, sizeof(was)) >= 0)
+		goto out;
+	ret = 0;
 out:
 	rm_tree(root);
 	return ret;
@@ -854,7 +1000,9 @@ int main(int argc, char **argv)
 		{ "config_fuzz", t_config_fuzz, 120 },
 		{ "config_load", t_config_load, 0 },
 		{ "addr", t_addr, 0 },
+		{ "addr_strict", t_addr_strict, 0 },
 		{ "enumerate", t_enumerate, 0 },
+		{ "bind", t_bind, 0 },
 		{ "pcid_check", t_pcid_check, 0 },
 	};
 

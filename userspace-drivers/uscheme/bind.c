@@ -15,7 +15,6 @@
  * ADDR is DOMAIN:BUS:SLOT.FUNCTION ("0000:00:04.0"), or BUS:SLOT.FUNCTION
  * for domain 0. Exit status: 0 done, 1 failed (said why), 2 usage error.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,38 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../libpcidrv/pcisysfs.h"
 #include "../libuscheme/libuscheme.h"
 #include "bind.h"
 
-#define PCI_SYS		"/sys/bus/pci"
-#define DRIVER		"uscheme"
-
-/* "0000:00:04.0" or "00:04.0" (hex digits, lower or upper case) into out. */
-static int parse_addr(const char *s, char *out, size_t n)
-{
-	static const char shape[] = "hhhh:hh:hh.h";
-	const char *full = s;
-	char buf[16];
-	size_t i;
-
-	if (strlen(s) == sizeof(shape) - 1 - 5) {
-		snprintf(buf, sizeof(buf), "0000:%s", s);
-		full = buf;
-	}
-	if (strlen(full) != sizeof(shape) - 1)
-		return -1;
-	for (i = 0; shape[i]; i++) {
-		if (shape[i] == 'h' ? !isxdigit((unsigned char)full[i]) : full[i] != shape[i])
-			return -1;
-	}
-	/* slot 0-1f, function 0-7 */
-	if (strtoul(full + 8, NULL, 16) > 0x1f || full[11] > '7')
-		return -1;
-	for (i = 0; full[i] && i + 1 < n; i++)
-		out[i] = (char)tolower((unsigned char)full[i]);
-	out[i] = 0;
-	return 0;
-}
+#define SYSFS		"/sys"
+#define PCI_SYS		SYSFS "/bus/pci"
+#define DRIVER		PCID_STUB_DRIVER
 
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -74,59 +48,6 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* Copy src into dst (n bytes with the NUL), cut if too long. */
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	size_t len = strlen(src);
-
-	if (len >= n)
-		len = n - 1;
-	memcpy(dst, src, len);
-	dst[len] = 0;
-}
-
-/* The driver bound to addr into drv ("" when none). */
-static void bound_driver(const char *addr, char *drv, size_t n)
-{
-	char path[256], link[256];
-	const char *slash;
-	ssize_t k;
-
-	drv[0] = 0;
-	snprintf(path, sizeof(path), PCI_SYS "/devices/%s/driver", addr);
-	k = readlink(path, link, sizeof(link) - 1);
-	if (k < 0)
-		return;
-	link[k] = 0;
-	slash = strrchr(link, '/');
-	copy_str(drv, n, slash ? slash + 1 : link);
-}
-
-/* driver_override into out ("" when unset: the kernel shows "(null)"). */
-static void override_of(const char *addr, char *out, size_t n)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), PCI_SYS "/devices/%s/driver_override", addr);
-	if (read_line(path, out, n) || !strcmp(out, "(null)"))
-		out[0] = 0;
-}
-
 static int sys_failed(const char *addr, const char *what, int err)
 {
 	fprintf(stderr, "uscheme: %s: %s: %s%s\n", addr, what, strerror(-err),
@@ -139,7 +60,7 @@ static int prepare(const char *arg, char *addr, size_t n)
 {
 	char path[256];
 
-	if (parse_addr(arg, addr, n)) {
+	if (n < PCID_ADDR_MAX || pci_addr_canon(arg, strlen(arg), addr)) {
 		fprintf(stderr, "uscheme: '%s' is not a PCI address (DOMAIN:BUS:SLOT.FUNCTION,"
 			" e.g. 0000:00:04.0, or BUS:SLOT.FUNCTION)\n", arg);
 		return 2;
@@ -173,55 +94,53 @@ static void describe(const char *addr, char *out, size_t n)
 	snprintf(out, n, "%s:%s class %s", hex(v), hex(d), hex(c));
 }
 
+/* The driver bound to addr into drv ("" when none). */
+static void bound_driver(const char *addr, char *drv, size_t n)
+{
+	struct pci_func f;
+
+	if (pci_read_func(SYSFS, addr, &f) || !strcmp(f.driver, "-"))
+		f.driver[0] = 0;
+	snprintf(drv, n, "%s", f.driver);
+}
+
 int cmd_bind(const char *arg)
 {
-	char addr[16], drv[64], path[256], ov[64], what[96];
-	int r = prepare(arg, addr, sizeof(addr)), err, i;
+	char addr[PCID_ADDR_MAX], drv[64], what[96];
+	int r = prepare(arg, addr, sizeof(addr)), err;
 
 	if (r)
 		return r;
-	if (access(PCI_SYS "/drivers/" DRIVER, F_OK)) {
+	if (!pci_stub_present(SYSFS)) {
 		fprintf(stderr, "uscheme: %s: there is no \"%s\" PCI driver (is uscheme.ko loaded?)\n",
 			addr, DRIVER);
 		return 1;
 	}
 	describe(addr, what, sizeof(what));
-	bound_driver(addr, drv, sizeof(drv));
-	if (!strcmp(drv, DRIVER)) {
+	/* Never PCI_BIND_TAKE: a driver the kernel has is the user's to unbind. */
+	err = pci_bind_stub(SYSFS, addr, 0, drv, sizeof(drv));
+	if (!err && !strcmp(drv, DRIVER)) {
 		printf("%s (%s): already bound to uscheme; open pcidev:%s\n", addr, what, addr);
 		return 0;
 	}
-	if (drv[0]) {
+	if (err == -EBUSY) {
 		fprintf(stderr, "uscheme: %s (%s): in use by driver %s: unbind it first with\n"
 			"  echo %s > %s/drivers/%s/unbind\n"
 			"(only if nothing needs that device now: never the disk you boot from)\n",
 			addr, what, drv, addr, PCI_SYS, drv);
 		return 1;
 	}
-	override_of(addr, ov, sizeof(ov));
-	snprintf(path, sizeof(path), PCI_SYS "/devices/%s/driver_override", addr);
-	err = write_str(path, DRIVER);
-	if (err)
-		return sys_failed(addr, "writing driver_override", err);
-	err = write_str(PCI_SYS "/drivers_probe", addr);
-	/* the probe is synchronous; allow the driver core a moment anyway */
-	for (i = 0; i < 50; i++) {
+	if (err == -EIO) {
 		bound_driver(addr, drv, sizeof(drv));
-		if (drv[0])
-			break;
-		usleep(10000);
-	}
-	if (strcmp(drv, DRIVER)) {
-		/* leave things as they were */
-		if (!drv[0])
-			write_str(path, ov[0] ? ov : "\n");
 		if (drv[0])
 			fprintf(stderr, "uscheme: %s: driver %s took it during the probe\n", addr, drv);
 		else
-			fprintf(stderr, "uscheme: %s: the uscheme driver did not bind%s%s"
-				" (see dmesg)\n", addr, err ? ": " : "", err ? strerror(-err) : "");
+			fprintf(stderr, "uscheme: %s: the uscheme driver did not bind (see dmesg)\n",
+				addr);
 		return 1;
 	}
+	if (err)
+		return sys_failed(addr, "writing driver_override", err);
 	printf("%s (%s): bound to uscheme; open pcidev:%s (needs CAP_SYS_RAWIO)\n", addr, what,
 	       addr);
 	return 0;
@@ -253,43 +172,34 @@ static int session_open(const char *addr)
 
 int cmd_unbind(const char *arg)
 {
-	char addr[16], drv[64], path[256], ov[64], what[96];
+	char addr[PCID_ADDR_MAX], drv[64], what[96];
+	struct pci_func f;
 	int r = prepare(arg, addr, sizeof(addr)), err, busy;
 
 	if (r)
 		return r;
 	describe(addr, what, sizeof(what));
-	bound_driver(addr, drv, sizeof(drv));
-	override_of(addr, ov, sizeof(ov));
-	if (drv[0] && strcmp(drv, DRIVER)) {
+	if (pci_read_func(SYSFS, addr, &f))
+		return sys_failed(addr, "reading its sysfs attributes", -ENOENT);
+	if (strcmp(f.driver, "-") && strcmp(f.driver, DRIVER)) {
 		fprintf(stderr, "uscheme: %s (%s): bound to driver %s, not uscheme: left alone\n",
-			addr, what, drv);
+			addr, what, f.driver);
 		return 1;
 	}
-	if (!drv[0] && strcmp(ov, DRIVER)) {
+	if (!strcmp(f.driver, "-") && strcmp(f.override, DRIVER)) {
 		printf("%s (%s): not bound to uscheme (nothing to do)\n", addr, what);
 		return 0;
 	}
-	if (drv[0]) {
-		busy = session_open(addr);
-		snprintf(path, sizeof(path), PCI_SYS "/drivers/" DRIVER "/unbind");
-		err = write_str(path, addr);
-		if (err)
-			return sys_failed(addr, "unbinding from uscheme", err);
-		if (busy)
-			printf("%s: its open session was revoked\n", addr);
-	}
-	snprintf(path, sizeof(path), PCI_SYS "/devices/%s/driver_override", addr);
-	err = write_str(path, "\n");
+	busy = strcmp(f.driver, "-") ? session_open(addr) : 0;
+	/* unbound from uscheme, driver_override cleared, probed again: the kernel's driver may take it */
+	err = pci_release_stub(SYSFS, addr, drv, sizeof(drv));
 	if (err)
-		return sys_failed(addr, "clearing driver_override", err);
-	/* let the kernel's own driver (if one is loaded) take it back */
-	err = write_str(PCI_SYS "/drivers_probe", addr);
-	bound_driver(addr, drv, sizeof(drv));
-	if (drv[0])
+		return sys_failed(addr, "giving it back (unbind, driver_override)", err);
+	if (busy)
+		printf("%s: its open session was revoked\n", addr);
+	if (strcmp(drv, "-"))
 		printf("%s (%s): unbound from uscheme; now driven by %s\n", addr, what, drv);
 	else
-		printf("%s (%s): unbound from uscheme; no driver has it now%s\n", addr, what,
-		       err ? " (reprobe failed)" : "");
+		printf("%s (%s): unbound from uscheme; no driver has it now\n", addr, what);
 	return 0;
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../libpcidrv/pcisysfs.h"
 #include "../libuscheme/libuscheme.h"
 #include "../xhcid/usbscheme.h"
 #include "usb.h"
@@ -170,22 +171,12 @@ nomem:
 /* "usb.0000-00-04.0" -> "0000:00:04.0" in buf, or "" if not that shape. */
 static void pci_address(const char *name, char *buf, size_t len)
 {
-	static const char shape[] = "hhhh-hh-hh.h";
 	const char *a = name + strlen(USB_SCHEME_PREFIX);
-	size_t i;
+	char out[PCID_ADDR_MAX];
 
 	buf[0] = 0;
-	if (strlen(a) != sizeof(shape) - 1 || len < sizeof(shape))
-		return;
-	for (i = 0; shape[i]; i++) {
-		char c = a[i];
-
-		if (shape[i] == 'h' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
-				    : c != shape[i])
-			return;
-		buf[i] = c == '-' ? ':' : c;
-	}
-	buf[i] = 0;
+	if (!pci_addr_from_scheme(a, strlen(a), out))
+		snprintf(buf, len, "%s", out);
 }
 
 /* "attached (not enumerated yet)", for a port without a ready device. */

@@ -18,7 +18,8 @@
  * port's drivers (PCID_CALL_CHILD_STOP); when xhcid ends, pcid stops them
  * all.
  *
- * Both calls go through xhcid's client ring (the reactor): xhcid never
+ * Both calls go through xhcid's client ring (the reactor; the SQEs are
+ * libpcidrv's, pcidrv.h): xhcid never
  * waits for pcid, and pcid answers at once (it opens the handle on
  * xhcid's scheme afterwards, which xhcid serves from its loop).
  *
@@ -123,11 +124,10 @@ static void call_pcid(struct hc *hc, struct cd_call *c)
 	c->pprev = &pending;
 	pending = c;
 	if (c->stop)
-		us_prep_call(sqe, hc->channel, &c->port, sizeof(c->port), NULL, 0,
-			     PCID_CALL_CHILD_STOP, sqe->user_data);
+		pcidrv_prep_child_stop(sqe, hc->channel, &c->port, sqe->user_data);
 	else
-		us_prep_call(sqe, hc->channel, &c->req, sizeof(c->req), c->driver,
-			     sizeof(c->driver), PCID_CALL_CHILD_START, sqe->user_data);
+		pcidrv_prep_child_start(sqe, hc->channel, &c->req, c->driver, sizeof(c->driver),
+					sqe->user_data);
 }
 
 static void ask(struct hc *hc, const struct usb_dev *dev, int iface, const uint8_t cls[3])

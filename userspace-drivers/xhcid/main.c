@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "../libpcidrv/pcisysfs.h"
 #include "xhcid.h"
 
 static struct hc hc;
@@ -140,7 +141,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || strlen(argv[optind]) >= PCID_ADDR_MAX) {
+	if (optind != argc - 1 ||
+	    pci_addr_canon(argv[optind], strlen(argv[optind]), hc.addr)) {
 		usage(stderr);
 		return 2;
 	}
@@ -154,7 +156,6 @@ int main(int argc, char **argv)
 	 * theirs to send: see the README.)
 	 */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	snprintf(hc.addr, sizeof(hc.addr), "%s", argv[optind]);
 	hc.channel = -1;
 	hc.irq_fd = -1;
 	if (trace_arg && !(hc.trace = disktrace_open(trace_arg)))

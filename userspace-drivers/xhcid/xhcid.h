@@ -31,7 +31,7 @@
 
 #include "../bench/disktrace.h"
 #include "../libuscheme/daemon.h"
-#include "../pcid/pcidrv.h"
+#include "../libpcidrv/pcidrv.h"
 #include "descparse.h"
 #include "usbscheme.h"
 #include "xhci.h"

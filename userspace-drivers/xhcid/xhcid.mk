@@ -14,7 +14,7 @@ $(O)/obj/xhcid/%.o: xhcid/%.c $(XHCID_HDRS) $(HDRS) ../uapi/uscheme.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # pcid's config parser: --config FILE narrows what xhcid asks pcid for.
-$(O)/xhcid: $(XHCID_OBJS) $(O)/obj/pcid/pcidrv.o $(O)/obj/pcid/config.o $(LIB)
+$(O)/xhcid: $(XHCID_OBJS) $(PCIDRV) $(O)/obj/pcid/config.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/usbprobe: $(O)/obj/xhcid/usb-probe.o $(LIB)

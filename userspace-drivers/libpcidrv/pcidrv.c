@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The driver's side of a pcid channel (pcidrv.h). */
+/* The driver's side of a pcid channel (pcidrv.h): libpcidrv. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,4 +161,36 @@ void pcidrv_dma_free(struct pcidrv_dma *buf)
 		close(buf->fd);
 	buf->map = NULL;
 	buf->fd = -1;
+}
+
+int pcidrv_child_start(int ch, const struct pcid_child_req *req, char *name, size_t nlen)
+{
+	int r;
+
+	if (name && nlen)
+		name[0] = 0;
+	r = us_call(ch, req, sizeof(*req), nlen ? name : NULL, nlen, PCID_CALL_CHILD_START);
+	if (r < 0)
+		return r;
+	if (name && nlen)
+		name[(size_t)r < nlen ? (size_t)r : nlen - 1] = 0;
+	return 0;
+}
+
+int pcidrv_child_stop(int ch, uint32_t port)
+{
+	return us_call(ch, &port, sizeof(port), NULL, 0, PCID_CALL_CHILD_STOP);
+}
+
+void pcidrv_prep_child_start(struct uscheme_sqe *sqe, int ch, const struct pcid_child_req *req,
+			     char *name, uint32_t nlen, uint64_t user_data)
+{
+	us_prep_call(sqe, ch, req, sizeof(*req), nlen ? name : NULL, nlen, PCID_CALL_CHILD_START,
+		     user_data);
+}
+
+void pcidrv_prep_child_stop(struct uscheme_sqe *sqe, int ch, const uint32_t *port,
+			    uint64_t user_data)
+{
+	us_prep_call(sqe, ch, port, sizeof(*port), NULL, 0, PCID_CALL_CHILD_STOP, user_data);
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* PCI functions through sysfs: enumeration, attributes, binding (sysfs.h). */
+/* PCI functions through sysfs: addresses, enumeration, attributes, binding (pcisysfs.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "sysfs.h"
+#include "pcisysfs.h"
 
 static int hexval(char c)
 {
@@ -60,6 +61,28 @@ int pci_addr_canon(const char *in, size_t len, char out[PCID_ADDR_MAX])
 	snprintf(out, PCID_ADDR_MAX, "%04x:%02x:%02x.%x", (unsigned int)(dom & 0xffff),
 		 (unsigned int)(bus & 0xff), (unsigned int)(slot & 0x1f), (unsigned int)(fn & 7));
 	return 0;
+}
+
+int pci_addr_from_scheme(const char *in, size_t len, char out[PCID_ADDR_MAX])
+{
+	char colons[PCID_ADDR_MAX];
+
+	if (len != 12 || in[4] != '-' || in[7] != '-')
+		return -EINVAL;
+	memcpy(colons, in, len);
+	colons[4] = colons[7] = ':';
+	/* and already canonical: lower-case hex */
+	if (pci_addr_canon(colons, len, out) || memcmp(out, colons, len))
+		return -EINVAL;
+	return 0;
+}
+
+/* addr as sysfs names it (no other path reaches a sysfs file through it). */
+static bool canonical(const char *addr)
+{
+	char c[PCID_ADDR_MAX];
+
+	return !pci_addr_canon(addr, strlen(addr), c) && !strcmp(c, addr);
 }
 
 static int path_of(char *buf, size_t len, const char *root, const char *addr,
@@ -286,17 +309,26 @@ int pci_stub_present(const char *root)
 	return access(path, F_OK) == 0;
 }
 
-int pci_bind_stub(const char *root, const char *addr, char *was, size_t wlen)
+int pci_bind_stub(const char *root, const char *addr, unsigned int flags, char *was,
+		  size_t wlen)
 {
-	char drv[64], attr[128];
-	int err;
+	char drv[64], old[64], attr[128];
+	bool unbound = false;
+	int err, i;
 
+	snprintf(was, wlen, "-");
+	if (!canonical(addr))
+		return -EINVAL;
 	read_driver(root, addr, drv, sizeof(drv));
 	snprintf(was, wlen, "%s", drv);
 	if (!strcmp(drv, PCID_STUB_DRIVER))
 		return 0;
 	if (!pci_stub_present(root))
 		return -ENODEV;
+	if (strcmp(drv, "-") && !(flags & PCI_BIND_TAKE))
+		return -EBUSY;
+	if (read_attr(root, addr, "driver_override", old, sizeof(old)) || !strcmp(old, "(null)"))
+		old[0] = 0;
 	err = write_attr(root, addr, "driver_override", PCID_STUB_DRIVER);
 	if (err)
 		return err;
@@ -305,16 +337,26 @@ int pci_bind_stub(const char *root, const char *addr, char *was, size_t wlen)
 		err = write_attr(root, NULL, attr, addr);
 		if (err)
 			goto undo;
+		unbound = true;
 	}
-	/* drivers_probe fails (EINVAL) when no driver took it: judged below. */
+	/*
+	 * drivers_probe fails (EINVAL) when no driver took it: judged below.
+	 * The probe is synchronous; the driver core gets a moment anyway.
+	 */
 	write_attr(root, NULL, "drivers_probe", addr);
-	read_driver(root, addr, drv, sizeof(drv));
+	for (i = 0; i < 50; i++) {
+		read_driver(root, addr, drv, sizeof(drv));
+		if (strcmp(drv, "-"))
+			break;
+		usleep(10000);
+	}
 	if (!strcmp(drv, PCID_STUB_DRIVER))
 		return 0;
 	err = -EIO;
 undo:
-	write_attr(root, addr, "driver_override", "\n");
-	write_attr(root, NULL, "drivers_probe", addr);
+	write_attr(root, addr, "driver_override", old[0] ? old : "\n");
+	if (unbound)
+		write_attr(root, NULL, "drivers_probe", addr);
 	return err;
 }
 
@@ -323,6 +365,9 @@ int pci_release_stub(const char *root, const char *addr, char *now, size_t nlen)
 	char drv[64];
 	int err = 0, e;
 
+	snprintf(now, nlen, "-");
+	if (!canonical(addr))
+		return -EINVAL;
 	read_driver(root, addr, drv, sizeof(drv));
 	if (!strcmp(drv, PCID_STUB_DRIVER))
 		err = write_attr(root, NULL, "drivers/" PCID_STUB_DRIVER "/unbind", addr);

@@ -16,6 +16,14 @@
  *   int ifd = pcidrv_irq(ch, 0);			// read/poll/FILES_UPDATE
  *   struct pcidrv_dma buf;
  *   pcidrv_dma_alloc(ch, 65536, &buf);		// buf.map, buf.bus, buf.size
+ *
+ * A driver whose scheme's objects want drivers of their own (xhcid: USB
+ * interfaces) asks pcid to start and stop them (PCID_CALL_CHILD_START and
+ * _STOP): pcidrv_child_start/_stop block; pcidrv_prep_child_start/_stop
+ * fill an SQE of the driver's client ring (its reactor's), so that a
+ * driver serving its scheme never waits for pcid.
+ *
+ * Built with pcisysfs.c as libpcidrv.a (userspace-drivers/Makefile).
  */
 #ifndef PCIDRV_H
 #define PCIDRV_H
@@ -23,7 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pcid.h"
+#include "../../uapi/uscheme.h"
+#include "../pcid/pcid.h"
 
 /* The channel fd: arg (decimal) if not NULL, else $PCID_CHANNEL_FD; -EBADF if neither. */
 int pcidrv_channel(const char *arg);
@@ -58,5 +67,24 @@ struct pcidrv_dma {
 /* A DMA buffer of at least size bytes, mapped. 0 or -errno. */
 int pcidrv_dma_alloc(int ch, size_t size, struct pcidrv_dma *out);
 void pcidrv_dma_free(struct pcidrv_dma *buf);
+
+/*
+ * PCID_CALL_CHILD_START: start a driver for one object of our scheme
+ * (req: pcid.h). name (nlen bytes, may be NULL/0) gets the program's name,
+ * NUL-terminated. 0 or -errno (pcid.h: -ENOENT no rule, -EPERM no
+ * child-config=, -EEXIST, -ENOSPC, ...; -EINVAL: a pcid without children).
+ */
+int pcidrv_child_start(int ch, const struct pcid_child_req *req, char *name, size_t nlen);
+/* PCID_CALL_CHILD_STOP: SIGTERM to port's children (0: all): how many, or -errno. */
+int pcidrv_child_stop(int ch, uint32_t port);
+/*
+ * The same as a CALL SQE of a client ring; the CQE's res as above (START:
+ * the bytes of name written). req, name and *port are read and written
+ * when the kernel routes the CALL: they must stay until its CQE.
+ */
+void pcidrv_prep_child_start(struct uscheme_sqe *sqe, int ch, const struct pcid_child_req *req,
+			     char *name, uint32_t nlen, uint64_t user_data);
+void pcidrv_prep_child_stop(struct uscheme_sqe *sqe, int ch, const uint32_t *port,
+			    uint64_t user_data);
 
 #endif /* PCIDRV_H */

@@ -9,7 +9,8 @@
  *   - paths and their errors; refused config writes;
  *   - the channel, on a function this test binds to uscheme itself: root
  *     only, O_RDWR only, exclusive (-EBUSY), its CALLs and DUPs (the
- *     function handle, BARs, DMA buffers, interrupts) and their errors;
+ *     function handle, BARs, DMA buffers, interrupts) and their errors,
+ *     CHILD_START/STOP refused without a driver (libpcidrv's calls);
  *     config writes forwarded to the kernel's pcidev: handle (allowed and
  *     refused bytes), with and without an open channel.
  *
@@ -603,6 +604,54 @@ static int t_channel_calls(void)
 	return 0;
 }
 
+/*
+ * CHILD_START/STOP through libpcidrv's calls (xhcid's are their SQE forms):
+ * a channel whose function has no running driver with child-config= gets
+ * -EPERM, malformed requests -EINVAL, a stop stops nothing.
+ */
+static int t_channel_children(void)
+{
+	struct pcid_child_req req;
+	char name[64];
+	int ch;
+
+	CHECK_EQ(bind_xhci(), 0);
+	ch = open_channel();
+	CHECK(ch >= 0);
+	memset(&req, 0, sizeof(req));
+	req.port = 1;
+	req.iface = 0;
+	req.vendor = 0x46f4;
+	req.device = 0x0001;
+	req.class_code = 0x080650;
+	memset(name, 'x', sizeof(name));
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EPERM);
+	CHECK_EQ(name[0], 0);
+	CHECK_EQ(pcidrv_child_start(ch, &req, NULL, 0), -EPERM);
+	req.port = 0;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	req.port = 256;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	req.port = 1;
+	req.iface = 32;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	req.iface = -2;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	req.iface = -1;
+	req.resv[1] = 1;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	req.resv[1] = 0;
+	req.class_code = 0x1000000;
+	CHECK_EQ(pcidrv_child_start(ch, &req, name, sizeof(name)), -EINVAL);
+	CHECK_EQ(us_call(ch, &req, sizeof(req) - 1, NULL, 0, PCID_CALL_CHILD_START), -EINVAL);
+	CHECK_EQ(pcidrv_child_stop(ch, 0), 0);
+	CHECK_EQ(pcidrv_child_stop(ch, 255), 0);
+	CHECK_EQ(pcidrv_child_stop(ch, 256), -EINVAL);
+	CHECK_EQ(us_call(ch, &req, 2, NULL, 0, PCID_CALL_CHILD_STOP), -EINVAL);
+	close(ch);
+	return 0;
+}
+
 static int t_channel_dups(void)
 {
 	struct uscheme_pci_info info;
@@ -810,6 +859,7 @@ int main(int argc, char **argv)
 #define SESSIONLESS 7
 		{ "channel_exclusive", t_channel_exclusive, 0 },
 		{ "channel_calls", t_channel_calls, 0 },
+		{ "channel_children", t_channel_children, 0 },
 		{ "channel_dups", t_channel_dups, 0 },
 		{ "config_write", t_config_write, 0 },
 		{ "fuzz", t_fuzz, 300 },

@@ -3,6 +3,7 @@
  * The device suite (device.h): BAR fds: register mappings, refused ranges,
  * I/O BARs.
  */
+#include "../../userspace-drivers/libpcidrv/pcisysfs.h"
 #include "device.h"
 
 /* ------------------------------------------------------------------ */
@@ -182,12 +183,8 @@ int test_io_bar(void)
 	snprintf(p, sizeof(p), SYS_PCI "/drivers/%s/unbind", drv);
 	CHECK_EQ(write_text(p, g_other), 0);
 	ret = bind_sysfs(g_other) ? -1 : io_bar_checks(g_other, bar);
-	/* give it back: unbind, clear the override, probe */
-	if (is_bound_uscheme(g_other))
-		write_text(SYS_PCI "/drivers/uscheme/unbind", g_other);
-	dev_path(p, sizeof(p), g_other, "driver_override");
-	write_text(p, "\n");
-	write_text(SYS_PCI "/drivers_probe", g_other);
+	/* give it back: unbind, clear the override, probe (libpcidrv's binder) */
+	pci_release_stub("/sys", g_other, again, sizeof(again));
 	for (i = 0; i < 100 && !driver_of(g_other, again, sizeof(again)); i++)
 		usleep(10000);
 	if (strcmp(again, drv)) {

@@ -3,6 +3,7 @@
  * The device suite's helpers: sysfs, the uscheme tool, the function handle.
  * See device.h.
  */
+#include "../../userspace-drivers/libpcidrv/pcisysfs.h"
 #include "device.h"
 
 char g_msix[32], g_intx[32], g_other[32];
@@ -263,30 +264,25 @@ next:
 }
 
 /*
- * Bind addr to uscheme through sysfs (the tool is tested on its own): the
- * state most tests start from. 0, or -1 having said why.
+ * Bind addr to uscheme through sysfs (the tool is tested on its own), with
+ * the tree's one driver_override binder (libpcidrv's pci_bind_stub, which
+ * takes no function another driver has): the state most tests start from.
+ * 0, or -1 having said why.
  */
 int bind_sysfs(const char *addr)
 {
-	char p[256], drv[64];
-	int err, i;
+	char drv[64];
+	int err;
 
 	if (!addr[0]) {
 		fprintf(stderr, "  no such function in this machine (see the usage comment)\n");
 		return -1;
 	}
-	if (driver_of(addr, drv, sizeof(drv))) {
-		if (!strcmp(drv, "uscheme"))
-			return 0;
+	err = pci_bind_stub("/sys", addr, 0, drv, sizeof(drv));
+	if (err == -EBUSY) {
 		fprintf(stderr, "  %s is bound to %s\n", addr, drv);
 		return -1;
 	}
-	dev_path(p, sizeof(p), addr, "driver_override");
-	err = write_text(p, "uscheme");
-	if (!err)
-		err = write_text(SYS_PCI "/drivers_probe", addr);
-	for (i = 0; i < 100 && !is_bound_uscheme(addr); i++)
-		usleep(10000);
 	if (err || !is_bound_uscheme(addr)) {
 		fprintf(stderr, "  binding %s to uscheme: %s\n", addr,
 			err ? strerror(-err) : "not bound after the probe");

@@ -4,7 +4,8 @@
 .DEFAULT_GOAL := all
 PCID_BINS := $(O)/pcid $(O)/pciprobe $(O)/pcid.conf
 PCID_HDRS := $(wildcard pcid/*.h)
-# Host unit test (no kernel): the config parser and sysfs enumeration.
+# Host unit test (no kernel): the config parser, and libpcidrv's address
+# parser, sysfs enumeration and binder.
 PCID_UNIT := $(O)/pcid_unit_test
 # Guest: guest/pcid-suite.sh runs pcid_test (C) and the daemon's lifecycle.
 PCID_TESTS := $(O)/pcid_test $(O)/pcid-suite.sh

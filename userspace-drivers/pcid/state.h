@@ -36,11 +36,11 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "../libpcidrv/pcisysfs.h"
 #include "../libuscheme/daemon.h"
 #include "../libuscheme/reactor.h"
 #include "config.h"
 #include "pcid.h"
-#include "../libpcidrv/pcisysfs.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3

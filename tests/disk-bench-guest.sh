@@ -100,6 +100,17 @@ dmesg | grep -E 'SuperSpeed|high-speed|uas|usb-storage 1' | sed 's/^/disk-bench:
 ublk=$(timeout 60 uscheme blk attach "$d3:0" 2>/tmp/db-blk.err) || { cat /tmp/db-blk.err; fail "uscheme blk attach $d3:0"; }
 [ -b "$ublk" ] || fail "uscheme blk attach $d3:0 gave '$ublk', no block device"
 say "bridge: $d3:0 is $ublk"
+# the USB3 side's processes, for their CPU time per cell
+x3=$(uscheme cat pci:0000:00:04.0/status 2>/dev/null | sed -n 's/^pid //p')
+s3=
+for p in $(pidof usbscsid); do
+	tr '\0' ' ' <"/proc/$p/cmdline" | grep -q '0000-00-04\.0' && s3=$p
+done
+b3=$(pidof blkbridge)
+[ -n "$x3" ] && [ -n "$s3" ] && [ -n "$b3" ] || say "not all pids found: xhcid '$x3' usbscsid '$s3' blkbridge '$b3'"
+say "processes: xhcid $x3, usbscsid $s3, blkbridge $b3 (USB3 side)"
+# ticks PID: its utime and stime so far, in clock ticks
+ticks() { if [ -n "$1" ] && [ -r "/proc/$1/stat" ]; then sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; else echo 0 0; fi; }
 
 # ---- the cells ----
 # workloads: NAME RW PATTERN BS QD
@@ -136,9 +147,15 @@ cells() {	# cells REPS PATHS
 				i=$((i + 1))
 				echo $i >/tmp/db-i
 				say "cell $i/$total: $name $w rep $r ($(($(date +%s) - t0)) s)"
+				a0="$(ticks $x3) $(ticks $s3) $(ticks $b3)"
 				diskbench "$io" "$target" --rw "$rw" --pattern "$pat" --bs "$bs" --qd "$qd" \
 					--secs "$secs" --label "$name.$w.$r" $trace 2>&1 ||
 					say "cell $name.$w.$r: diskbench failed"
+				# xhcid, usbscsid and blkbridge (USB3): user and system ticks in the cell
+				echo "$a0 $(ticks $x3) $(ticks $s3) $(ticks $b3)" | awk -v l="$name.$w.$r" '{
+					printf "disk-bench: procs label=%s xhcid_user=%d xhcid_sys=%d usbscsid_user=%d" \
+						" usbscsid_sys=%d blkbridge_user=%d blkbridge_sys=%d\n", l, $7 - $1, $8 - $2,
+						$9 - $3, $10 - $4, $11 - $5, $12 - $6 }'
 			done
 		done
 		r=$((r + 1))

@@ -20,7 +20,7 @@
 # per request, and uscheme / Linux per row. Not part of make check.
 #
 # Environment: SECS (seconds a cell, default 2), REPS (USB3 repetitions,
-# default 3), REPS_OTHER (USB2 and UAS, default 1), DISK_MIB (default 256),
+# default 3), REPS_OTHER (USB2 and UAS, default 2), DISK_MIB (default 256),
 # VCPUS (default 1), BUILD (default build/), KO (a uscheme.ko for 6.12).
 # "run-disk-bench.sh --table DIR" prints the table of a finished run again
 # (DIR: its VM directory, build/vm/disk-bench).
@@ -28,12 +28,21 @@ set -euo pipefail
 
 table() {
 	cat "$1/header"
-	grep -E '^diskbench: (result|trace) ' "$1/bench.log" | awk '
+	grep -E '^(diskbench: (result|trace)|disk-bench: procs) ' "$1/bench.log" | awk '
 function fields(   i, k) {
 	split("", f)
 	for (i = 3; i <= NF; i++)
 		if ((k = index($i, "=")) > 1)
 			f[substr($i, 1, k - 1)] = substr($i, k + 1)
+}
+# the USB3 drivers'"'"' CPU ticks over a cell, summed per BUS.PATH.WORKLOAD
+$2 == "procs" {
+	fields()
+	split(f["label"], l, ".")
+	for (k in f)
+		if (k != "label")
+			pt[l[1], l[2], l[3], k] += f[k]
+	next
 }
 # a driver'"'"'s counters over a cell: summed per BUS.PATH.WORKLOAD, per driver
 $2 == "trace" {
@@ -49,6 +58,7 @@ $2 == "trace" {
 	split(f["label"], l, ".")	# BUS.PATH.WORKLOAD.REP
 	key = l[1] SUBSEP l[2] SUBSEP l[3]
 	r = ++n[key]
+	nops[key] += f["ops"]
 	for (k in f)
 		v[key, k, r] = f[k]
 	seen[l[1], l[2]] = 1
@@ -123,6 +133,22 @@ function breakdown(bus, path, w,   A, B, C, D, E, F, G, ns, nx, xr, lx) {
 	printf "  %-62s %6.0f\n", "  xhcid: doorbell -> completion event seen (device, interrupt)", F
 	printf "  %-62s %6.0f\n", "  xhcid: event -> answer out (IN data copied)", G
 	printf "  %-62s %6.0f\n", "usbscsid <-> xhcid routing, both ways, per stage (~)", (C + D - 2 * (E + F + G)) / 2
+	cpu(bus, path, w)
+}
+# the guest'"'"'s CPU time per request on a path, and who spent it (ticks: 10 ms)
+function cpu(bus, path, w,   o, t) {
+	o = nops[bus, path, w]
+	if (o <= 0)
+		return
+	t = 10000 / o
+	printf "  CPU per request (us; Linux'"'"'s: %s, of it the kernel %s): all %s, the kernel (system, irq) %s;" \
+		" xhcid %.0f+%.0f, usbscsid %.0f+%.0f, blkbridge %.0f+%.0f, diskbench %s+%s (user+system)\n",
+		med(bus, "linux", w, "cpu_us_per_op"), med(bus, "linux", w, "kernel_us_per_op"),
+		med(bus, path, w, "cpu_us_per_op"), med(bus, path, w, "kernel_us_per_op"),
+		pt[bus, path, w, "xhcid_user"] * t, pt[bus, path, w, "xhcid_sys"] * t,
+		pt[bus, path, w, "usbscsid_user"] * t, pt[bus, path, w, "usbscsid_sys"] * t,
+		pt[bus, path, w, "blkbridge_user"] * t, pt[bus, path, w, "blkbridge_sys"] * t,
+		med(bus, path, w, "self_user_us_per_op"), med(bus, path, w, "self_sys_us_per_op")
 }
 END {
 	nw = split("seqread64k seqread1m seqwrite64k seqwrite1m randread4k randread4k-qd16 randwrite4k randwrite4k-qd16", ws, " ")
@@ -168,6 +194,7 @@ END {
 	breakdown("usb3", "ring", "randread4k")
 	breakdown("usb3", "fd", "randread4k")
 	breakdown("usb3", "ring", "seqread1m")
+	breakdown("usb3", "ublk", "randread4k")
 	print ""
 	print "USB2 (usb-storage on a USB2-only qemu-xhci) and Linux'"'"'s UAS (usb-uas + scsi-hd, USB3;" \
 		" uscheme has no UAS driver)"
@@ -194,7 +221,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 secs=${SECS:-2}
 reps=${REPS:-3}
-reps2=${REPS_OTHER:-1}
+reps2=${REPS_OTHER:-2}
 mib=${DISK_MIB:-256}
 vcpus=${VCPUS:-1}
 build=${BUILD:-$top/build}

@@ -34,10 +34,13 @@
  *
  * Output: one line, "diskbench: result label=L io=blk|ring|fd rw=R
  * pattern=P bs=B qd=Q ops=N secs=T iops=X mibs=Y lat_us_mean=M
- * lat_us_p50=A lat_us_p99=C cpu_us_per_op=U", where latency is each request's issue to
- * its completion as this process saw it, and U the whole machine's busy
- * CPU time (all processes and the kernel: /proc/stat's user, nice, system,
- * irq, softirq and steal) over the timed part divided by the requests.
+ * lat_us_p50=A lat_us_p99=C cpu_us_per_op=U kernel_us_per_op=K
+ * self_user_us_per_op=SU self_sys_us_per_op=SS", where latency is each
+ * request's issue to its completion as this process saw it, U the whole
+ * machine's busy CPU time (all processes and the kernel: /proc/stat's user,
+ * nice, system, irq, softirq and steal) over the timed part divided by the
+ * requests, K its kernel part (system, irq, softirq), SU and SS this
+ * process's own (getrusage).
  * And for each --trace, "diskbench: trace label=L
  * file=FILE v0=D0 v1=D1 ..." (the counters' deltas). Exit 0; 1 (a request failed: printed); 2 (usage); 3 (fd with --qd > 1:
  * not applicable, nothing run).
@@ -53,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,8 +95,9 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Busy clock ticks of the whole machine so far (/proc/stat "cpu"), or -1. */
-static long long busy_ticks(void)
+/* Busy clock ticks of the whole machine so far (/proc/stat "cpu"), or -1;
+ * *sys gets the kernel's part (system, irq, softirq). */
+static long long busy_ticks(long long *sys)
 {
 	unsigned long long v[8] = { 0 };
 	FILE *f = fopen("/proc/stat", "r");
@@ -106,7 +111,13 @@ static long long busy_ticks(void)
 	if (n < 4)
 		return -1;
 	/* user nice system [idle iowait] irq softirq steal */
+	*sys = (long long)(v[2] + v[5] + v[6]);
 	return (long long)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+}
+
+static double tv_us(const struct timeval *b, const struct timeval *a)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e6 + (double)(b->tv_usec - a->tv_usec);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -370,7 +381,8 @@ int main(int argc, char **argv)
 	uint64_t v, size = 0;
 	struct run r = { .rng = 0x9E3779B97F4A7C15ULL };
 	uint8_t *bufs = NULL;
-	long long c0, c1, t1;
+	long long c0, c1, t1, k0 = 0, k1 = 0;
+	struct rusage ru0, ru1;
 	struct disktrace *tr[4];
 	uint64_t tv[4][DISKTRACE_SLOTS];
 	int fd, rc;
@@ -468,13 +480,15 @@ int main(int argc, char **argv)
 		for (unsigned int k = 0; k < DISKTRACE_SLOTS; k++)
 			tv[i][k] = tr[i]->v[k];
 	}
-	c0 = busy_ticks();
+	getrusage(RUSAGE_SELF, &ru0);
+	c0 = busy_ticks(&k0);
 	r.t0 = now_ns();
 	r.deadline = r.t0 + (long long)(opt.secs * 1e9);
 	rc = opt.io == IO_BLK ? run_blk(fd, bufs, &r) : opt.io == IO_RING ? run_ring(fd, bufs, &r)
 		: run_fd(fd, bufs, &r);
 	t1 = now_ns();
-	c1 = busy_ticks();
+	c1 = busy_ticks(&k1);
+	getrusage(RUSAGE_SELF, &ru1);
 	for (unsigned int i = 0; i < opt.ntrace; i++) {
 		printf("diskbench: trace label=%s file=%s", opt.label, opt.trace[i]);
 		for (unsigned int k = 0; k < DISKTRACE_SLOTS; k++)
@@ -493,13 +507,17 @@ int main(int argc, char **argv)
 		qsort(r.lat, r.done, sizeof(*r.lat), cmp_ll);
 		printf("diskbench: result label=%s io=%s rw=%s pattern=%s bs=%u qd=%u ops=%" PRIu64
 		       " secs=%.3f iops=%.0f mibs=%.1f lat_us_mean=%.0f lat_us_p50=%.0f lat_us_p99=%.0f"
-		       " cpu_us_per_op=%.0f\n", opt.label,
+		       " cpu_us_per_op=%.0f kernel_us_per_op=%.0f self_user_us_per_op=%.0f"
+		       " self_sys_us_per_op=%.0f\n", opt.label,
 		       opt.io == IO_BLK ? "blk" : opt.io == IO_RING ? "ring" : "fd",
 		       opt.write ? "write" : "read", opt.rand ? "rand" : "seq", opt.bs, opt.qd,
 		       r.done, secs, (double)r.done / secs,
 		       (double)r.done * opt.bs / secs / (1 << 20), sum / (double)r.done / 1e3,
 		       percentile(r.lat, r.done, 50) / 1e3, percentile(r.lat, r.done, 99) / 1e3,
-		       c0 < 0 || c1 < 0 ? -1.0 : (double)(c1 - c0) * tick_us / (double)r.done);
+		       c0 < 0 || c1 < 0 ? -1.0 : (double)(c1 - c0) * tick_us / (double)r.done,
+		       c0 < 0 || c1 < 0 ? -1.0 : (double)(k1 - k0) * tick_us / (double)r.done,
+		       tv_us(&ru1.ru_utime, &ru0.ru_utime) / (double)r.done,
+		       tv_us(&ru1.ru_stime, &ru0.ru_stime) / (double)r.done);
 	} else if (!rc) {
 		fprintf(stderr, "diskbench: %s: no request completed\n", opt.label);
 		rc = 1;

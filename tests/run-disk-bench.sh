@@ -141,10 +141,11 @@ function cpu(bus, path, w,   o, t) {
 	if (o <= 0)
 		return
 	t = 10000 / o
-	printf "  CPU per request (us; Linux'"'"'s: %s, of it the kernel %s): all %s, the kernel (system, irq) %s;" \
-		" xhcid %.0f+%.0f, usbscsid %.0f+%.0f, blkbridge %.0f+%.0f, diskbench %s+%s (user+system)\n",
-		med(bus, "linux", w, "cpu_us_per_op"), med(bus, "linux", w, "kernel_us_per_op"),
-		med(bus, path, w, "cpu_us_per_op"), med(bus, path, w, "kernel_us_per_op"),
+	printf "  the guest'"'"'s CPU time per request, us: %s, of it the kernel (system, irq) %s" \
+		" (Linux'"'"'s: %s and %s)\n", med(bus, path, w, "cpu_us_per_op"),
+		med(bus, path, w, "kernel_us_per_op"), med(bus, "linux", w, "cpu_us_per_op"),
+		med(bus, "linux", w, "kernel_us_per_op")
+	printf "    user+system: xhcid %.0f+%.0f, usbscsid %.0f+%.0f, blkbridge %.0f+%.0f, diskbench %s+%s\n",
 		pt[bus, path, w, "xhcid_user"] * t, pt[bus, path, w, "xhcid_sys"] * t,
 		pt[bus, path, w, "usbscsid_user"] * t, pt[bus, path, w, "usbscsid_sys"] * t,
 		pt[bus, path, w, "blkbridge_user"] * t, pt[bus, path, w, "blkbridge_sys"] * t,
@@ -285,9 +286,10 @@ log=$out/bench.log
 tr -d '\r' <"$out/tests.log" >"$log" 2>/dev/null || true
 echo "kernel: $kver, QEMU $(qemu-system-x86_64 --version | head -n 1 | awk '{print $4}'), $vcpus vCPU (TCG)," \
 	"command: make bench-disk SECS=$secs REPS=$reps REPS_OTHER=$reps2 DISK_MIB=$mib," \
-	"$secs_all s in all (the QEMU lock's wait, the boot and the cells)" >"$out/header"
+	"$secs_all s in all with the wait for the QEMU lock, of it the cells" \
+	"$(sed -n 's/^disk-bench: cells took \([0-9]*\) s$/\1/p' "$log") s" >"$out/header"
 echo
-grep -vE '^(diskbench: result|disk-bench: cell [0-9])' "$log" | sed 's/^/  /'
+grep -vE '^(diskbench: (result|trace)|disk-bench: (cell [0-9]|procs))' "$log" | sed 's/^/  /'
 echo
 if [ $rc != 0 ] || ! grep -q '^disk-bench: done' "$log"; then
 	echo "disk-bench: the run did not finish (VM exit $rc; logs in $out)" >&2

@@ -222,6 +222,7 @@ int uscheme_bar_open(struct uscheme_pcifn *fn, struct uscheme_pci_fd *arg)
 	char what[8];
 	int fd;
 
+	lockdep_assert_held(&fn->lock);
 	if (arg->index >= USCHEME_PCI_BARS || (arg->flags & ~O_CLOEXEC) || arg->resv)
 		return -EINVAL;
 	if (!pci_resource_len(fn->pdev, arg->index))

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Client rings: routed ops submitted as SQEs. issue() turns a validated SQE
- * into a request (or completes it at once: errors, the kernel-served sys
- * scheme, CLOSE, CANCEL); the daemon's answer puts the request on the
- * ring's done list; the submitting process finishes it in its next enter
+ * Client rings: routed ops submitted as SQEs. uscheme_client_issue() turns a
+ * validated SQE into a request (or completes it at once: errors, the
+ * kernel-served sys scheme, CLOSE, CANCEL); the daemon's answer puts the
+ * request on the ring's done list; the submitting process finishes it in its next enter
  * (copies results out, installs fds, posts the CQE with the reservation
  * the SQE took). Closing the ring cancels what is still in flight.
  */
@@ -16,7 +16,9 @@
 
 #include "client.h"
 #include "handle.h"
-#include "submit.h"
+#include "kscheme.h"
+#include "open.h"
+#include "opdef.h"
 
 /* Route an admitted request for @ring's process; -EIOCBQUEUED or an error. */
 static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request *r,
@@ -50,6 +52,7 @@ static int uscheme_client_admit(struct uscheme_ring *ring, struct uscheme_reques
 {
 	int ret = uscheme_request_try_admit(r, chunk);
 
+	lockdep_assert_held(&ring->submit_lock);
 	if (ret == -EAGAIN) {
 		kref_get(&r->scheme->ref);
 		ring->blocked_on = r->scheme;
@@ -318,7 +321,7 @@ static int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme
 
 /*
  * Issue a validated client op: -EIOCBQUEUED when its CQE will come from
- * uscheme_client_finish(), else its result now.
+ * uscheme_ring_finish_done(), else its result now.
  */
 int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {

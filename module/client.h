@@ -10,5 +10,7 @@
 
 int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe);
 void uscheme_client_release(struct uscheme_ring *ring);
+bool uscheme_ring_has_done(struct uscheme_ring *ring);
+void uscheme_ring_finish_done(struct uscheme_ring *ring);
 
 #endif /* _USCHEME_CLIENT_H */

@@ -164,6 +164,7 @@ int uscheme_dma_alloc(struct uscheme_pcifn *fn, struct uscheme_dma *arg)
 	u64 size = arg->size;
 	int fd;
 
+	lockdep_assert_held(&fn->lock);
 	if ((arg->flags & ~O_CLOEXEC) || memchr_inv(arg->resv, 0, sizeof(arg->resv)) || !size)
 		return -EINVAL;
 	if (size > USCHEME_DMA_MAX)

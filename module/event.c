@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * FILES_UPDATE: watches on other files' readiness, delivered as event CQEs
- * (edge-triggered, coalesced per watch). The rules are in event.h and in
- * uapi/uscheme.h ("Events").
+ * Readiness. FILES_UPDATE: watches on other files' readiness, delivered as
+ * event CQEs (edge-triggered, coalesced per watch); the rules are in event.h
+ * and in uapi/uscheme.h ("Events"). And a ring's own readiness: its poll,
+ * which a watch of a ring asks too.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -16,8 +17,9 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "client.h"
 #include "event.h"
-#include "main.h"
+#include "request.h"
 
 #define USCHEME_FU_FLAGS (USCHEME_FU_ADD | USCHEME_FU_MOD | USCHEME_FU_DEL | \
 			  USCHEME_FU_ONESHOT)
@@ -123,6 +125,32 @@ static void uscheme_watch_queue_proc(struct file *file, wait_queue_head_t *head,
 	add_wait_queue(head, &wait->entry);
 }
 
+/*
+ * poll/epoll on a ring fd, and a watch's look at a watched ring (@file
+ * NULL): EPOLLIN while entries wait for userspace (CQEs; requests on a
+ * scheme ring) or work its process turns into CQEs (answered routed ops,
+ * ready events), EPOLLOUT while the queue userspace produces has room (SQEs;
+ * responses on a scheme ring); EPOLLERR before setup. Both only change with
+ * a wakeup of cq_wait: posting wakes it, and so does consuming what
+ * userspace produced.
+ */
+__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
+			   poll_table *pt)
+{
+	/*
+	 * Hook the wait queue (it exists from open) even before setup, so an
+	 * epoll that watched this fd early is still woken once it is set up.
+	 */
+	poll_wait(file, &ring->cq_wait, pt);
+	if (!uscheme_ring_is_ready(ring))
+		return EPOLLERR;
+	/* Queued requests go out to a daemon that made room, however it waits. */
+	if (uscheme_ring_is_scheme(ring))
+		uscheme_ring_dispatch(ring);
+	return uscheme_ring_poll_mask(ring, uscheme_ring_has_done(ring) ||
+					    uscheme_events_pending(ring));
+}
+
 /* The current readiness of @w's file, hooking its queues when @pt is given. */
 static __poll_t uscheme_watch_poll(struct uscheme_watch *w, poll_table *pt)
 {
@@ -160,6 +188,7 @@ static void uscheme_watch_free(struct uscheme_watch *w)
 	struct uscheme_ring *ring = w->ring;
 	unsigned long flags;
 
+	lockdep_assert_held(&ring->submit_lock);
 	uscheme_watch_unhook(w);
 	spin_lock_irqsave(&ring->ev_lock, flags);
 	if (w->queued)
@@ -339,6 +368,7 @@ int uscheme_files_update(struct uscheme_ring *ring, u64 uaddr, u32 n)
 	struct uscheme_fu_entry e;
 	u32 i, ok = 0;
 
+	lockdep_assert_held(&ring->submit_lock);
 	for (i = 0; i < n; i++) {
 		if (copy_from_user(&e, &ue[i], sizeof(e)))
 			return -EFAULT;

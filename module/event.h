@@ -80,5 +80,7 @@ void uscheme_events_run(struct uscheme_ring *ring);
 bool uscheme_events_pending(struct uscheme_ring *ring);
 void uscheme_events_release(struct uscheme_ring *ring);
 bool uscheme_file_holds_files(struct file *file);
+__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
+			   poll_table *pt);
 
 #endif /* _USCHEME_EVENT_H */

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Handles as Linux files. Every syscall on a handle becomes one request to
+ * Handles as Linux files: what an OPEN or DUP made, their file operations,
+ * and what a daemon does to them (SEND_EVENT, its death). The files live on
+ * uscheme's pseudo filesystem (fs.c); text handles of kernel-served schemes
+ * (kscheme.c, pci.c) are made here too.
+ *
+ * Every syscall on a handle becomes one request to
  * the scheme's daemon, made and waited for in the caller's context: the
  * caller sleeps interruptibly, and a signal cancels the request (the daemon
  * is sent a CANCEL) and returns -EINTR. Task work alone (io_uring's, for
@@ -9,58 +14,25 @@
  * moves once each way, between the caller's buffer and the request's chunk
  * of the daemon's data area.
  *
- * Each handle gets its own inode on an internal pseudo filesystem, so that
- * fstat() (->getattr) and ftruncate() (->setattr) reach the daemon too.
+ * Each handle gets its own inode, so that fstat() (->getattr) and
+ * ftruncate() (->setattr) reach the daemon too.
  */
-#include <linux/anon_inodes.h>
-#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/minmax.h>
-#include <linux/module.h>
-#include <linux/mount.h>
-#include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "compat.h"
+#include "fs.h"
 #include "handle.h"
-#include "pci.h"
 
-#define USCHEME_FS_MAGIC	0x75736368	/* "usch" */
-#define USCHEME_SYS_TEXT_MAX	(64 * 1024)
 /* What a handle of a dead daemon reports: its calls fail (-EPIPE) at once. */
 #define USCHEME_HANDLE_HUP_MASK	(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | \
 				 EPOLLERR | EPOLLHUP)
-#define USCHEME_OPEN_FLAGS	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | \
-				 O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
-
-static struct vfsmount *uscheme_mnt;
 static const struct file_operations uscheme_handle_fops;
 static const struct inode_operations uscheme_handle_iops;
-
-static int uscheme_fs_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, USCHEME_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-static struct file_system_type uscheme_fs_type = {
-	.name			= "uscheme",
-	.init_fs_context	= uscheme_fs_init_fs_context,
-	.kill_sb		= kill_anon_super,
-};
-
-int uscheme_handle_fs_init(void)
-{
-	uscheme_mnt = kern_mount(&uscheme_fs_type);
-	return PTR_ERR_OR_ZERO(uscheme_mnt);
-}
-
-void uscheme_handle_fs_exit(void)
-{
-	kern_unmount(uscheme_mnt);
-}
 
 struct uscheme_handle *uscheme_handle_of(struct file *file)
 {
@@ -120,40 +92,6 @@ static void uscheme_handle_put(struct uscheme_handle *h)
 	kfree(h);
 }
 
-/*
- * A new file with its own inode on uscheme's pseudo filesystem (so that
- * unmap_mapping_range() on it reaches exactly its own mappings): @fops,
- * @priv as private_data, i_size @size. Holds a module reference, dropped by
- * fput() through fops_put(), since alloc_file_pseudo() takes none.
- */
-struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
-				 void *priv, u32 oflags, loff_t size)
-{
-	struct inode *inode;
-	struct file *file;
-
-	if (!try_module_get(THIS_MODULE))
-		return ERR_PTR(-ENOENT);
-	inode = alloc_anon_inode(uscheme_mnt->mnt_sb);
-	if (IS_ERR(inode)) {
-		module_put(THIS_MODULE);
-		return ERR_CAST(inode);
-	}
-	inode->i_mode = S_IFREG | 0600;
-	inode->i_size = size;
-	inode->i_private = priv;
-	file = alloc_file_pseudo(inode, uscheme_mnt, name,
-				 oflags & (O_ACCMODE | O_NONBLOCK), fops);
-	if (IS_ERR(file)) {
-		iput(inode);
-		module_put(THIS_MODULE);
-		return file;
-	}
-	file->private_data = priv;
-	uscheme_file_seekable(file);
-	return file;
-}
-
 /* A new file for @h, which it then owns. */
 static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
 					const char *name)
@@ -166,28 +104,6 @@ static struct file *uscheme_handle_file(struct uscheme_handle *h, u32 oflags,
 		h->writable = file->f_mode & FMODE_WRITE;
 	}
 	return file;
-}
-
-/*
- * Make @file a new fd of the current process (O_CLOEXEC from @oflags) and,
- * with @ufd, tell the caller its number there first: fd_install() is the
- * last step, since nothing may fail once another thread can see the fd.
- * The reference on @file is taken over (dropped on failure). Returns the fd.
- */
-int uscheme_fd_publish(struct file *file, u32 oflags, int __user *ufd)
-{
-	int fd = get_unused_fd_flags(oflags & O_CLOEXEC);
-
-	if (fd >= 0 && ufd && put_user(fd, ufd)) {
-		put_unused_fd(fd);
-		fd = -EFAULT;
-	}
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
-	fd_install(fd, file);
-	return fd;
 }
 
 /* Install @h as a new fd of the current process; on failure @h is freed. */
@@ -284,32 +200,6 @@ int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev)
 	return ret;
 }
 
-int uscheme_open_flags_check(u32 flags)
-{
-	if (flags & ~USCHEME_OPEN_FLAGS)
-		return -EINVAL;
-	if ((flags & O_ACCMODE) == O_ACCMODE)
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Split "scheme:path" in place: NUL-terminates the scheme name and points
- * @path after the colon. Returns 0, or -EINVAL (no colon, bad name).
- */
-int uscheme_open_split(char *spec, const char **path)
-{
-	char *colon = strnchr(spec, USCHEME_NAME_MAX, ':');
-
-	if (!colon)
-		return -EINVAL;
-	*colon = '\0';
-	if (uscheme_scheme_name_check(spec, colon - spec + 1) < 0)
-		return -EINVAL;
-	*path = colon + 1;
-	return 0;
-}
-
 /*
  * A read-only handle of a kernel-served scheme holding @text (a snapshot,
  * taken over; freed on failure too), a directory if @dir: an fd, whose
@@ -342,43 +232,6 @@ int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
 	return uscheme_handle_fd(h, flags, name, ufd);
 }
 
-/*
- * The kernel-served "sys" scheme: "sys:schemes" (the registry, a snapshot
- * taken at open) and "sys:" (a directory listing that one entry).
- */
-static int uscheme_sys_open(const char *path, u32 flags, int __user *ufd)
-{
-	char *text;
-
-	if (!strcmp(path, "") || !strcmp(path, "/"))
-		return uscheme_text_open_user(kstrdup("schemes\n", GFP_KERNEL_ACCOUNT),
-					      true, flags, "sys:", ufd);
-	if (strcmp(path, "schemes") && strcmp(path, "/schemes"))
-		return -ENOENT;
-	text = kmalloc(USCHEME_SYS_TEXT_MAX, GFP_KERNEL_ACCOUNT);
-	if (text)
-		text[uscheme_schemes_show(text, USCHEME_SYS_TEXT_MAX - 1)] = '\0';
-	return uscheme_text_open_user(text, false, flags, "sys:schemes", ufd);
-}
-
-/* Is @name a kernel-served scheme (no daemon may register it)? */
-bool uscheme_kernel_scheme(const char *name)
-{
-	return !strcmp(name, "sys") || !strcmp(name, USCHEME_PCIDEV_SCHEME);
-}
-
-/*
- * Open @path of kernel-served scheme @name: an fd, whose number @ufd (if
- * not NULL) learns before the fd is installed.
- */
-int uscheme_kernel_open(const char *name, const char *path, u32 flags,
-			int __user *ufd)
-{
-	if (!strcmp(name, "sys"))
-		return uscheme_sys_open(path, flags, ufd);
-	return uscheme_pcidev_open(path, flags, ufd);
-}
-
 /* Copy out of a sys: handle's text at @pos; bytes copied or -EFAULT. */
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len)
 {
@@ -386,80 +239,6 @@ int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 le
 		return 0;
 	len = min_t(u64, len, h->text_len - pos);
 	return copy_to_user(buf, h->text + pos, len) ? -EFAULT : len;
-}
-
-/*
- * A request of handle @h's scheme, admitted with a chunk of @chunk bytes
- * (zeroed by admission): the caller fills in the op's arguments, then calls
- * uscheme_sync_run(). ERR_PTR on failure.
- */
-static struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
-						  u64 id, u8 opcode, u32 chunk)
-{
-	struct uscheme_request *r = uscheme_request_alloc(s, opcode);
-	int ret;
-
-	if (!r)
-		return ERR_PTR(-ENOMEM);
-	ret = uscheme_request_admit(r, chunk);
-	if (ret) {
-		uscheme_request_put(r);
-		return ERR_PTR(ret);
-	}
-	r->req.id = id;
-	return r;
-}
-
-/* Send an admitted request and wait for its answer: its result. */
-static int uscheme_sync_run(struct uscheme_request *r)
-{
-	int ret = uscheme_request_queue(r);
-
-	return ret ? ret : uscheme_request_wait(r);
-}
-
-/*
- * Open "scheme:path" (@spec is modified) and wait for the daemon: an fd,
- * whose number @ufd (if not NULL) learns before the fd is installed.
- */
-int uscheme_open_sync(char *spec, u32 flags, int __user *ufd)
-{
-	struct uscheme_scheme *s;
-	struct uscheme_request *r;
-	const char *path;
-	size_t plen;
-	int ret;
-
-	ret = uscheme_open_flags_check(flags);
-	if (!ret)
-		ret = uscheme_open_split(spec, &path);
-	if (ret)
-		return ret;
-	if (uscheme_kernel_scheme(spec))
-		return uscheme_kernel_open(spec, path, flags, ufd);
-	s = uscheme_scheme_get(spec);
-	if (!s)
-		return -ENOENT;
-	plen = strlen(path);
-	r = uscheme_sync_begin(s, 0, USCHEME_OP_OPEN, plen + 1);
-	if (IS_ERR(r)) {
-		uscheme_scheme_put(s);
-		return PTR_ERR(r);
-	}
-	memcpy(uscheme_request_chunk(r), path, plen);
-	r->req.len = plen;
-	r->req.op_flags = flags & ~O_CLOEXEC;
-	ret = uscheme_sync_run(r);
-	if (ret >= 0 && r->passed) {
-		ret = uscheme_request_install_passed(r, flags, ufd);
-	} else if (ret >= 0) {
-		path--;
-		*(char *)path = ':';	/* the file's name: "scheme:path" */
-		ret = uscheme_handle_install(s, ret, flags, spec, ufd);
-	}
-	uscheme_request_put(r);
-	uscheme_scheme_put(s);
-	return ret;
 }
 
 static ssize_t uscheme_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)

@@ -37,24 +37,13 @@ struct uscheme_handle {
 	bool dir;			/* sys: a directory */
 };
 
-int uscheme_handle_fs_init(void);
-void uscheme_handle_fs_exit(void);
 struct uscheme_handle *uscheme_handle_of(struct file *file);
-int uscheme_fd_publish(struct file *file, u32 oflags, int __user *ufd);
 int uscheme_handle_install(struct uscheme_scheme *s, u64 id, u32 oflags,
 			   const char *name, int __user *ufd);
-int uscheme_open_flags_check(u32 flags);
-int uscheme_open_split(char *spec, const char **path);
-struct file *uscheme_pseudo_file(const char *name, const struct file_operations *fops,
-				 void *priv, u32 oflags, loff_t size);
 int uscheme_text_open_user(char *text, bool dir, u32 flags, const char *name,
 			   int __user *ufd);
-bool uscheme_kernel_scheme(const char *name);
-int uscheme_kernel_open(const char *name, const char *path, u32 flags,
-			int __user *ufd);
 int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 len);
 void uscheme_sys_stat(struct uscheme_handle *h, struct uscheme_stat *st);
-int uscheme_open_sync(char *spec, u32 flags, int __user *ufd);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
 void uscheme_scheme_hangup_handles(struct uscheme_scheme *s);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

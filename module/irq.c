@@ -145,6 +145,7 @@ free_vectors:
 /* USCHEME_PIOC_IRQ_SETUP, under fn->lock with the session live. */
 int uscheme_irq_setup(struct uscheme_pcifn *fn, struct uscheme_irq_setup *arg)
 {
+	lockdep_assert_held(&fn->lock);
 	static const u32 order[] = { USCHEME_IRQ_MSIX, USCHEME_IRQ_MSI, USCHEME_IRQ_INTX };
 	int i, ret = -EOPNOTSUPP;
 
@@ -290,6 +291,7 @@ int uscheme_irq_open(struct uscheme_pcifn *fn, struct uscheme_pci_fd *arg)
 	char what[16];
 	int fd;
 
+	lockdep_assert_held(&fn->lock);
 	if ((arg->flags & ~O_CLOEXEC) || arg->resv)
 		return -EINVAL;
 	if (arg->index >= fn->nvec)

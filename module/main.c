@@ -4,7 +4,7 @@
  *
  * This file is the front door: the /dev/uscheme misc device, its file
  * operations and ioctl decoding. One open is one ring instance (ring.c);
- * submission is in submit.c.
+ * its enter, wait and release are enter.c's, its poll event.c's.
  *
  * The module cannot be unloaded while any ring exists: every open file
  * holds a reference on the module through the misc device's fops owner.
@@ -22,14 +22,14 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "enter.h"
 #include "event.h"
-#include "handle.h"
-#include "main.h"
+#include "fs.h"
+#include "kscheme.h"
+#include "open.h"
 #include "pci.h"
-#include "respond.h"
 #include "ring.h"
 #include "scheme.h"
-#include "submit.h"
 
 /* Ring instances alive now (readable as /sys/class/misc/uscheme/rings). */
 static atomic_t uscheme_live_rings = ATOMIC_INIT(0);
@@ -47,7 +47,7 @@ static int uscheme_open(struct inode *inode, struct file *file)
 
 static int uscheme_release(struct inode *inode, struct file *file)
 {
-	uscheme_ring_free(file->private_data);
+	uscheme_ring_release(file->private_data);
 	atomic_dec(&uscheme_live_rings);
 	return 0;
 }
@@ -74,70 +74,6 @@ static long uscheme_ioctl_setup(struct uscheme_ring *ring,
 	 * learn the layout from the ring header.
 	 */
 	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
-}
-
-static long uscheme_ioctl_enter(struct uscheme_ring *ring,
-				struct uscheme_enter __user *uarg)
-{
-	struct uscheme_enter e;
-	bool getevents, has_timeout;
-	u32 submitted = 0;
-	ktime_t deadline;
-	long ret = 0;
-
-	if (copy_from_user(&e, uarg, sizeof(e)))
-		return -EFAULT;
-	if (!uscheme_ring_is_ready(ring))
-		return -EBADFD;
-	if ((e.flags & ~USCHEME_ENTER_FLAGS) || e.resv0 ||
-	    memchr_inv(e.resv, 0, sizeof(e.resv)))
-		return -EINVAL;
-	getevents = e.flags & USCHEME_ENTER_GETEVENTS;
-	has_timeout = e.flags & USCHEME_ENTER_TIMEOUT;
-	if (has_timeout && (!getevents || e.timeout_ns < 0))
-		return -EINVAL;
-	if (getevents && e.min_complete > uscheme_user_entries(ring))
-		return -EINVAL;
-
-	/*
-	 * One deadline for the whole call: waiting for room in a daemon's
-	 * queue and waiting for completions. Clamped: a huge timeout waits
-	 * (almost) forever, never wraps into the past.
-	 */
-	deadline = has_timeout ? ktime_add_safe(ktime_get(), ns_to_ktime(e.timeout_ns)) :
-				 KTIME_MAX;
-	/* Routed ops of this process that were answered complete here. */
-	if (!uscheme_ring_is_scheme(ring))
-		uscheme_ring_finish_done(ring);
-	/* A scheme ring's daemon submits responses and waits for requests. */
-	if (e.to_submit && uscheme_ring_is_scheme(ring))
-		ret = uscheme_ring_consume_responses(ring, e.to_submit, &submitted);
-	else if (e.to_submit)
-		ret = uscheme_ring_submit(ring, e.to_submit, &submitted, deadline);
-	/* Any enter of a daemon, even an empty one, sends out what waits for room. */
-	if (!ret && uscheme_ring_is_scheme(ring))
-		uscheme_ring_dispatch(ring);
-	/* Readiness that came in becomes event CQEs (FILES_UPDATE). */
-	if (!ret && !uscheme_ring_is_scheme(ring))
-		uscheme_events_run(ring);
-	if (!ret && getevents)
-		ret = uscheme_ring_wait(ring, e.min_complete, deadline);
-
-	if (ret == -ERESTARTSYS) {
-		/*
-		 * Task work (no signal) cut the wait short. With nothing
-		 * consumed, restart the call transparently once it has run;
-		 * otherwise return the count: ready says how many are there.
-		 */
-		if (!submitted)
-			return -ERESTARTSYS;
-		ret = 0;
-	}
-	e.submitted = submitted;
-	e.ready = uscheme_user_ready(ring);
-	if (copy_to_user(uarg, &e, sizeof(e)))
-		return -EFAULT;
-	return ret;
 }
 
 static long uscheme_ioctl_stats(struct uscheme_ring *ring,
@@ -199,7 +135,7 @@ static long uscheme_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	case USCHEME_IOC_SETUP:
 		return uscheme_ioctl_setup(ring, uarg);
 	case USCHEME_IOC_ENTER:
-		return uscheme_ioctl_enter(ring, uarg);
+		return uscheme_ring_enter(ring, uarg);
 	case USCHEME_IOC_STATS:
 		return uscheme_ioctl_stats(ring, uarg);
 	case USCHEME_IOC_REGISTER:
@@ -247,11 +183,6 @@ static struct attribute *uscheme_attrs[] = {
 };
 ATTRIBUTE_GROUPS(uscheme);
 
-bool uscheme_file_is_ring(const struct file *file)
-{
-	return file->f_op == &uscheme_fops;
-}
-
 static struct miscdevice uscheme_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "uscheme",
@@ -295,7 +226,8 @@ static int __init uscheme_init(void)
 		     USCHEME_EV_HUP != (__force u32)EPOLLHUP);
 	BUILD_BUG_ON(USCHEME_IO_MAX > USCHEME_DATA_MIN);
 
-	ret = uscheme_handle_fs_init();
+	uscheme_ring_fops_init(&uscheme_fops);
+	ret = uscheme_fs_init();
 	if (ret)
 		return ret;
 	ret = misc_register(&uscheme_misc);
@@ -309,7 +241,7 @@ static int __init uscheme_init(void)
 misc_exit:
 	misc_deregister(&uscheme_misc);
 fs_exit:
-	uscheme_handle_fs_exit();
+	uscheme_fs_exit();
 	return ret;
 }
 
@@ -317,7 +249,7 @@ static void __exit uscheme_exit(void)
 {
 	uscheme_pci_exit();
 	misc_deregister(&uscheme_misc);
-	uscheme_handle_fs_exit();
+	uscheme_fs_exit();
 }
 
 module_init(uscheme_init);

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "fs.h"
 #include "handle.h"
 #include "pci.h"
 

@@ -18,13 +18,14 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/user.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 
-#include "handle.h"
+#include "fs.h"
 #include "request.h"
 
 /*
@@ -204,6 +205,7 @@ struct uscheme_request *uscheme_request_alloc(struct uscheme_scheme *s, u8 opcod
 static void uscheme_slot_release_locked(struct uscheme_scheme *s,
 					struct uscheme_request *r)
 {
+	lockdep_assert_held(&s->lock);
 	s->slots[r->slot] = NULL;
 	s->gen[r->slot]++;
 	if (!s->gen[r->slot])	/* generation 0 would allow tag 0 */
@@ -214,6 +216,7 @@ static void uscheme_slot_release_locked(struct uscheme_scheme *s,
 /* Mark @r answered with @res. Caller holds the scheme lock. */
 static void uscheme_request_answered_locked(struct uscheme_request *r, s32 res)
 {
+	lockdep_assert_held(&r->scheme->lock);
 	r->res = res;
 	/* @res before the state a lockless waiter reads. */
 	smp_store_release(&r->state, USCHEME_REQ_ANSWERED);
@@ -229,6 +232,7 @@ static int uscheme_stat_take(struct uscheme_request *r)
 	struct uscheme_stat *st = &r->stat;
 	u32 type;
 
+	lockdep_assert_held(&r->scheme->lock);
 	memcpy(st, uscheme_request_chunk(r), sizeof(*st));
 	st->resv = 0;
 	type = st->mode & S_IFMT;
@@ -434,6 +438,7 @@ static void uscheme_dispatch_locked(struct uscheme_scheme *s)
 	struct uscheme_req *reqs;
 	u32 head, tail, used, room;
 
+	lockdep_assert_held(&s->lock);
 	if (!ring || list_empty(&s->queue))
 		return;
 	reqs = (struct uscheme_req *)ring->sqes;
@@ -468,6 +473,32 @@ void uscheme_scheme_dispatch(struct uscheme_scheme *s)
 	spin_lock(&s->lock);
 	uscheme_dispatch_locked(s);
 	spin_unlock(&s->lock);
+}
+
+/*
+ * Write what @ring's scheme has queued into its daemon's SQ, if @ring
+ * serves a scheme. Every path that may see room the daemon made in its SQ
+ * (by moving sq_head, which the kernel learns of only by looking) calls
+ * this: any enter of the scheme ring, a poll of it, and a FILES_UPDATE
+ * watch's poll of it. So queued requests never wait for one particular
+ * way of waiting. No reference on @ring's file is needed (a watch holds
+ * only the ring): the scheme is found under RCU, as unregistering clears
+ * ->scheme before it drops its reference and schemes are freed after a
+ * grace period. Process context (the last put may free the scheme).
+ */
+void uscheme_ring_dispatch(struct uscheme_ring *ring)
+{
+	struct uscheme_scheme *s;
+
+	rcu_read_lock();
+	s = READ_ONCE(ring->scheme);
+	if (s && !kref_get_unless_zero(&s->ref))
+		s = NULL;
+	rcu_read_unlock();
+	if (!s)
+		return;
+	uscheme_scheme_dispatch(s);
+	uscheme_scheme_put(s);
 }
 
 /*
@@ -598,6 +629,37 @@ int uscheme_request_wait(struct uscheme_request *r)
 	if (uscheme_request_cancel(r) == -EALREADY)
 		return r->res;
 	return -EINTR;
+}
+
+/*
+ * A syscall's request of scheme @s for its handle @id, admitted with a chunk
+ * of @chunk bytes
+ * (zeroed by admission): the caller fills in the op's arguments, then calls
+ * uscheme_sync_run(). ERR_PTR on failure.
+ */
+struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s, u64 id,
+					   u8 opcode, u32 chunk)
+{
+	struct uscheme_request *r = uscheme_request_alloc(s, opcode);
+	int ret;
+
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	ret = uscheme_request_admit(r, chunk);
+	if (ret) {
+		uscheme_request_put(r);
+		return ERR_PTR(ret);
+	}
+	r->req.id = id;
+	return r;
+}
+
+/* Send an admitted request and wait for its answer: its result. */
+int uscheme_sync_run(struct uscheme_request *r)
+{
+	int ret = uscheme_request_queue(r);
+
+	return ret ? ret : uscheme_request_wait(r);
 }
 
 /* A notification for @s's daemon, allocated now so that sending cannot fail. */

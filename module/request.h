@@ -90,6 +90,9 @@ int uscheme_request_abort(struct uscheme_request *r, int err);
 void *uscheme_request_chunk(struct uscheme_request *r);
 int uscheme_request_queue(struct uscheme_request *r);
 int uscheme_request_wait(struct uscheme_request *r);
+struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
+					   u64 id, u8 opcode, u32 chunk);
+int uscheme_sync_run(struct uscheme_request *r);
 int uscheme_request_cancel(struct uscheme_request *r);
 int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off);
 int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **out);
@@ -102,6 +105,7 @@ bool uscheme_request_made_handle(const struct uscheme_request *r);
 int uscheme_request_install_passed(struct uscheme_request *r, u32 oflags,
 				   int __user *ufd);
 void uscheme_scheme_dispatch(struct uscheme_scheme *s);
+void uscheme_ring_dispatch(struct uscheme_ring *ring);
 void uscheme_scheme_kill(struct uscheme_scheme *s);
 
 #endif /* _USCHEME_REQUEST_H */

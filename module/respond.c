@@ -13,7 +13,6 @@
 
 #include "event.h"
 #include "handle.h"
-#include "main.h"
 #include "request.h"
 #include "respond.h"
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ring instances: setup, the shared-memory layout, completion posting with
- * CQ reservation and overflow parking, and waiting for completions.
+ * Ring instances, the ground floor: setup, the shared-memory layout, index
+ * arithmetic, completion posting with CQ reservation and overflow parking,
+ * and the tests a waiter makes (what is ready, what has room).
  *
- * Submission (reading SQEs) lives in submit.c; this file owns the CQ.
+ * This file calls nothing above it. Submission (reading SQEs) is submit.c;
+ * the enter, wait and release paths that call up into routing, clients and
+ * events are enter.c; a ring's poll is event.c's (watches poll rings too).
  */
 #include <linux/bitmap.h>
 #include <linux/capability.h>
@@ -15,11 +18,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "client.h"
-#include "event.h"
-#include "request.h"
 #include "ring.h"
-#include "scheme.h"
 
 /* A completion waiting for CQ room (see the reservation invariant in ring.h). */
 struct uscheme_parked_cqe {
@@ -55,6 +54,7 @@ u32 uscheme_ring_user_count(struct uscheme_ring *ring, u32 head,
 	bool clamped;
 	u32 tail, n;
 
+	lockdep_assert_held(&ring->submit_lock);
 	/* Pairs with the user's release of its tail after writing entries. */
 	tail = smp_load_acquire(tail_ptr);
 	n = uscheme_ring_count(head, tail, entries, &clamped);
@@ -73,6 +73,7 @@ u32 uscheme_ring_user_count(struct uscheme_ring *ring, u32 head,
 void uscheme_ring_user_consumed(struct uscheme_ring *ring, u32 *head_ptr,
 				u32 head, u32 n)
 {
+	lockdep_assert_held(&ring->submit_lock);
 	if (!n)
 		return;
 	/* Pairs with userspace's acquire of this head before reusing slots. */
@@ -137,6 +138,20 @@ int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries)
 	return 0;
 }
 
+/* The ring file's operations (main.c's), named once at module init. */
+static const struct file_operations *uscheme_ring_fops;
+
+void uscheme_ring_fops_init(const struct file_operations *fops)
+{
+	uscheme_ring_fops = fops;
+}
+
+/* Is @file a ring (an open of /dev/uscheme)? Its private_data is the ring. */
+bool uscheme_file_is_ring(const struct file *file)
+{
+	return file->f_op == uscheme_ring_fops;
+}
+
 /* A watch became ready: wake the ring's waiters (outside any wait-queue lock). */
 static void uscheme_ring_ev_kick(struct irq_work *work)
 {
@@ -191,21 +206,6 @@ void uscheme_ring_get(struct uscheme_ring *ring)
 void uscheme_ring_put(struct uscheme_ring *ring)
 {
 	kref_put(&ring->ref, uscheme_ring_destroy);
-}
-
-/*
- * The ring's file is released (closed everywhere, or its process died): a
- * daemon's scheme goes away, a client's routed ops are cancelled. Requests
- * may keep the memory a while longer.
- */
-void uscheme_ring_free(struct uscheme_ring *ring)
-{
-	uscheme_scheme_unregister(ring);
-	uscheme_client_release(ring);	/* sets ->dead */
-	uscheme_events_release(ring);
-	/* Rings watching this one notice it is gone (event.c). */
-	wake_up_poll(&ring->cq_wait, EPOLLHUP);
-	uscheme_ring_put(ring);
 }
 
 bool uscheme_ring_is_ready(struct uscheme_ring *ring)
@@ -325,7 +325,6 @@ int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma)
 	}
 }
 
-/* Reserve up to @want CQ slots for work about to be consumed; returns how many. */
 /* Give back @n reserved CQ slots that no SQE was consumed for. */
 void uscheme_cq_unreserve(struct uscheme_ring *ring, u32 n)
 {
@@ -337,6 +336,7 @@ void uscheme_cq_unreserve(struct uscheme_ring *ring, u32 n)
 	spin_unlock_irqrestore(&ring->cq_lock, flags);
 }
 
+/* Reserve up to @want CQ slots for work about to be consumed; returns how many. */
 u32 uscheme_cq_reserve(struct uscheme_ring *ring, u32 want)
 {
 	unsigned long flags;
@@ -359,6 +359,7 @@ static bool uscheme_cq_fill(struct uscheme_ring *ring, u32 tail, u32 head,
 {
 	struct uscheme_cqe *cqe;
 
+	lockdep_assert_held(&ring->cq_lock);
 	if (tail - head >= ring->cq_entries)
 		return false;
 	cqe = ring->cqes + (size_t)(tail & (ring->cq_entries - 1)) * ring->cqe_size;
@@ -379,6 +380,7 @@ static void uscheme_cq_publish_locked(struct uscheme_ring *ring, u32 tail)
 {
 	u32 n = tail - ring->cq_tail;
 
+	lockdep_assert_held(&ring->cq_lock);
 	if (!n)
 		return;
 	/* Entry contents before the tail that publishes them to userspace. */
@@ -398,6 +400,7 @@ static void uscheme_cq_park_locked(struct uscheme_ring *ring, u64 user_data,
 {
 	struct uscheme_parked_cqe *pc;
 
+	lockdep_assert_held(&ring->cq_lock);
 	WRITE_ONCE(ring->hdr->cq_overflow,
 		   (u32)atomic64_inc_return(&ring->stats.overflow));
 	pc = kmalloc(sizeof(*pc), GFP_ATOMIC | __GFP_ACCOUNT);
@@ -422,6 +425,7 @@ static u32 uscheme_cq_flush_locked(struct uscheme_ring *ring, u32 tail, u32 head
 {
 	struct uscheme_parked_cqe *pc;
 
+	lockdep_assert_held(&ring->cq_lock);
 	while ((pc = list_first_entry_or_null(&ring->overflow,
 					      struct uscheme_parked_cqe, node))) {
 		if (!uscheme_cq_fill(ring, tail, head, pc->user_data, pc->res, pc->flags))
@@ -492,7 +496,7 @@ u32 uscheme_cq_ready(struct uscheme_ring *ring)
 
 	/* Pairs with the user's release of cq_head. */
 	head = smp_load_acquire(&ring->hdr->cq_head);
-	/* Pairs with the second release in uscheme_cq_write_locked(). */
+	/* Pairs with the second release in uscheme_cq_publish_locked(). */
 	return uscheme_cq_pending(head, smp_load_acquire(&ring->cq_tail),
 				  ring->cq_entries);
 }
@@ -523,7 +527,7 @@ u32 uscheme_user_entries(const struct uscheme_ring *ring)
 }
 
 /* Free slots in the queue userspace produces: SQEs, or a scheme ring's responses. */
-static u32 uscheme_user_room(struct uscheme_ring *ring)
+u32 uscheme_user_room(struct uscheme_ring *ring)
 {
 	bool scheme = uscheme_ring_is_scheme(ring), clamped;
 	u32 entries = scheme ? ring->cq_entries : ring->sq_entries;
@@ -533,36 +537,6 @@ static u32 uscheme_user_room(struct uscheme_ring *ring)
 	return entries - uscheme_ring_count(head, tail, entries, &clamped);
 }
 
-/*
- * poll/epoll on a ring fd: EPOLLIN while entries wait for userspace (CQEs;
- * requests on a scheme ring), EPOLLOUT while the queue userspace produces has
- * room (SQEs; responses on a scheme ring); EPOLLERR before setup. Both only
- * change with a wakeup of cq_wait: posting wakes it, and so does consuming
- * what userspace produced.
- */
-__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
-			   poll_table *pt)
-{
-	__poll_t mask = 0;
-
-	/*
-	 * Hook the wait queue (it exists from open) even before setup, so an
-	 * epoll that watched this fd early is still woken once it is set up.
-	 */
-	poll_wait(file, &ring->cq_wait, pt);
-	if (!uscheme_ring_is_ready(ring))
-		return EPOLLERR;
-	/* Queued requests go out to a daemon that made room, however it waits. */
-	if (uscheme_ring_is_scheme(ring))
-		uscheme_ring_dispatch(ring);
-	if (uscheme_user_ready(ring) || uscheme_ring_has_done(ring) ||
-	    uscheme_events_pending(ring))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (uscheme_user_room(ring))
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	return mask;
-}
-
 /* Userspace's queue gained room: tell pollers waiting for EPOLLOUT. */
 void uscheme_ring_wake_producer(struct uscheme_ring *ring)
 {
@@ -570,7 +544,12 @@ void uscheme_ring_wake_producer(struct uscheme_ring *ring)
 		wake_up_all(&ring->cq_wait);
 }
 
-static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
+/*
+ * A waiter's test: at least @min entries ready for userspace (CQEs, or
+ * requests on a scheme ring)? Parked completions move into the CQ first,
+ * as far as the user's reaping made room.
+ */
+bool uscheme_ring_has_ready(struct uscheme_ring *ring, u32 min)
 {
 	unsigned long flags;
 	u32 head;
@@ -583,77 +562,26 @@ static bool uscheme_wait_done(struct uscheme_ring *ring, u32 min_complete)
 					  uscheme_cq_flush_locked(ring, ring->cq_tail, head));
 		spin_unlock_irqrestore(&ring->cq_lock, flags);
 	}
-	return uscheme_user_ready(ring) >= min_complete;
-}
-
-/* A waiter has something to do: entries to return, or routed ops to finish. */
-static bool uscheme_wait_woken(struct uscheme_ring *ring, u32 min_complete)
-{
-	return uscheme_wait_done(ring, min_complete) || uscheme_ring_has_done(ring) ||
-	       uscheme_events_pending(ring);
-}
-
-/* Work the waiting process does itself before it looks at the queues. */
-static void uscheme_ring_prepare_wait(struct uscheme_ring *ring)
-{
-	if (uscheme_ring_is_scheme(ring)) {
-		/* The daemon may have made SQ room since it last entered. */
-		uscheme_ring_dispatch(ring);
-	} else {
-		uscheme_ring_finish_done(ring);
-		uscheme_events_run(ring);
-	}
+	return uscheme_user_ready(ring) >= min;
 }
 
 /*
- * Sleep until at least @min entries are ready for userspace (CQEs,
- * or requests on a scheme ring), finishing this process's answered routed
- * ops as they come, at most until @deadline (KTIME_MAX: no timeout).
- * Returns 0, -ETIME when the timeout ran out first,
- * -EINTR when a signal arrived, or -ERESTARTSYS when the thread must go
- * back to userspace for task work without a signal.
+ * A ring's own poll bits, from its queues alone: EPOLLIN while entries wait
+ * for userspace (or @work: answered ops or events its process turns into
+ * CQEs), EPOLLOUT while the queue userspace produces has room; EPOLLERR
+ * before setup.
  */
-int uscheme_ring_wait(struct uscheme_ring *ring, u32 min, ktime_t deadline)
+__poll_t uscheme_ring_poll_mask(struct uscheme_ring *ring, bool work)
 {
-	bool has_timeout = deadline != KTIME_MAX;
-	bool counted = false;
-	s64 left;
-	int ret;
+	__poll_t mask = 0;
 
-	for (;;) {
-		uscheme_ring_prepare_wait(ring);
-		if (uscheme_wait_done(ring, min))
-			return 0;
-		/*
-		 * Before sleeping: with a signal pending, the events run above
-		 * skips (it takes submit_lock interruptibly), so events that
-		 * stay pending would make the wait below return at once, again
-		 * and again. Go and handle the signal.
-		 */
-		if (signal_pending(current))
-			return uscheme_interrupted();
-		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
-		if (has_timeout && left <= 0)
-			return -ETIME;
-		if (!counted) {
-			atomic64_inc(&ring->stats.waits);
-			counted = true;
-		}
-		if (has_timeout)
-			ret = wait_event_interruptible_hrtimeout(ring->cq_wait,
-								 uscheme_wait_woken(ring, min),
-								 ns_to_ktime(left));
-		else
-			ret = wait_event_interruptible(ring->cq_wait,
-						       uscheme_wait_woken(ring, min));
-		/*
-		 * A signal: -EINTR. Only TIF_NOTIFY_SIGNAL (task work, e.g.
-		 * io_uring's, queued to this thread): the thread must return to
-		 * userspace to run it; the caller decides how (main.c).
-		 */
-		if (ret == -ERESTARTSYS)
-			return uscheme_interrupted();
-	}
+	if (!uscheme_ring_is_ready(ring))
+		return EPOLLERR;
+	if (work || uscheme_user_ready(ring))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (uscheme_user_room(ring))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
 }
 
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st)
@@ -669,7 +597,3 @@ void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st)
 	st->lost = atomic64_read(&ring->stats.lost);
 	st->ev_merged = atomic64_read(&ring->stats.ev_merged);
 }
-
-#if IS_ENABLED(CONFIG_KUNIT)
-#include "tests/ring_kunit.c"
-#endif

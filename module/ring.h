@@ -23,6 +23,7 @@
 #define _USCHEME_RING_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/irq_work.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -147,12 +148,11 @@ void uscheme_ring_user_consumed(struct uscheme_ring *ring, u32 *head_ptr,
 u32 uscheme_cq_room(u32 tail, u32 head, u32 entries, u32 reserved);
 int uscheme_params_check(const struct uscheme_params *p, u32 *cq_entries);
 
+void uscheme_ring_fops_init(const struct file_operations *fops);
+bool uscheme_file_is_ring(const struct file *file);
 struct uscheme_ring *uscheme_ring_alloc(void);
-void uscheme_ring_free(struct uscheme_ring *ring);
 void uscheme_ring_get(struct uscheme_ring *ring);
 void uscheme_ring_put(struct uscheme_ring *ring);
-bool uscheme_ring_has_done(struct uscheme_ring *ring);
-void uscheme_ring_finish_done(struct uscheme_ring *ring);
 int uscheme_ring_setup(struct uscheme_ring *ring, struct uscheme_params *p);
 bool uscheme_ring_is_ready(struct uscheme_ring *ring);
 int uscheme_ring_mmap(struct uscheme_ring *ring, struct vm_area_struct *vma);
@@ -177,10 +177,10 @@ u32 uscheme_cq_ready(struct uscheme_ring *ring);
 bool uscheme_ring_is_scheme(const struct uscheme_ring *ring);
 u32 uscheme_user_ready(struct uscheme_ring *ring);
 u32 uscheme_user_entries(const struct uscheme_ring *ring);
-int uscheme_ring_wait(struct uscheme_ring *ring, u32 min_complete, ktime_t deadline);
+u32 uscheme_user_room(struct uscheme_ring *ring);
+bool uscheme_ring_has_ready(struct uscheme_ring *ring, u32 min);
+__poll_t uscheme_ring_poll_mask(struct uscheme_ring *ring, bool work);
 void uscheme_ring_get_stats(struct uscheme_ring *ring, struct uscheme_stats *st);
-__poll_t uscheme_ring_poll(struct uscheme_ring *ring, struct file *file,
-			   poll_table *pt);
 void uscheme_ring_wake_producer(struct uscheme_ring *ring);
 
 #endif /* _USCHEME_RING_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The scheme registry: which scheme ring serves which name.
+ * The scheme registry: which scheme ring serves which name. Nothing else:
+ * requests are request.c's, a daemon's death is uscheme_daemon_death()'s.
  *
  * A name is registered on a scheme ring and stays registered until that
  * ring is released (the daemon closed it or died); the name is then free
@@ -15,8 +16,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "handle.h"
-#include "request.h"
 #include "scheme.h"
 
 static DEFINE_MUTEX(uscheme_schemes_lock);
@@ -101,6 +100,7 @@ static struct uscheme_scheme *uscheme_scheme_find_locked(const char *name)
 {
 	struct uscheme_scheme *s;
 
+	lockdep_assert_held(&uscheme_schemes_lock);
 	list_for_each_entry(s, &uscheme_schemes, node)
 		if (!strcmp(s->name, name))
 			return s;
@@ -139,10 +139,11 @@ int uscheme_scheme_register(struct uscheme_ring *ring, const char *name)
 }
 
 /*
- * The ring is going away: free its name, and fail every request the daemon
- * held. Safe on rings that never registered.
+ * The ring is going away: its name leaves the registry. Returns the scheme
+ * it served, with the registry's reference, for the caller to carry out the
+ * daemon's death (uscheme_daemon_death()); NULL when it served none.
  */
-void uscheme_scheme_unregister(struct uscheme_ring *ring)
+struct uscheme_scheme *uscheme_scheme_unregister(struct uscheme_ring *ring)
 {
 	struct uscheme_scheme *s;
 
@@ -153,37 +154,7 @@ void uscheme_scheme_unregister(struct uscheme_ring *ring)
 		WRITE_ONCE(ring->scheme, NULL);
 	}
 	mutex_unlock(&uscheme_schemes_lock);
-	if (s) {
-		uscheme_scheme_kill(s);
-		uscheme_scheme_hangup_handles(s);
-		uscheme_scheme_put(s);
-	}
-}
-
-/*
- * Write what @ring's scheme has queued into its daemon's SQ, if @ring
- * serves a scheme. Every path that may see room the daemon made in its SQ
- * (by moving sq_head, which the kernel learns of only by looking) calls
- * this: any enter of the scheme ring, a poll of it, and a FILES_UPDATE
- * watch's poll of it. So queued requests never wait for one particular
- * way of waiting. No reference on @ring's file is needed (a watch holds
- * only the ring): the scheme is found under RCU, as unregistering clears
- * ->scheme before it drops its reference and schemes are freed after a
- * grace period. Process context (the last put may free the scheme).
- */
-void uscheme_ring_dispatch(struct uscheme_ring *ring)
-{
-	struct uscheme_scheme *s;
-
-	rcu_read_lock();
-	s = READ_ONCE(ring->scheme);
-	if (s && !kref_get_unless_zero(&s->ref))
-		s = NULL;
-	rcu_read_unlock();
-	if (!s)
-		return;
-	uscheme_scheme_dispatch(s);
-	uscheme_scheme_put(s);
+	return s;
 }
 
 /* The scheme registered as @name, with a reference; NULL if there is none. */

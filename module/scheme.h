@@ -77,7 +77,6 @@ void uscheme_scheme_put(struct uscheme_scheme *s);
 int uscheme_schemes_show(char *buf, size_t size);
 int uscheme_scheme_name_check(const char *name, size_t size);
 int uscheme_scheme_register(struct uscheme_ring *ring, const char *name);
-void uscheme_scheme_unregister(struct uscheme_ring *ring);
-void uscheme_ring_dispatch(struct uscheme_ring *ring);
+struct uscheme_scheme *uscheme_scheme_unregister(struct uscheme_ring *ring);
 
 #endif /* _USCHEME_SCHEME_H */

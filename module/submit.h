@@ -10,8 +10,6 @@
 #include "ring.h"
 
 void uscheme_sqe_copy(struct uscheme_sqe *dst, const struct uscheme_sqe *src);
-int uscheme_sqe_check(const struct uscheme_sqe *sqe);
-int uscheme_sqe_check_args(const struct uscheme_sqe *sqe);
 int uscheme_ring_submit(struct uscheme_ring *ring, u32 to_submit, u32 *submitted,
 			ktime_t deadline);
 

@@ -11,6 +11,8 @@
 #include <linux/netlink.h>
 #include <net/net_namespace.h>
 
+#include "../enter.h"
+
 static void event_entry_rules(struct kunit *test)
 {
 	struct uscheme_params p = { .sq_entries = 4 };
@@ -49,7 +51,7 @@ static void event_entry_rules(struct kunit *test)
 	e.flags = USCHEME_FU_DEL | USCHEME_FU_ONESHOT;
 	KUNIT_EXPECT_EQ(test, uscheme_fu_apply(ring, &e), -EINVAL);
 	KUNIT_EXPECT_EQ(test, ring->nr_watches, 0U);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void event_masks(struct kunit *test)
@@ -115,8 +117,8 @@ static void event_pollfree(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&ring->ev_ready));
 	mutex_unlock(&ring->submit_lock);
 	irq_work_sync(&ring->ev_kick);
-	uscheme_ring_free(target);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(target);
+	uscheme_ring_release(ring);
 }
 
 static const struct file_operations event_kunit_fops = {

@@ -7,7 +7,9 @@
  */
 #include <kunit/test.h>
 
+#include "../enter.h"
 #include "../handle.h"
+#include "../open.h"
 
 static struct uscheme_ring *route_ring(struct kunit *test, const char *name)
 {
@@ -102,7 +104,7 @@ static void route_tags(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, uscheme_scheme_answer(s, r->req.tag, 1, false, NULL), -EIO);
 	KUNIT_EXPECT_EQ(test, r->res, -EIO);
 	uscheme_request_put(r);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void route_sq_full_and_cancel(struct kunit *test)
@@ -142,7 +144,7 @@ static void route_sq_full_and_cancel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ring->hdr->sq_tail, 6U);
 	for (i = 0; i < 6; i++)
 		uscheme_request_put(r[i]);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void route_admission_limits(struct kunit *test)
@@ -162,7 +164,7 @@ static void route_admission_limits(struct kunit *test)
 	uscheme_request_put(a);	/* frees the chunk */
 	KUNIT_EXPECT_EQ(test, uscheme_try_admit(b, 2), 0);
 	/* The daemon dies: admitted work fails with -EPIPE, new work too. */
-	uscheme_scheme_unregister(ring);
+	uscheme_daemon_death(ring);
 	KUNIT_EXPECT_EQ(test, b->res, -EPIPE);
 	KUNIT_EXPECT_EQ(test, uscheme_request_queue(b), -EPIPE);
 	a = uscheme_request_alloc(b->scheme, USCHEME_OP_WRITE);
@@ -170,7 +172,7 @@ static void route_admission_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, uscheme_request_admit(a, 0), -EPIPE);
 	uscheme_request_put(a);
 	uscheme_request_put(b);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void route_open_parsing(struct kunit *test)

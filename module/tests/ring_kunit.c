@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: ring index arithmetic, setup parameters, CQ reservation, posting
- * and overflow parking. Included from ring.c when CONFIG_KUNIT is set.
+ * and overflow parking. Included from enter.c when CONFIG_KUNIT is set.
  */
 #include <kunit/test.h>
 
@@ -168,7 +168,7 @@ static void cq_reserve_and_post(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_cqe(ring, 5)->user_data, 8ULL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.overflow), 0LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.completed), 6LL);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 /*
@@ -201,7 +201,7 @@ static void cq_overflow_parks_in_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ring->nr_overflow, 0U);
 	KUNIT_EXPECT_FALSE(test, ring->hdr->cq_flags & USCHEME_CQ_F_OVERFLOW);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.lost), 0LL);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 /* Freeing a ring with parked completions frees them (kmemleak checks). */
@@ -214,7 +214,7 @@ static void cq_free_with_parked(struct kunit *test)
 	uscheme_cq_post(ring, 1, 0, 0);
 	KUNIT_EXPECT_EQ(test, ring->nr_overflow, 1U);
 	KUNIT_EXPECT_EQ(test, uscheme_cq_reserve(ring, 1), 0U);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void cq_wait_times_out(struct kunit *test)
@@ -227,7 +227,7 @@ static void cq_wait_times_out(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, uscheme_cq_reserve(ring, 1), 1U);
 	uscheme_cq_post(ring, 1, 0, 0);
 	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, KTIME_MAX), 0);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static void cqe32_zeroes_big(struct kunit *test)
@@ -247,7 +247,7 @@ static void cqe32_zeroes_big(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->cqe.user_data, 9ULL);
 	KUNIT_EXPECT_EQ(test, c->big[0], 0ULL);
 	KUNIT_EXPECT_EQ(test, c->big[1], 0ULL);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static struct kunit_case uscheme_ring_cases[] = {

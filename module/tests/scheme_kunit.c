@@ -5,6 +5,7 @@
  */
 #include <kunit/test.h>
 
+#include "../enter.h"
 #include "../respond.h"
 
 static void scheme_names(struct kunit *test)
@@ -49,14 +50,14 @@ static void scheme_registry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, uscheme_scheme_register(b, "kunit-y"), 0);
 	KUNIT_EXPECT_STREQ(test, a->scheme->name, "kunit-x");
 	/* Freeing a ring frees its name. */
-	uscheme_ring_free(a);
+	uscheme_ring_release(a);
 	a = scheme_ring(test);
 	KUNIT_EXPECT_EQ(test, uscheme_scheme_register(a, "kunit-x"), 0);
-	uscheme_scheme_unregister(a);
-	uscheme_scheme_unregister(a);	/* twice is harmless */
+	uscheme_daemon_death(a);
+	uscheme_daemon_death(a);	/* twice is harmless */
 	KUNIT_EXPECT_NULL(test, a->scheme);
-	uscheme_ring_free(a);
-	uscheme_ring_free(b);
+	uscheme_ring_release(a);
+	uscheme_ring_release(b);
 }
 
 /* With no scheme registered, every response is unknown: dropped and counted. */
@@ -85,7 +86,7 @@ static void scheme_responses_unknown(struct kunit *test)
 	/* No requests: nothing for the daemon to consume, waits time out. */
 	KUNIT_EXPECT_EQ(test, uscheme_user_ready(ring), 0U);
 	KUNIT_EXPECT_EQ(test, uscheme_ring_wait(ring, 1, ktime_add_ms(ktime_get(), 1)), -ETIME);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static struct kunit_case uscheme_scheme_cases[] = {

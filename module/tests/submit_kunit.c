@@ -5,6 +5,8 @@
  */
 #include <kunit/test.h>
 
+#include "../enter.h"
+
 static void sqe_nop_valid(struct kunit *test)
 {
 	struct uscheme_sqe sqe = { .opcode = USCHEME_OP_NOP, .user_data = ~0ULL };
@@ -224,7 +226,7 @@ static void submit_nops_and_backpressure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.submitted), 11LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.completed), 11LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&ring->stats.overflow), 0LL);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 /* Garbage indices and entries: errors in CQEs, clamping, never a crash. */
@@ -248,7 +250,7 @@ static void submit_garbage(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, cqes[i].res, -EINVAL);
 	/* Clamped again, but the CQ is full now: refused. */
 	KUNIT_EXPECT_EQ(test, uscheme_ring_submit(ring, ~0U, &n, KTIME_MAX), -EBUSY);
-	uscheme_ring_free(ring);
+	uscheme_ring_release(ring);
 }
 
 static struct kunit_case uscheme_submit_cases[] = {

@@ -17,7 +17,7 @@
 #include "client.h"
 #include "handle.h"
 #include "kscheme.h"
-#include "open.h"
+#include "op_open.h"
 #include "opdef.h"
 
 /* Route an admitted request for @ring's process; -EIOCBQUEUED or an error. */
@@ -50,9 +50,10 @@ static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request
 static int uscheme_client_admit(struct uscheme_ring *ring, struct uscheme_request *r,
 				u32 chunk)
 {
-	int ret = uscheme_request_try_admit(r, chunk);
+	int ret;
 
 	lockdep_assert_held(&ring->submit_lock);
+	ret = uscheme_request_try_admit(r, chunk);
 	if (ret == -EAGAIN) {
 		kref_get(&r->scheme->ref);
 		ring->blocked_on = r->scheme;
@@ -63,19 +64,46 @@ static int uscheme_client_admit(struct uscheme_ring *ring, struct uscheme_reques
 	return ret;
 }
 
-static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+/*
+ * Build @r from @a by the op table: the pages its result lands in pinned
+ * (OUT_BUF: addr's first chunk bytes, READ; OUT_BUF2: addr2, CALL), admitted
+ * with its chunk, its fields and input filled in. On failure @r is put.
+ */
+static int uscheme_client_build(struct uscheme_ring *ring, struct uscheme_request *r,
+				const struct uscheme_op_args *a)
+{
+	const struct uscheme_opdef *def = &uscheme_opdefs[a->opcode];
+	u32 chunk = def->chunk(a);
+	int ret = 0;
+
+	if (def->flags & USCHEME_OPF_OUT_BUF)
+		ret = uscheme_ubuf_pin(&r->out, a->addr, chunk);
+	else if (def->flags & USCHEME_OPF_OUT_BUF2)
+		ret = uscheme_ubuf_pin(&r->out, a->addr2, a->len2);
+	if (ret) {
+		uscheme_request_put(r);
+		return ret;
+	}
+	ret = uscheme_client_admit(ring, r, chunk);
+	if (ret)
+		return ret;
+	ret = def->prep(r, a);
+	if (ret)
+		return uscheme_request_abort(r, ret);
+	return 0;
+}
+
+/* OPEN: the path copied in, a kernel-served scheme opened now, else routed. */
+static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_sqe *sqe,
+			       struct uscheme_op_args *a)
 {
 	struct uscheme_scheme *s;
 	struct uscheme_request *r;
-	const char *path;
 	char *spec;
-	size_t plen;
 	long n;
 	int ret;
 
-	ret = uscheme_sqe_check_args(sqe);
-	if (!ret)
-		ret = uscheme_open_flags_check(sqe->op_flags);
+	ret = uscheme_op_check(a);
 	if (ret)
 		return ret;
 	spec = kmalloc(sqe->len, GFP_KERNEL);
@@ -86,31 +114,18 @@ static int uscheme_client_open(struct uscheme_ring *ring, const struct uscheme_s
 		ret = n < 0 ? -EFAULT : -ENAMETOOLONG;
 		goto out;
 	}
-	ret = uscheme_open_split(spec, &path);
-	if (ret)
-		goto out;
-	if (uscheme_kernel_scheme(spec)) {
-		ret = uscheme_kernel_open(spec, path, sqe->op_flags, NULL);
-		goto out;
-	}
-	s = uscheme_scheme_get(spec);
-	ret = -ENOENT;
+	ret = uscheme_open_resolve(spec, sqe->op_flags, NULL, &s, &a->path);
 	if (!s)
 		goto out;
-	plen = strlen(path);
 	r = uscheme_request_alloc(s, USCHEME_OP_OPEN);
 	uscheme_scheme_put(s);
 	ret = -ENOMEM;
 	if (!r)
 		goto out;
-	ret = uscheme_client_admit(ring, r, plen + 1);
-	if (ret)
-		goto out;
-	memcpy(uscheme_request_chunk(r), path, plen);
-	r->req.len = plen;
-	r->req.op_flags = sqe->op_flags & ~O_CLOEXEC;
 	r->open_flags = sqe->op_flags;
-	ret = uscheme_client_send(ring, r, sqe);
+	ret = uscheme_client_build(ring, r, a);
+	if (!ret)
+		ret = uscheme_client_send(ring, r, sqe);
 out:
 	kfree(spec);
 	return ret;
@@ -146,15 +161,16 @@ static int uscheme_client_sys_op(struct uscheme_handle *h, struct file *file,
 	}
 }
 
-/* Ops on a handle fd. */
+/* Ops on a handle fd: the fd judged, then the op's arguments, then routed. */
 static int uscheme_client_handle_op(struct uscheme_ring *ring,
-				    const struct uscheme_sqe *sqe)
+				    const struct uscheme_sqe *sqe,
+				    struct uscheme_op_args *a)
 {
+	const struct uscheme_opdef *def = &uscheme_opdefs[sqe->opcode];
 	struct uscheme_handle *h;
 	struct uscheme_request *r;
 	struct file *file;
-	void *chunk;
-	u32 len;
+	bool cur_pos;
 	int ret;
 
 	file = fget(sqe->fd);
@@ -162,14 +178,10 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 		return -EBADF;
 	h = uscheme_handle_of(file);
 	ret = -EBADF;
-	if (!h)
-		goto out_fput;
-	if ((sqe->opcode == USCHEME_OP_READ && !(file->f_mode & FMODE_READ)) ||
-	    ((sqe->opcode == USCHEME_OP_WRITE || sqe->opcode == USCHEME_OP_FTRUNCATE) &&
-	     !(file->f_mode & FMODE_WRITE)))
+	if (!h || (file->f_mode & def->fmode) != def->fmode)
 		goto out_fput;
 	/* The fd first, then the arguments ("Which error wins", uapi). */
-	ret = uscheme_sqe_check_args(sqe);
+	ret = uscheme_op_check(a);
 	if (ret)
 		goto out_fput;
 	if (!h->scheme) {
@@ -182,74 +194,15 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 	if (!r)
 		goto out_fput;
 	r->req.id = h->id;
-	switch (sqe->opcode) {
-	case USCHEME_OP_READ:
-	case USCHEME_OP_WRITE:
-		len = min_t(u32, sqe->len, USCHEME_IO_MAX);
-		if (sqe->opcode == USCHEME_OP_READ) {
-			ret = uscheme_ubuf_pin(&r->out, sqe->addr, len);
-			if (ret) {
-				uscheme_request_put(r);
-				goto out_fput;
-			}
-		}
-		ret = uscheme_client_admit(ring, r, len);
-		if (ret)
-			goto out_fput;
-		r->req.len = len;
-		r->cur_pos = sqe->off == USCHEME_OFF_CURRENT;
-		r->req.off = r->cur_pos ? file->f_pos : sqe->off;
-		if (sqe->opcode == USCHEME_OP_WRITE && len &&
-		    copy_from_user(uscheme_request_chunk(r),
-				   u64_to_user_ptr(sqe->addr), len)) {
-			ret = uscheme_request_abort(r, -EFAULT);
-			goto out_fput;
-		}
-		break;
-	case USCHEME_OP_FSTAT:
-		ret = uscheme_client_admit(ring, r, sizeof(struct uscheme_stat));
-		if (ret)
-			goto out_fput;
-		r->req.len = sizeof(struct uscheme_stat);
-		r->out_addr = sqe->addr;
-		break;
-	case USCHEME_OP_DUP:
-		ret = uscheme_client_admit(ring, r, sqe->len + 1);
-		if (ret)
-			goto out_fput;
-		if (copy_from_user(uscheme_request_chunk(r),
-				   u64_to_user_ptr(sqe->addr), sqe->len)) {
-			ret = uscheme_request_abort(r, -EFAULT);
-			goto out_fput;
-		}
-		r->req.len = sqe->len;
-		r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;
-		break;
-	case USCHEME_OP_CALL:
-		ret = uscheme_ubuf_pin(&r->out, sqe->addr2, sqe->len2);
-		if (ret) {
-			uscheme_request_put(r);
-			goto out_fput;
-		}
-		ret = uscheme_client_admit(ring, r, max(sqe->len, sqe->len2));
-		if (ret)
-			goto out_fput;
-		chunk = uscheme_request_chunk(r);
-		if (sqe->len && copy_from_user(chunk, u64_to_user_ptr(sqe->addr), sqe->len)) {
-			ret = uscheme_request_abort(r, -EFAULT);
-			goto out_fput;
-		}
-		r->req.len = sqe->len;
-		r->req.len2 = sqe->len2;
-		r->req.op_flags = sqe->op_flags;
-		break;
-	default:	/* FSYNC, FTRUNCATE */
-		ret = uscheme_client_admit(ring, r, 0);
-		if (ret)
-			goto out_fput;
-		r->req.off = sqe->off;
-		break;
-	}
+	cur_pos = (def->flags & USCHEME_OPF_POS) && a->off == USCHEME_OFF_CURRENT;
+	if (cur_pos)
+		a->off = file->f_pos;
+	ret = uscheme_client_build(ring, r, a);
+	if (ret)
+		goto out_fput;
+	r->cur_pos = cur_pos;
+	r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;	/* DUP */
+	r->out_addr = sqe->addr;	/* FSTAT */
 	r->file = file;		/* the request owns the reference now */
 	return uscheme_client_send(ring, r, sqe);
 
@@ -258,7 +211,8 @@ out_fput:
 	return ret;
 }
 
-static int uscheme_client_close(const struct uscheme_sqe *sqe)
+/* CLOSE: a ring's own op; closes a handle fd of the submitter. */
+int uscheme_client_close(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
 	struct file *file = fget(sqe->fd);
 	bool handle;
@@ -291,7 +245,8 @@ static void uscheme_client_unlink(struct uscheme_ring *ring, struct uscheme_requ
 	spin_unlock(&ring->req_lock);
 }
 
-static int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+/* CANCEL: a ring's own op; cancels its routed op of user_data addr. */
+int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
 	struct uscheme_request *r, *found = NULL;
 
@@ -320,29 +275,20 @@ static int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme
 }
 
 /*
- * Issue a validated client op: -EIOCBQUEUED when its CQE will come from
+ * Issue a validated routed op (the ring's own ops are issued from the op
+ * table, submit.c): -EIOCBQUEUED when its CQE will come from
  * uscheme_ring_finish_done(), else its result now.
  */
 int uscheme_client_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
-	switch (sqe->opcode) {
-	case USCHEME_OP_OPEN:
-		return uscheme_client_open(ring, sqe);
-	case USCHEME_OP_CLOSE:
-		return uscheme_client_close(sqe);
-	case USCHEME_OP_CANCEL:
-		return uscheme_client_cancel(ring, sqe);
-	case USCHEME_OP_READ:
-	case USCHEME_OP_WRITE:
-	case USCHEME_OP_FSTAT:
-	case USCHEME_OP_FSYNC:
-	case USCHEME_OP_FTRUNCATE:
-	case USCHEME_OP_DUP:
-	case USCHEME_OP_CALL:
-		return uscheme_client_handle_op(ring, sqe);
-	default:
-		return -EOPNOTSUPP;
-	}
+	struct uscheme_op_args a;
+
+	uscheme_op_args_from_sqe(&a, sqe);
+	if (uscheme_opdefs[sqe->opcode].flags & USCHEME_OPF_ON_HANDLE)
+		return uscheme_client_handle_op(ring, sqe, &a);
+	if (sqe->opcode == USCHEME_OP_OPEN)
+		return uscheme_client_open(ring, sqe, &a);
+	return -EOPNOTSUPP;
 }
 
 /*
@@ -363,19 +309,18 @@ static bool uscheme_client_submitter_gone(const struct uscheme_request *r)
  */
 static int uscheme_client_finish_orphan(struct uscheme_request *r)
 {
+	const struct uscheme_opdef *def = &uscheme_opdefs[r->req.opcode];
+
 	if (r->res < 0)
 		return r->res;
-	switch (r->req.opcode) {
-	case USCHEME_OP_OPEN:
-	case USCHEME_OP_DUP:
+	if (def->flags & USCHEME_OPF_HANDLE) {
 		if (uscheme_request_made_handle(r))
 			uscheme_notify(r->scheme, USCHEME_OP_CLOSE, r->res, 0);
 		return -ECANCELED;
-	case USCHEME_OP_FSTAT:
-		return -ECANCELED;
-	default:
-		return r->res;
 	}
+	if (def->flags & USCHEME_OPF_LATE_OUT)
+		return -ECANCELED;
+	return r->res;
 }
 
 /*
@@ -384,32 +329,23 @@ static int uscheme_client_finish_orphan(struct uscheme_request *r)
  */
 static int uscheme_client_finish_one(struct uscheme_request *r)
 {
+	const struct uscheme_opdef *def = &uscheme_opdefs[r->req.opcode];
+	struct uscheme_op_dest d = {
+		.oflags = r->open_flags,
+		.name = r->scheme->name,
+		.stat_out = u64_to_user_ptr(r->out_addr),
+	};
 	int res = r->res;
 
 	if (r->mm != current->mm)
 		return uscheme_client_finish_orphan(r);
 	if (res < 0)
 		return res;
-	switch (r->req.opcode) {
-	case USCHEME_OP_READ:
-	case USCHEME_OP_WRITE:
-		if (r->cur_pos && !(r->req.opcode == USCHEME_OP_WRITE &&
-				    (r->file->f_flags & O_APPEND)))
-			r->file->f_pos = r->req.off + res;
-		return res;
-	case USCHEME_OP_FSTAT:
-		if (copy_to_user(u64_to_user_ptr(r->out_addr), &r->stat, sizeof(r->stat)))
-			return -EFAULT;
-		return 0;
-	case USCHEME_OP_OPEN:
-	case USCHEME_OP_DUP:
-		if (r->passed)
-			return uscheme_request_install_passed(r, r->open_flags, NULL);
-		return uscheme_handle_install(r->scheme, res, r->open_flags,
-					      r->scheme->name, NULL);
-	default:
-		return res;
-	}
+	/* READ, WRITE at the file position: it moves (WRITE: unless O_APPEND). */
+	if (r->cur_pos && !(r->req.opcode == USCHEME_OP_WRITE &&
+			    (r->file->f_flags & O_APPEND)))
+		r->file->f_pos = r->req.off + res;
+	return def->complete ? def->complete(r, res, &d) : res;
 }
 
 /*

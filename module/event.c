@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "event.h"
+#include "opdef.h"
 #include "request.h"
 
 #define USCHEME_FU_FLAGS (USCHEME_FU_ADD | USCHEME_FU_MOD | USCHEME_FU_DEL | \
@@ -355,6 +356,20 @@ static int uscheme_fu_apply(struct uscheme_ring *ring, const struct uscheme_fu_e
 	if (op == USCHEME_FU_ADD)
 		return uscheme_watch_add(ring, e);
 	return uscheme_watch_mod(ring, e);
+}
+
+/* FILES_UPDATE's arguments: 1 to USCHEME_FU_MAX entries. */
+int uscheme_fu_check(const struct uscheme_op_args *a)
+{
+	return !a->len || a->len > USCHEME_FU_MAX ? -EINVAL : 0;
+}
+
+/* FILES_UPDATE, a ring's own op (the op table's issue). */
+int uscheme_fu_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+{
+	int ret = uscheme_sqe_check_args(sqe);
+
+	return ret ? ret : uscheme_files_update(ring, sqe->addr, sqe->len);
 }
 
 /*

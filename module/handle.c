@@ -27,6 +27,7 @@
 #include "compat.h"
 #include "fs.h"
 #include "handle.h"
+#include "opdef.h"
 
 /* What a handle of a dead daemon reports: its calls fail (-EPIPE) at once. */
 #define USCHEME_HANDLE_HUP_MASK	(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | \
@@ -241,11 +242,71 @@ int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 le
 	return copy_to_user(buf, h->text + pos, len) ? -EFAULT : len;
 }
 
+/*
+ * A syscall's request of scheme @s for its handle @id, admitted with a chunk
+ * of @chunk bytes
+ * (zeroed by admission): the caller fills in the op's arguments, then calls
+ * uscheme_sync_run(). ERR_PTR on failure.
+ */
+static struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
+						  u64 id, u8 opcode, u32 chunk)
+{
+	struct uscheme_request *r = uscheme_request_alloc(s, opcode);
+	int ret;
+
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	ret = uscheme_request_admit(r, chunk);
+	if (ret) {
+		uscheme_request_put(r);
+		return ERR_PTR(ret);
+	}
+	r->req.id = id;
+	return r;
+}
+
+/* Send an admitted request and wait for its answer: its result. */
+static int uscheme_sync_run(struct uscheme_request *r)
+{
+	int ret = uscheme_request_queue(r);
+
+	return ret ? ret : uscheme_request_wait(r);
+}
+
+/*
+ * One routed op in the caller's context, for a handle's syscalls and the
+ * blocking OPEN alike: built from @a by the op table, sent to @s's daemon
+ * (for its handle @id), waited for, and completed into @d. Returns the
+ * op's result.
+ */
+int uscheme_sync_op(struct uscheme_scheme *s, u64 id, const struct uscheme_op_args *a,
+		    const struct uscheme_op_dest *d)
+{
+	const struct uscheme_opdef *def = &uscheme_opdefs[a->opcode];
+	struct uscheme_request *r;
+	int ret;
+
+	r = uscheme_sync_begin(s, id, a->opcode, def->chunk(a));
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	ret = def->prep(r, a);
+	if (ret)
+		return uscheme_request_abort(r, ret);
+	ret = uscheme_sync_run(r);
+	if (ret >= 0 && def->complete)
+		ret = def->complete(r, ret, d);
+	uscheme_request_put(r);
+	return ret;
+}
+
 static ssize_t uscheme_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct uscheme_handle *h = iocb->ki_filp->private_data;
 	size_t len = min_t(size_t, iov_iter_count(to), USCHEME_IO_MAX);
-	struct uscheme_request *r;
+	struct uscheme_op_args a = {
+		.opcode = USCHEME_OP_READ, .off = iocb->ki_pos, .len = len,
+	};
+	struct uscheme_op_dest d = { .iter = to };
 	ssize_t ret;
 
 	if (!h->scheme) {
@@ -260,20 +321,9 @@ static ssize_t uscheme_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return 0;
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		return -EAGAIN;
-	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_READ, len);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	r->req.off = iocb->ki_pos;
-	r->req.len = len;
-	ret = uscheme_sync_run(r);
-	if (ret > 0) {
-		ret = copy_to_iter(uscheme_request_chunk(r), ret, to);
-		if (!ret)
-			ret = -EFAULT;
-		else
-			iocb->ki_pos += ret;
-	}
-	uscheme_request_put(r);
+	ret = uscheme_sync_op(h->scheme, h->id, &a, &d);
+	if (ret > 0)
+		iocb->ki_pos += ret;
 	return ret;
 }
 
@@ -281,7 +331,10 @@ static ssize_t uscheme_handle_write_iter(struct kiocb *iocb, struct iov_iter *fr
 {
 	struct uscheme_handle *h = iocb->ki_filp->private_data;
 	size_t len = min_t(size_t, iov_iter_count(from), USCHEME_IO_MAX);
-	struct uscheme_request *r;
+	struct uscheme_op_args a = {
+		.opcode = USCHEME_OP_WRITE, .off = iocb->ki_pos, .len = len, .iter = from,
+	};
+	struct uscheme_op_dest d = {};
 	ssize_t ret;
 
 	if (!h->scheme)
@@ -290,37 +343,22 @@ static ssize_t uscheme_handle_write_iter(struct kiocb *iocb, struct iov_iter *fr
 		return 0;
 	if (iocb->ki_flags & IOCB_NOWAIT)
 		return -EAGAIN;
-	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_WRITE, len);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	len = copy_from_iter(uscheme_request_chunk(r), len, from);
-	if (!len)
-		return uscheme_request_abort(r, -EFAULT);
-	r->req.off = iocb->ki_pos;
-	r->req.len = len;
-	ret = uscheme_sync_run(r);
+	ret = uscheme_sync_op(h->scheme, h->id, &a, &d);
 	/* With O_APPEND the daemon chose the place; the position stays. */
 	if (ret > 0 && !(iocb->ki_flags & IOCB_APPEND))
 		iocb->ki_pos += ret;
-	uscheme_request_put(r);
 	return ret;
 }
 
 /* An op with no data: FSYNC, FTRUNCATE. */
 static int uscheme_handle_simple(struct uscheme_handle *h, u8 opcode, u64 off)
 {
-	struct uscheme_request *r;
-	int ret;
+	struct uscheme_op_args a = { .opcode = opcode, .off = off };
+	struct uscheme_op_dest d = {};
 
 	if (!h->scheme)
 		return -EINVAL;
-	r = uscheme_sync_begin(h->scheme, h->id, opcode, 0);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	r->req.off = off;
-	ret = uscheme_sync_run(r);
-	uscheme_request_put(r);
-	return ret;
+	return uscheme_sync_op(h->scheme, h->id, &a, &d);
 }
 
 static int uscheme_handle_fsync(struct file *file, loff_t start, loff_t end,
@@ -340,22 +378,14 @@ void uscheme_sys_stat(struct uscheme_handle *h, struct uscheme_stat *st)
 
 static int uscheme_handle_fstat(struct uscheme_handle *h, struct uscheme_stat *st)
 {
-	struct uscheme_request *r;
-	int ret;
+	struct uscheme_op_args a = { .opcode = USCHEME_OP_FSTAT, .len = sizeof(*st) };
+	struct uscheme_op_dest d = { .stat = st };
 
 	if (!h->scheme) {
 		uscheme_sys_stat(h, st);
 		return 0;
 	}
-	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_FSTAT, sizeof(*st));
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	r->req.len = sizeof(*st);
-	ret = uscheme_sync_run(r);
-	if (!ret)
-		*st = r->stat;	/* checked when the answer came */
-	uscheme_request_put(r);
-	return ret;
+	return uscheme_sync_op(h->scheme, h->id, &a, &d);
 }
 
 static struct timespec64 uscheme_ns_to_ts(u64 ns)
@@ -437,39 +467,34 @@ static int uscheme_handle_setattr(USCHEME_IDMAP_ARG, struct dentry *dentry,
 static long uscheme_handle_dup(struct file *file, struct uscheme_dup __user *uarg)
 {
 	struct uscheme_handle *h = file->private_data;
-	struct uscheme_request *r;
-	struct uscheme_dup d;
+	struct uscheme_op_args a = { .opcode = USCHEME_OP_DUP };
+	struct uscheme_op_dest d = { .ufd = &uarg->fd };
+	struct uscheme_dup dup;
 	int ret;
 
-	if (copy_from_user(&d, uarg, sizeof(d)))
+	if (copy_from_user(&dup, uarg, sizeof(dup)))
 		return -EFAULT;
-	if ((d.flags & ~O_CLOEXEC) || d.resv0 || memchr_inv(d.resv, 0, sizeof(d.resv)))
+	if (dup.resv0 || memchr_inv(dup.resv, 0, sizeof(dup.resv)))
 		return -EINVAL;
-	if (d.len > USCHEME_PATH_MAX)
-		return -ENAMETOOLONG;
+	a.addr = dup.suffix;
+	a.len = dup.len;
+	a.op_flags = dup.flags;
+	ret = uscheme_op_check(&a);
+	if (ret)
+		return ret;
 	if (!h->scheme)
 		return -EOPNOTSUPP;
-	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_DUP, d.len + 1);
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	if (copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(d.suffix), d.len))
-		return uscheme_request_abort(r, -EFAULT);
-	r->req.len = d.len;
-	ret = uscheme_sync_run(r);
-	if (ret >= 0 && r->passed)
-		ret = uscheme_request_install_passed(r, d.flags, &uarg->fd);
-	else if (ret >= 0)
-		ret = uscheme_handle_install(h->scheme, ret,
-					     (file->f_flags & O_ACCMODE) | d.flags,
-					     h->scheme->name, &uarg->fd);
-	uscheme_request_put(r);
+	d.oflags = (file->f_flags & O_ACCMODE) | dup.flags;
+	d.name = h->scheme->name;
+	ret = uscheme_sync_op(h->scheme, h->id, &a, &d);
 	return ret < 0 ? ret : 0;
 }
 
 static long uscheme_handle_call(struct file *file, struct uscheme_call __user *uarg)
 {
 	struct uscheme_handle *h = file->private_data;
-	struct uscheme_request *r;
+	struct uscheme_op_args a = { .opcode = USCHEME_OP_CALL };
+	struct uscheme_op_dest d = {};
 	struct uscheme_call c;
 	int ret;
 
@@ -477,24 +502,18 @@ static long uscheme_handle_call(struct file *file, struct uscheme_call __user *u
 		return -EFAULT;
 	if (memchr_inv(c.resv, 0, sizeof(c.resv)))
 		return -EINVAL;
-	if (c.in_len > USCHEME_IO_MAX || c.out_len > USCHEME_IO_MAX)
-		return -E2BIG;
+	a.addr = c.in;
+	a.len = c.in_len;
+	a.addr2 = c.out;
+	a.len2 = c.out_len;
+	a.op_flags = c.op_flags;
+	ret = uscheme_op_check(&a);
+	if (ret)
+		return ret;
 	if (!h->scheme)
 		return -EOPNOTSUPP;
-	r = uscheme_sync_begin(h->scheme, h->id, USCHEME_OP_CALL,
-			       max(c.in_len, c.out_len));
-	if (IS_ERR(r))
-		return PTR_ERR(r);
-	if (c.in_len &&
-	    copy_from_user(uscheme_request_chunk(r), u64_to_user_ptr(c.in), c.in_len))
-		return uscheme_request_abort(r, -EFAULT);
-	r->req.len = c.in_len;
-	r->req.len2 = c.out_len;
-	r->req.op_flags = c.op_flags;
-	ret = uscheme_sync_run(r);
-	if (ret > 0 && copy_to_user(u64_to_user_ptr(c.out), uscheme_request_chunk(r), ret))
-		ret = -EFAULT;
-	uscheme_request_put(r);
+	d.call_out = u64_to_user_ptr(c.out);
+	ret = uscheme_sync_op(h->scheme, h->id, &a, &d);
 	if (ret < 0)
 		return ret;
 	return put_user(ret, &uarg->result) ? -EFAULT : 0;

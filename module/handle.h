@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/refcount.h>
 
+#include "opdef.h"
 #include "request.h"
 
 /*
@@ -46,6 +47,8 @@ int uscheme_sys_read(struct uscheme_handle *h, u64 pos, void __user *buf, u32 le
 void uscheme_sys_stat(struct uscheme_handle *h, struct uscheme_stat *st);
 int uscheme_scheme_send_event(struct uscheme_scheme *s, u64 id, s32 ev);
 void uscheme_scheme_hangup_handles(struct uscheme_scheme *s);
+int uscheme_sync_op(struct uscheme_scheme *s, u64 id, const struct uscheme_op_args *a,
+		    const struct uscheme_op_dest *d);
 long uscheme_handle_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* _USCHEME_HANDLE_H */

@@ -26,7 +26,8 @@
 #include "event.h"
 #include "fs.h"
 #include "kscheme.h"
-#include "open.h"
+#include "op_open.h"
+#include "opdef.h"
 #include "pci.h"
 #include "ring.h"
 #include "scheme.h"
@@ -208,7 +209,6 @@ static int __init uscheme_init(void)
 	BUILD_BUG_ON(offsetof(struct uscheme_ring_hdr, cq_head) != 64);
 	BUILD_BUG_ON(offsetof(struct uscheme_sqe, user_data) != 32);
 	BUILD_BUG_ON(offsetof(struct uscheme_req, tag) != 8);
-	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
 	BUILD_BUG_ON(sizeof(struct uscheme_register) != USCHEME_NAME_MAX + 32);
 	BUILD_BUG_ON(sizeof(struct uscheme_stat) != 64);
 	BUILD_BUG_ON(sizeof(struct uscheme_open) != 32);
@@ -226,6 +226,9 @@ static int __init uscheme_init(void)
 		     USCHEME_EV_HUP != (__force u32)EPOLLHUP);
 	BUILD_BUG_ON(USCHEME_IO_MAX > USCHEME_DATA_MIN);
 
+	ret = uscheme_opdefs_init();
+	if (ret)
+		return ret;
 	uscheme_ring_fops_init(&uscheme_fops);
 	ret = uscheme_fs_init();
 	if (ret)

@@ -1,45 +1,163 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The op table: what each opcode's SQE may carry, and the argument rules
- * uapi/uscheme.h gives per op. Both the form check (at submission) and the
- * argument check (at issue, once the fd is judged) read it.
+ * The op table: per opcode, the SQE fields it uses, its argument rules, its
+ * request builder, its answer check and its completion (see opdef.h). The
+ * table covers every opcode: its size is checked at build time, and that
+ * every entry is filled at module load (uscheme_opdefs_init()).
  */
-#include <linux/bits.h>
-#include <linux/fcntl.h>
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/printk.h>
 
 #include "opdef.h"
 
-/* Argument fields an op uses; every other one must be zero. */
-#define F_FD		BIT(0)
-#define F_OFF		BIT(1)
-#define F_BUF		BIT(2)	/* addr, len */
-#define F_FLAGS		BIT(3)	/* op_flags */
-#define F_BUF2		BIT(4)	/* addr2, len2 */
+/* NOP: completes at once, with 0. */
+static int uscheme_nop_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
+{
+	return 0;
+}
 
-static const u8 uscheme_op_fields[USCHEME_OP_LAST] = {
-	[USCHEME_OP_NOP]	= 0,
-	[USCHEME_OP_OPEN]	= F_BUF | F_FLAGS,
-	[USCHEME_OP_CLOSE]	= F_FD,
-	[USCHEME_OP_READ]	= F_FD | F_OFF | F_BUF,
-	[USCHEME_OP_WRITE]	= F_FD | F_OFF | F_BUF,
-	[USCHEME_OP_FSTAT]	= F_FD | F_BUF,
-	[USCHEME_OP_FSYNC]	= F_FD,
-	[USCHEME_OP_FTRUNCATE]	= F_FD | F_OFF,
-	[USCHEME_OP_DUP]	= F_FD | F_BUF | F_FLAGS,
-	[USCHEME_OP_CALL]	= F_FD | F_BUF | F_FLAGS | F_BUF2,
-	[USCHEME_OP_CANCEL]	= 0,	/* addr: the user_data to cancel */
-	[USCHEME_OP_FILES_UPDATE] = F_BUF,
+const struct uscheme_opdef uscheme_opdefs[] = {
+	[USCHEME_OP_NOP] = {
+		.name		= "NOP",
+		.issue		= uscheme_nop_issue,
+	},
+	[USCHEME_OP_OPEN] = {
+		.name		= "OPEN",
+		.fields		= USCHEME_F_BUF | USCHEME_F_FLAGS,
+		.flags		= USCHEME_OPF_HANDLE,
+		.check		= uscheme_open_check,
+		.chunk		= uscheme_open_chunk,
+		.prep		= uscheme_open_prep,
+		.answer		= uscheme_id_answer,
+		.complete	= uscheme_handle_made,
+	},
+	[USCHEME_OP_CLOSE] = {
+		.name		= "CLOSE",
+		.fields		= USCHEME_F_FD,
+		.issue		= uscheme_client_close,
+	},
+	[USCHEME_OP_READ] = {
+		.name		= "READ",
+		.fields		= USCHEME_F_FD | USCHEME_F_OFF | USCHEME_F_BUF,
+		.flags		= USCHEME_OPF_ON_HANDLE | USCHEME_OPF_POS | USCHEME_OPF_OUT_BUF,
+		.fmode		= FMODE_READ,
+		.chunk		= uscheme_rw_chunk,
+		.prep		= uscheme_read_prep,
+		.answer		= uscheme_rw_answer,
+		.complete	= uscheme_read_complete,
+	},
+	[USCHEME_OP_WRITE] = {
+		.name		= "WRITE",
+		.fields		= USCHEME_F_FD | USCHEME_F_OFF | USCHEME_F_BUF,
+		.flags		= USCHEME_OPF_ON_HANDLE | USCHEME_OPF_POS,
+		.fmode		= FMODE_WRITE,
+		.chunk		= uscheme_rw_chunk,
+		.prep		= uscheme_write_prep,
+		.answer		= uscheme_rw_answer,
+	},
+	[USCHEME_OP_FSTAT] = {
+		.name		= "FSTAT",
+		.fields		= USCHEME_F_FD | USCHEME_F_BUF,
+		.flags		= USCHEME_OPF_ON_HANDLE | USCHEME_OPF_LATE_OUT,
+		.check		= uscheme_fstat_check,
+		.chunk		= uscheme_fstat_chunk,
+		.prep		= uscheme_fstat_prep,
+		.take		= uscheme_fstat_take,
+		.complete	= uscheme_fstat_complete,
+	},
+	[USCHEME_OP_FSYNC] = {
+		.name		= "FSYNC",
+		.fields		= USCHEME_F_FD,
+		.flags		= USCHEME_OPF_ON_HANDLE,
+		.chunk		= uscheme_no_chunk,
+		.prep		= uscheme_off_prep,
+	},
+	[USCHEME_OP_FTRUNCATE] = {
+		.name		= "FTRUNCATE",
+		.fields		= USCHEME_F_FD | USCHEME_F_OFF,
+		.flags		= USCHEME_OPF_ON_HANDLE,
+		.fmode		= FMODE_WRITE,
+		.chunk		= uscheme_no_chunk,
+		.prep		= uscheme_off_prep,
+	},
+	[USCHEME_OP_DUP] = {
+		.name		= "DUP",
+		.fields		= USCHEME_F_FD | USCHEME_F_BUF | USCHEME_F_FLAGS,
+		.flags		= USCHEME_OPF_ON_HANDLE | USCHEME_OPF_HANDLE,
+		.check		= uscheme_dup_check,
+		.chunk		= uscheme_dup_chunk,
+		.prep		= uscheme_dup_prep,
+		.answer		= uscheme_id_answer,
+		.complete	= uscheme_handle_made,
+	},
+	[USCHEME_OP_CALL] = {
+		.name		= "CALL",
+		.fields		= USCHEME_F_FD | USCHEME_F_BUF | USCHEME_F_FLAGS | USCHEME_F_BUF2,
+		.flags		= USCHEME_OPF_ON_HANDLE | USCHEME_OPF_OUT_BUF2,
+		.check		= uscheme_call_check,
+		.chunk		= uscheme_call_chunk,
+		.prep		= uscheme_call_prep,
+		.answer		= uscheme_call_answer,
+		.complete	= uscheme_call_complete,
+	},
+	[USCHEME_OP_FILES_UPDATE] = {
+		.name		= "FILES_UPDATE",
+		.fields		= USCHEME_F_BUF,
+		.check		= uscheme_fu_check,
+		.issue		= uscheme_fu_issue,
+	},
+	[USCHEME_OP_CANCEL] = {
+		.name		= "CANCEL",
+		.fields		= 0,	/* addr: the user_data to cancel */
+		.issue		= uscheme_client_cancel,
+	},
+	[USCHEME_OP_SEND_EVENT] = {
+		.name		= "SEND_EVENT",
+		.flags		= USCHEME_OPF_NOT_SQE,	/* a response flag, not an SQE */
+	},
 };
+
+static_assert(ARRAY_SIZE(uscheme_opdefs) == USCHEME_OP_LAST,
+	      "uscheme_opdefs[] must cover every USCHEME_OP_*");
+
+/*
+ * Every entry filled (at module load, as io_uring_optable_init()): a name,
+ * and either a ring's own issue or a routed op's builder; never both.
+ */
+int uscheme_opdefs_init(void)
+{
+	const struct uscheme_opdef *def;
+	bool routed;
+	int op;
+
+	BUILD_BUG_ON(ARRAY_SIZE(uscheme_opdefs) != USCHEME_OP_LAST);
+	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
+	for (op = 0; op < USCHEME_OP_LAST; op++) {
+		def = &uscheme_opdefs[op];
+		routed = def->chunk && def->prep;
+		if (!def->name ||
+		    (!(def->flags & USCHEME_OPF_NOT_SQE) && routed == !!def->issue) ||
+		    (!routed && (def->chunk || def->prep || def->answer || def->take ||
+				 def->complete))) {
+			pr_err("uscheme: op table entry %d is incomplete\n", op);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 /*
  * Validate the form of a private copy: 0 when the entry may be issued,
  * -EINVAL for a malformed entry (an unknown opcode or flag, a non-zero
  * reserved field or a field its op does not use; counted as rejected).
  * The fd and the op's arguments are judged at issue, in that order (see
- * "Which error wins" in uapi/uscheme.h): uscheme_sqe_check_args().
+ * "Which error wins" in uapi/uscheme.h): uscheme_op_check().
  */
 int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 {
+	const struct uscheme_opdef *def;
 	u8 f;
 
 	if (sqe->opcode >= USCHEME_OP_LAST)
@@ -48,45 +166,73 @@ int uscheme_sqe_check(const struct uscheme_sqe *sqe)
 		return -EINVAL;
 	if (sqe->ioprio || sqe->resv0 || sqe->resv1)
 		return -EINVAL;
-	if (sqe->opcode == USCHEME_OP_SEND_EVENT)
-		return -EINVAL;		/* a response flag, not an SQE */
+	def = &uscheme_opdefs[sqe->opcode];
+	if (def->flags & USCHEME_OPF_NOT_SQE)
+		return -EINVAL;
 
-	f = uscheme_op_fields[sqe->opcode];
-	if ((!(f & F_FD) && sqe->fd) || (!(f & F_OFF) && sqe->off) ||
-	    (!(f & F_BUF) && sqe->len) ||
-	    (!(f & F_BUF) && sqe->opcode != USCHEME_OP_CANCEL && sqe->addr) ||
-	    (!(f & F_FLAGS) && sqe->op_flags) ||
-	    (!(f & F_BUF2) && (sqe->addr2 || sqe->len2)))
+	f = def->fields;
+	if ((!(f & USCHEME_F_FD) && sqe->fd) || (!(f & USCHEME_F_OFF) && sqe->off) ||
+	    (!(f & USCHEME_F_BUF) && sqe->len) ||
+	    (!(f & USCHEME_F_BUF) && sqe->opcode != USCHEME_OP_CANCEL && sqe->addr) ||
+	    (!(f & USCHEME_F_FLAGS) && sqe->op_flags) ||
+	    (!(f & USCHEME_F_BUF2) && (sqe->addr2 || sqe->len2)))
 		return -EINVAL;
 	return 0;
 }
 
+/* A ring op's arguments, from its (private, validated) SQE. */
+void uscheme_op_args_from_sqe(struct uscheme_op_args *a, const struct uscheme_sqe *sqe)
+{
+	*a = (struct uscheme_op_args) {
+		.opcode		= sqe->opcode,
+		.off		= sqe->off,
+		.addr		= sqe->addr,
+		.len		= sqe->len,
+		.addr2		= sqe->addr2,
+		.len2		= sqe->len2,
+		.op_flags	= sqe->op_flags,
+	};
+}
+
 /*
- * The arguments of a well-formed entry: 0, or -EINVAL, -ENAMETOOLONG,
- * -E2BIG as uapi/uscheme.h gives them per op. Ops on an fd call this once
- * the fd is known to be a handle open for the op (-EBADF comes first).
+ * The arguments of an op: 0, or -EINVAL, -ENAMETOOLONG, -E2BIG as
+ * uapi/uscheme.h gives them per op. Ops on an fd call this once the fd is
+ * known to be a handle open for the op (-EBADF comes first).
  */
+int uscheme_op_check(const struct uscheme_op_args *a)
+{
+	const struct uscheme_opdef *def = &uscheme_opdefs[a->opcode];
+
+	return def->check ? def->check(a) : 0;
+}
+
+/* uscheme_op_check() of a well-formed SQE's arguments. */
 int uscheme_sqe_check_args(const struct uscheme_sqe *sqe)
 {
-	switch (sqe->opcode) {
-	case USCHEME_OP_OPEN:
-		if (!sqe->len)
-			return -EINVAL;
-		if (sqe->len > USCHEME_PATH_MAX)
-			return -ENAMETOOLONG;
-		return 0;
-	case USCHEME_OP_FSTAT:
-		return sqe->len < sizeof(struct uscheme_stat) ? -EINVAL : 0;
-	case USCHEME_OP_DUP:
-		if (sqe->op_flags & ~O_CLOEXEC)
-			return -EINVAL;
-		return sqe->len > USCHEME_PATH_MAX ? -ENAMETOOLONG : 0;
-	case USCHEME_OP_CALL:
-		return sqe->len > USCHEME_IO_MAX || sqe->len2 > USCHEME_IO_MAX ?
-			-E2BIG : 0;
-	case USCHEME_OP_FILES_UPDATE:
-		return !sqe->len || sqe->len > USCHEME_FU_MAX ? -EINVAL : 0;
-	default:
-		return 0;
-	}
+	struct uscheme_op_args a;
+
+	uscheme_op_args_from_sqe(&a, sqe);
+	return uscheme_op_check(&a);
+}
+
+/*
+ * Is @res an answer the daemon may give to @req? Errors pass unchanged if
+ * they are userspace errnos (1 .. USCHEME_ERRNO_MAX): the kernel-internal
+ * codes above (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, -ENOIOCTLCMD,
+ * -EIOCBQUEUED, ...) would reach the VFS or io_uring, where -EIOCBQUEUED
+ * means "completes later" and hits BUG_ON() in new_sync_read(). Successes
+ * must fit the op (its .answer; 0 alone, without one).
+ */
+int uscheme_answer_check(const struct uscheme_req *req, s32 res)
+{
+	const struct uscheme_opdef *def;
+
+	if (res < 0)
+		return res >= -USCHEME_ERRNO_MAX ? 0 : -EIO;
+	if (req->opcode >= USCHEME_OP_LAST)
+		return -EIO;
+	def = &uscheme_opdefs[req->opcode];
+	if (def->answer)
+		return def->answer(req, res);
+	return res == 0 ? 0 : -EIO;
 }

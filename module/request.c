@@ -26,6 +26,7 @@
 #include <linux/user_namespace.h>
 
 #include "fs.h"
+#include "opdef.h"
 #include "request.h"
 
 /*
@@ -220,31 +221,6 @@ static void uscheme_request_answered_locked(struct uscheme_request *r, s32 res)
 	r->res = res;
 	/* @res before the state a lockless waiter reads. */
 	smp_store_release(&r->state, USCHEME_REQ_ANSWERED);
-}
-
-/*
- * Copy a FSTAT answer out of @r's chunk once, and check it: -EIO for a
- * file type or mode bits the kernel does not know. Caller holds the scheme
- * lock (the chunk is the daemon's to change; only this copy counts).
- */
-static int uscheme_stat_take(struct uscheme_request *r)
-{
-	struct uscheme_stat *st = &r->stat;
-	u32 type;
-
-	lockdep_assert_held(&r->scheme->lock);
-	memcpy(st, uscheme_request_chunk(r), sizeof(*st));
-	st->resv = 0;
-	type = st->mode & S_IFMT;
-	if (st->mode & ~(S_IFMT | 07777))
-		return -EIO;
-	switch (type) {
-	case S_IFREG: case S_IFDIR: case S_IFCHR: case S_IFBLK:
-	case S_IFIFO: case S_IFLNK: case S_IFSOCK:
-		return 0;
-	default:
-		return -EIO;
-	}
 }
 
 /*
@@ -631,37 +607,6 @@ int uscheme_request_wait(struct uscheme_request *r)
 	return -EINTR;
 }
 
-/*
- * A syscall's request of scheme @s for its handle @id, admitted with a chunk
- * of @chunk bytes
- * (zeroed by admission): the caller fills in the op's arguments, then calls
- * uscheme_sync_run(). ERR_PTR on failure.
- */
-struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s, u64 id,
-					   u8 opcode, u32 chunk)
-{
-	struct uscheme_request *r = uscheme_request_alloc(s, opcode);
-	int ret;
-
-	if (!r)
-		return ERR_PTR(-ENOMEM);
-	ret = uscheme_request_admit(r, chunk);
-	if (ret) {
-		uscheme_request_put(r);
-		return ERR_PTR(ret);
-	}
-	r->req.id = id;
-	return r;
-}
-
-/* Send an admitted request and wait for its answer: its result. */
-int uscheme_sync_run(struct uscheme_request *r)
-{
-	int ret = uscheme_request_queue(r);
-
-	return ret ? ret : uscheme_request_wait(r);
-}
-
 /* A notification for @s's daemon, allocated now so that sending cannot fail. */
 int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **out)
 {
@@ -713,32 +658,6 @@ int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off)
 }
 
 /*
- * Is @res an answer the daemon may give to @req? Errors pass unchanged if
- * they are userspace errnos (1 .. USCHEME_ERRNO_MAX): the kernel-internal
- * codes above (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, -ENOIOCTLCMD,
- * -EIOCBQUEUED, ...) would reach the VFS or io_uring, where -EIOCBQUEUED
- * means "completes later" and hits BUG_ON() in new_sync_read(). Successes
- * must fit the op (see uapi/uscheme.h).
- */
-int uscheme_answer_check(const struct uscheme_req *req, s32 res)
-{
-	if (res < 0)
-		return res >= -USCHEME_ERRNO_MAX ? 0 : -EIO;
-	switch (req->opcode) {
-	case USCHEME_OP_OPEN:
-	case USCHEME_OP_DUP:
-		return 0;
-	case USCHEME_OP_READ:
-	case USCHEME_OP_WRITE:
-		return (u32)res <= req->len ? 0 : -EIO;
-	case USCHEME_OP_CALL:
-		return (u32)res <= req->len2 ? 0 : -EIO;
-	default:
-		return res == 0 ? 0 : -EIO;
-	}
-}
-
-/*
  * Did answered request @r make a handle of its daemon's (an OPEN or DUP
  * answered with an id, not with a passed file)? Whoever drops it unused
  * sends the daemon a CLOSE.
@@ -746,7 +665,7 @@ int uscheme_answer_check(const struct uscheme_req *req, s32 res)
 bool uscheme_request_made_handle(const struct uscheme_request *r)
 {
 	return r->res >= 0 && !r->passed &&
-	       (r->req.opcode == USCHEME_OP_OPEN || r->req.opcode == USCHEME_OP_DUP);
+	       (uscheme_opdefs[r->req.opcode].flags & USCHEME_OPF_HANDLE);
 }
 
 /*
@@ -773,6 +692,7 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 			  bool fd, struct file *passed)
 {
 	u32 slot = lower_32_bits(tag), gen = upper_32_bits(tag);
+	const struct uscheme_opdef *def;
 	struct uscheme_request *r;
 	bool orphan;
 	int ret;
@@ -786,9 +706,9 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 			fput(passed);
 		return -ENOENT;
 	}
+	def = &uscheme_opdefs[r->req.opcode];
 	if (fd) {
-		ret = passed && (r->req.opcode == USCHEME_OP_OPEN ||
-				 r->req.opcode == USCHEME_OP_DUP) ? 0 : -EIO;
+		ret = passed && (def->flags & USCHEME_OPF_HANDLE) ? 0 : -EIO;
 		if (!ret) {
 			r->passed = passed;	/* freed with @r if unused */
 			passed = NULL;
@@ -797,8 +717,8 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 	} else {
 		ret = uscheme_answer_check(&r->req, res);
 	}
-	if (!ret && res == 0 && r->req.opcode == USCHEME_OP_FSTAT)
-		ret = uscheme_stat_take(r);
+	if (!ret && res == 0 && def->take)
+		ret = def->take(r);
 	if (ret) {
 		res = ret;
 		atomic64_inc(&s->stats.rejected);

@@ -90,15 +90,11 @@ int uscheme_request_abort(struct uscheme_request *r, int err);
 void *uscheme_request_chunk(struct uscheme_request *r);
 int uscheme_request_queue(struct uscheme_request *r);
 int uscheme_request_wait(struct uscheme_request *r);
-struct uscheme_request *uscheme_sync_begin(struct uscheme_scheme *s,
-					   u64 id, u8 opcode, u32 chunk);
-int uscheme_sync_run(struct uscheme_request *r);
 int uscheme_request_cancel(struct uscheme_request *r);
 int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off);
 int uscheme_notify_prealloc(struct uscheme_scheme *s, struct uscheme_request **out);
 void uscheme_notify_send(struct uscheme_request *r, u8 opcode, u64 id);
 
-int uscheme_answer_check(const struct uscheme_req *req, s32 res);
 int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 			  bool fd, struct file *passed);
 bool uscheme_request_made_handle(const struct uscheme_request *r);

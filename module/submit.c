@@ -32,17 +32,17 @@ void uscheme_sqe_copy(struct uscheme_sqe *dst, const struct uscheme_sqe *src)
 	dst->resv1 = READ_ONCE(src->resv1);
 }
 
-/* Issue a validated entry: its result, or -EIOCBQUEUED if it completes later. */
+/*
+ * Issue a validated entry by the op table: a ring's own op (NOP, CLOSE,
+ * CANCEL, FILES_UPDATE) completes here; a routed op goes to client.c. Its
+ * result, or -EIOCBQUEUED if it completes later.
+ */
 static int uscheme_sqe_issue(struct uscheme_ring *ring, const struct uscheme_sqe *sqe)
 {
-	int ret;
+	const struct uscheme_opdef *def = &uscheme_opdefs[sqe->opcode];
 
-	if (sqe->opcode == USCHEME_OP_NOP)
-		return 0;
-	if (sqe->opcode == USCHEME_OP_FILES_UPDATE) {
-		ret = uscheme_sqe_check_args(sqe);
-		return ret ? ret : uscheme_files_update(ring, sqe->addr, sqe->len);
-	}
+	if (def->issue)
+		return def->issue(ring, sqe);
 	return uscheme_client_issue(ring, sqe);
 }
 

@@ -9,7 +9,7 @@
 
 #include "../enter.h"
 #include "../handle.h"
-#include "../open.h"
+#include "../op_open.h"
 
 static struct uscheme_ring *route_ring(struct kunit *test, const char *name)
 {

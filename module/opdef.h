@@ -2,7 +2,7 @@
 /*
  * The op table (opdef.c): one entry per opcode, read by both transports,
  * the client ring (submit.c, client.c) and the syscalls on handles
- * (handle.c, open.c), and by the answer path (request.c). As io_uring's
+ * (handle.c, op_open.c), and by the answer path (request.c). As io_uring's
  * opdef.c: an op is its table entry plus its family file (op_open.c,
  * op_rw.c, op_call.c, op_meta.c; the ring's own ops in client.c and
  * event.c).

@@ -5,7 +5,7 @@
 # USB2-only (p3=0) 06.0 and 07.0, and a usb-uas with a scsi-hd on 05.0's
 # second port; /bin has diskbench, pcid, pcid.conf, xhcid, xhcid.conf,
 # usbscsid, uscheme and Linux's modules disk-linux-NN-NAME.ko in load order).
-#   disk-bench-guest.sh SECS REPS REPS_OTHER
+#   disk-bench-guest.sh SECS REPS REPS_OTHER [perf]
 # Sets up both stacks side by side in this one boot (pcid sees only 04.0
 # and 06.0 through a sysfs view of its own; Linux's xhci-pci takes the
 # rest), then runs every cell: for each repetition, for each workload, each
@@ -14,10 +14,13 @@
 # USB2 and UAS rows REPS_OTHER. Each cell is one diskbench run of SECS
 # seconds. Prints "disk-bench: cell I/N ..." before each cell (progress),
 # diskbench's result lines, "disk-bench: done" at the end, or
-# "disk-bench: FAILED: why".
+# "disk-bench: FAILED: why". With "perf" (and /bin/perf), after the cells:
+# a 4 KiB random read at depth 1 on Linux's sd and on the scheme ring under
+# "perf record -a" (cpu-clock sampling), and where the samples fell.
 secs=${1:-2}
 reps=${2:-3}
 reps2=${3:-1}
+perf=${4:-}
 fail() { echo "disk-bench: FAILED: $*"; exit 1; }
 say() { echo "disk-bench: $*"; }
 waitfor() {	# waitfor SECONDS CMD...
@@ -165,6 +168,23 @@ echo 0 >/tmp/db-i
 cells "$reps" "$P3"
 cells "$reps2" "$P2"
 say "cells took $(($(date +%s) - t0)) s"
+
+if [ "$perf" = perf ] && [ -x /bin/perf ]; then
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	for c in "linux blk $l3" "ring ring $d3:0"; do
+		set -- $c
+		perf record -q -a -F 997 -o /tmp/perf.data -- diskbench "$2" "$3" --pattern rand \
+			--secs 4 --label "perf.$1" >/tmp/perf.out 2>&1 || { cat /tmp/perf.out; continue; }
+		grep '^diskbench: result' /tmp/perf.out | sed 's/^/disk-bench: perf: /'
+		say "perf: $1, 4 KiB random reads: samples by process and object (over 2 %):"
+		perf report -i /tmp/perf.data --stdio --no-children --sort comm,dso --percent-limit 2 2>/dev/null |
+			grep -vE '^(#|$)' | head -n 20 | sed 's/^/disk-bench: perf:   /'
+		say "perf: $1: by symbol (over 1 %):"
+		perf report -i /tmp/perf.data --stdio --no-children --sort comm,sym --percent-limit 1 2>/dev/null |
+			grep -vE '^(#|$)' | head -n 40 | sed 's/^/disk-bench: perf:   /'
+	done
+fi
 
 uscheme blk detach "$ublk" || say "uscheme blk detach $ublk failed"
 kill -TERM $pcid

@@ -21,7 +21,10 @@
 #
 # Environment: SECS (seconds a cell, default 2), REPS (USB3 repetitions,
 # default 3), REPS_OTHER (USB2 and UAS, default 2), DISK_MIB (default 256),
-# VCPUS (default 1), BUILD (default build/), KO (a uscheme.ko for 6.12).
+# VCPUS (default 1), BUILD (default build/), KO (a uscheme.ko for 6.12),
+# PERF=1 (then also: Linux's perf in the guest, "perf record -a" over a 4 KiB
+# random read at depth 1 on Linux's sd and on the scheme ring, and where the
+# samples fell; perf and its libraries make the initramfs about 40 MB larger).
 # "run-disk-bench.sh --table DIR" prints the table of a finished run again
 # (DIR: its VM directory, build/vm/disk-bench).
 set -euo pipefail
@@ -254,11 +257,19 @@ truncate -s "${mib}M" "$dir/uas.img"
 q+=" -drive if=none,id=duas,format=raw,cache=writeback,file=$dir/uas.img"
 q+=" -device usb-uas,id=uas,bus=lx3.0,port=2 -device scsi-hd,bus=uas.0,scsi-id=0,lun=0,drive=duas"
 
+perf= perfargs=()
+if [ "${PERF:-}" = 1 ]; then
+	perf=perf
+	perfargs+=(--file "$(command -v perf)")
+	for lib in $(ldd "$(command -v perf)" | grep -oE '/[^ ]+\.so[^ ]*'); do
+		perfargs+=(--rootfile "$lib")
+	done
+fi
 guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
 cat >"$guest" <<EOF
 #!/bin/sh
-sh /bin/disk-bench-guest.sh $secs $reps $reps2 >/dev/ttyS1 2>&1
+sh /bin/disk-bench-guest.sh $secs $reps $reps2 $perf >/dev/ttyS1 2>&1
 EOF
 out=$build/vm/disk-bench
 mkdir -p "$out"
@@ -270,7 +281,7 @@ rc=0
 flock /tmp/uscheme-qemu.lock bash tests/qemu/run-vm.sh --kernel "$img" --module "$ko" --script "$guest" \
 	--out "$out" --file tests/disk-bench-guest.sh --file "$bin/diskbench" --file "$bin/uscheme" \
 	--file "$bin/blkbridge" --file "$bin/pcid" --file "$bin/pcid.conf" --file "$bin/xhcid" \
-	--file "$bin/xhcid.conf" --file "$bin/usbscsid" "${mods[@]}" --mem 1024 \
+	--file "$bin/xhcid.conf" --file "$bin/usbscsid" "${mods[@]}" "${perfargs[@]}" --mem 1024 \
 	--qemu "$q" --timeout 2400 >"$out/run-vm.log" 2>&1 &
 vm=$!
 # progress: the guest's cell lines as they come

@@ -77,7 +77,7 @@ cat >"$guest" <<G
 US_QUICK=${quick:-0} sh /bin/usbscsid-suite.sh >/dev/ttyS1 2>&1
 G
 files=()
-for f in usbscsid usbscsid_test usbscsid-suite.sh usbscsid-linux-guest.sh pcid pcid.conf xhcid xhcid.conf uscheme xhcid_test; do
+for f in usbscsid usbscsid_test usbscsid-suite.sh suite-lib.sh usbscsid-linux-guest.sh pcid pcid.conf xhcid xhcid.conf uscheme xhcid_test; do
 	files+=(--file "$bin/$f")
 done
 if [ -n "$asan" ] && [ -x "$asan/usbscsid" ]; then

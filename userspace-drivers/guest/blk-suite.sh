@@ -8,11 +8,10 @@
 # blk-linux-NN-*.ko (tests/qemu/usb-devices.sh linux-modules --blk),
 # mkfs.ext4, fsck.ext4 and fio with their shared libraries. Leaves no
 # daemon and no device behind.
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-# check DESC CMD...: CMD exits 0 (within 120 s)
-check() {
+SUITE_OUT=/tmp/blk.out
+. "$(dirname "$0")/suite-lib.sh"
+# checkt DESC CMD...: CMD (a command, not a shell function) exits 0 within 120 s
+checkt() {
 	desc=$1
 	shift
 	if timeout 120 "$@" >/tmp/blk.out 2>&1; then
@@ -33,30 +32,6 @@ dbench() {
 		echo "$out" | sed 's/^/  /'
 	fi
 }
-# checkf DESC FUNCTION...: a shell function of this script returns 0 (they bound their own time)
-checkf() {
-	desc=$1
-	shift
-	if "$@" >/tmp/blk.out 2>&1; then
-		ok "$desc"
-	else
-		nok "$desc (exit $?)"
-		sed 's/^/  /' /tmp/blk.out | tail -n 25
-	fi
-}
-# expect STATUS CMD...: CMD exits with STATUS
-expect() {
-	want=$1
-	shift
-	timeout 60 "$@" >/tmp/blk.out 2>&1
-	got=$?
-	if [ "$got" = "$want" ]; then
-		ok "$* (exit $got)"
-	else
-		nok "$* (exit $got, want $want)"
-		sed 's/^/  /' /tmp/blk.out | head -n 20
-	fi
-}
 # fails DESC CMD...: CMD exits non-zero within 60 s (no hang)
 fails() {
 	desc=$1
@@ -69,21 +44,6 @@ fails() {
 		nok "$desc (exit $got)"
 		sed 's/^/  /' /tmp/blk.out | tail -n 20
 	fi
-}
-# wait_for SECONDS CMD...
-wait_for() {
-	t=$(($1 * 10))
-	shift
-	i=0
-	until "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt $t ] && return 1
-		sleep 0.1
-	done
-}
-# gone PID: wait up to 30 s for it to exit (or be a zombie)
-gone() {
-	wait_for 30 sh -c "! kill -0 $1 2>/dev/null || grep -q '^State:.Z' /proc/$1/status"
 }
 dev_pid() { uscheme blk list 2>/dev/null | awk -v d="/dev/$1" '$1 == d { print $2 }'; }
 dev_removed() {	# DEV: the device has no size and no server
@@ -127,11 +87,11 @@ for fe in $frontends; do
 	size=$(cat "/sys/block/$dev/size" 2>/dev/null)
 	[ "$size" = 131072 ] && ok "/dev/$dev: 131072 sectors (64 MiB)" ||
 		nok "/dev/$dev: size '$size' sectors, want 131072"
-	check "uscheme blk list shows /dev/$dev" sh -c "uscheme blk list | grep -q '^/dev/$dev .* $fe .*disk.ram:0'"
+	checkt "uscheme blk list shows /dev/$dev" sh -c "uscheme blk list | grep -q '^/dev/$dev .* $fe .*disk.ram:0'"
 	bp=$(dev_pid "$dev")
-	check "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
+	checkt "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
 	mkdir -p /mnt/blk
-	check "mount /dev/$dev" mount -t ext4 "/dev/$dev" /mnt/blk
+	checkt "mount /dev/$dev" mount -t ext4 "/dev/$dev" /mnt/blk
 	rm -rf /tmp/tree && mkdir -p /tmp/tree/a/b /tmp/tree/c
 	i=0
 	for sz in 1 7 64 300 1024 2048; do
@@ -141,23 +101,23 @@ for fe in $frontends; do
 		echo "file $i" >/tmp/tree/c/t$i
 	done
 	(cd /tmp/tree && find . -type f | sort | xargs md5sum) >/tmp/tree.md5
-	check "a file tree written (cp -a, sync)" sh -c 'cp -a /tmp/tree/. /mnt/blk/ && sync'
-	check "umount" umount /mnt/blk
-	check "mount again" mount -t ext4 "/dev/$dev" /mnt/blk
-	check "the tree reads back the same (md5sum -c)" sh -c 'cd /mnt/blk && md5sum -c -s /tmp/tree.md5'
-	check "umount" umount /mnt/blk
-	check "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
+	checkt "a file tree written (cp -a, sync)" sh -c 'cp -a /tmp/tree/. /mnt/blk/ && sync'
+	checkt "umount" umount /mnt/blk
+	checkt "mount again" mount -t ext4 "/dev/$dev" /mnt/blk
+	checkt "the tree reads back the same (md5sum -c)" sh -c 'cd /mnt/blk && md5sum -c -s /tmp/tree.md5'
+	checkt "umount" umount /mnt/blk
+	checkt "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
 
 	# fio with verification, random writes then reads, queue depth 1 and 32
-	check "fio randwrite+verify QD1 (4 MiB, 4 KiB blocks, O_DIRECT)" \
+	checkt "fio randwrite+verify QD1 (4 MiB, 4 KiB blocks, O_DIRECT)" \
 		fio --name=qd1 --filename="/dev/$dev" --rw=randwrite --bs=4k --size=4M \
 		--ioengine=libaio --direct=1 --iodepth=1 --verify=crc32c --verify_fatal=1 \
 		--randrepeat=0 --output-format=terse
-	check "fio randwrite+verify QD32 (8 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
+	checkt "fio randwrite+verify QD32 (8 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
 		fio --name=qd32 --filename="/dev/$dev" --rw=randwrite --bsrange=4k-64k --size=8M \
 		--ioengine=libaio --direct=1 --iodepth=32 --verify=crc32c --verify_fatal=1 \
 		--randrepeat=0 --output-format=terse
-	check "a 1 MiB write and read back (buffered, through the page cache)" sh -c \
+	checkt "a 1 MiB write and read back (buffered, through the page cache)" sh -c \
 		"dd if=/tmp/pattern of=/dev/$dev bs=1M seek=3 conv=fsync 2>/dev/null &&
 		 echo 3 >/proc/sys/vm/drop_caches &&
 		 dd if=/dev/$dev bs=1M skip=3 count=1 2>/dev/null | cmp - /tmp/pattern"
@@ -165,34 +125,34 @@ for fe in $frontends; do
 
 	# detach (SIGTERM): the device is removed, the bridge exits
 	expect 0 uscheme blk detach "/dev/$dev"
-	checkf "/dev/$dev removed (size 0, no server)" wait_for 30 dev_removed "$dev"
-	checkf "its bridge (pid $bp) exited" gone "$bp"
-	check "uscheme blk list: empty" sh -c "! uscheme blk list | grep -q '^/dev/'"
+	check "/dev/$dev removed (size 0, no server)" waitfor 30 dev_removed "$dev"
+	check "its bridge (pid $bp) exited" exited 30 "$bp"
+	checkt "uscheme blk list: empty" sh -c "! uscheme blk list | grep -q '^/dev/'"
 	kill "$rd"
-	gone "$rd"
+	exited 30 "$rd"
 
 	# read-only media, 4096-byte blocks, several LUNs
 	rd=$(disk rom --read-only --size 8M)
 	dev=$(timeout 60 uscheme blk attach --$fe disk.rom:0 2>/tmp/blk.err)
 	dev=${dev#/dev/}
-	check "read-only disk attached read-only (/dev/$dev ro=1)" \
+	checkt "read-only disk attached read-only (/dev/$dev ro=1)" \
 		sh -c "[ -n '$dev' ] && [ \"\$(cat /sys/block/$dev/ro)\" = 1 ]"
 	fails "writing it fails" dd if=/tmp/pattern of="/dev/$dev" bs=4k count=1 oflag=direct
 	expect 0 uscheme blk detach "$dev"
 	kill "$rd"
-	gone "$rd"
+	exited 30 "$rd"
 	rd=$(disk big --block-size 4096 --size 16M --luns 2)
 	dev=$(timeout 60 uscheme blk attach --$fe disk.big:1 2>/tmp/blk.err)
 	dev=${dev#/dev/}
-	check "4096-byte blocks: logical_block_size 4096 (/dev/$dev, LUN 1)" \
+	checkt "4096-byte blocks: logical_block_size 4096 (/dev/$dev, LUN 1)" \
 		sh -c "cat /sys/block/$dev/queue/logical_block_size; [ -n '$dev' ] &&
 		       [ \"\$(cat /sys/block/$dev/queue/logical_block_size)\" = 4096 ]"
-	check "4096-byte blocks: 1 MiB written with O_DIRECT and read back" sh -c \
+	checkt "4096-byte blocks: 1 MiB written with O_DIRECT and read back" sh -c \
 		"dd if=/tmp/pattern of=/dev/$dev bs=64k oflag=direct 2>/dev/null &&
 		 dd if=/dev/$dev bs=64k count=16 iflag=direct 2>/dev/null | cmp - /tmp/pattern"
 	expect 0 uscheme blk detach "$dev"
 	kill "$rd"
-	gone "$rd"
+	exited 30 "$rd"
 
 	# The disk's daemon killed while a file is being written: I/O errors,
 	# no hang; umount -f and detach work.
@@ -212,18 +172,18 @@ for fe in $frontends; do
 	[ "$rc" = 3 ] && ok "disk daemon killed mid-write: the writer gets an I/O error, no hang (after $(cat /tmp/dd.n))" ||
 		nok "disk daemon killed mid-write: writer exit $rc (want 3: a failed write)"
 	fails "reading the device fails (EIO)" dd if="/dev/$dev" of=/dev/null bs=4k count=1 iflag=direct
-	check "umount -f" sh -c 'umount -f /mnt/blk || umount /mnt/blk'
+	checkt "umount -f" sh -c 'umount -f /mnt/blk || umount /mnt/blk'
 	# The daemon restarted (same name, same size): the bridge reopens the disk.
 	rd=$(disk dying --size 64M)
-	check "disk daemon restarted: the device serves again (O_DIRECT write and read back)" sh -c \
+	checkt "disk daemon restarted: the device serves again (O_DIRECT write and read back)" sh -c \
 		"for i in 1 2 3 4 5 6 7 8 9 10; do
 		   dd if=/tmp/pattern of=/dev/$dev bs=64k oflag=direct 2>/dev/null && break; sleep 0.5
 		 done && dd if=/dev/$dev bs=64k count=16 iflag=direct 2>/dev/null | cmp - /tmp/pattern"
 	kill "$rd"
-	gone "$rd"
+	exited 30 "$rd"
 	expect 0 uscheme blk detach "$dev"
-	check "its bridge exited, /dev/$dev removed" sh -c "! kill -0 $bp 2>/dev/null; true" &&
-		wait_for 30 dev_removed "$dev"
+	checkt "its bridge exited, /dev/$dev removed" sh -c "! kill -0 $bp 2>/dev/null; true" &&
+		waitfor 30 dev_removed "$dev"
 
 	# The test knob: a disk that dies at its 5th WRITE.
 	rd=$(disk flaky --size 8M --exit-after-writes 5)
@@ -232,7 +192,7 @@ for fe in $frontends; do
 	fails "writes fail once the disk died at its 5th WRITE (O_DIRECT, no hang)" \
 		dd if=/tmp/pattern of="/dev/$dev" bs=4k count=64 oflag=direct
 	expect 0 uscheme blk detach "$dev"
-	gone "$rd"
+	exited 30 "$rd"
 
 	# The bridge killed: the kernel removes the device, nothing hangs.
 	rd=$(disk ram --size 8M)
@@ -241,21 +201,21 @@ for fe in $frontends; do
 	bp=$(dev_pid "$dev")
 	if [ -n "$bp" ]; then
 		kill -KILL "$bp"
-		checkf "bridge killed (pid $bp): it is gone" gone "$bp"
-		checkf "bridge killed: /dev/$dev removed" wait_for 30 dev_removed "$dev"
-		check "bridge killed: reading /dev/$dev gets nothing, at once" sh -c \
+		check "bridge killed (pid $bp): it is gone" exited 30 "$bp"
+		check "bridge killed: /dev/$dev removed" waitfor 30 dev_removed "$dev"
+		checkt "bridge killed: reading /dev/$dev gets nothing, at once" sh -c \
 			"! dd if=/dev/$dev of=/dev/null bs=4k count=1 iflag=direct 2>&1 | grep -q '^1+0 records in'"
-		check "bridge killed: uscheme blk list drops it" \
+		checkt "bridge killed: uscheme blk list drops it" \
 			sh -c "! uscheme blk list | grep -q '^/dev/$dev '"
 	else
 		nok "bridge killed: no bridge for /dev/$dev"
 	fi
 	kill "$rd"
-	gone "$rd"
-	[ "$fe" = ublk ] && check "ublk: the killed bridge's device is deleted by the next attach" sh -c \
+	exited 30 "$rd"
+	[ "$fe" = ublk ] && checkt "ublk: the killed bridge's device is deleted by the next attach" sh -c \
 		"rd=\$(ramdiskd --background --name disk.again --size 1M) && d=\$(uscheme blk attach --ublk disk.again:0) &&
 		 [ \"\$d\" = /dev/$dev ] && uscheme blk detach \$d && kill \$rd"
-	check "no blkbridge and no ramdiskd left running" sh -c '! pidof blkbridge ramdiskd'
+	checkt "no blkbridge and no ramdiskd left running" sh -c '! pidof blkbridge ramdiskd'
 	pidof blkbridge ramdiskd >/dev/null && ps | sed 's/^/  /'
 	echo "# blk-$fe: $(( $(date +%s) - t0 )) s"
 	echo "1..$n"
@@ -276,14 +236,14 @@ if [ -x /bin/usbscsid ] && [ -x /bin/pcid ] && [ -f /bin/pcid.conf ] &&
 	port1() { uscheme ls "$s:" 2>/dev/null | grep -q '^1 ready '; }
 	pcid --foreground 2>/tmp/blk-pcid.log &
 	pp=$!
-	if wait_for 60 port1; then
+	if waitfor 60 port1; then
 		ok "pcid and xhcid: $s: port 1 ready"
 	else
 		nok "pcid and xhcid: $s: port 1 ready"
 		tail -n 20 /tmp/blk-pcid.log | sed 's/^/  /'
 	fi
-	wait_for 60 served "$d"
-	checkf "usbscsid serves $d:" served "$d"
+	waitfor 60 served "$d"
+	check "usbscsid serves $d:" served "$d"
 	dev=$(timeout 60 uscheme blk attach "$d:0" 2>/tmp/blk.err)
 	dev=${dev#/dev/}
 	if [ -n "$dev" ] && [ -b "/dev/$dev" ]; then
@@ -295,13 +255,13 @@ if [ -x /bin/usbscsid ] && [ -x /bin/pcid ] && [ -f /bin/pcid.conf ] &&
 	size=$(cat "/sys/block/$dev/size" 2>/dev/null)
 	[ "$size" = 65536 ] && ok "/dev/$dev: 65536 sectors (32 MiB)" ||
 		nok "/dev/$dev: size '$size' sectors, want 65536"
-	check "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
-	check "mount, the file tree written, umount" sh -c \
+	checkt "mkfs.ext4 /dev/$dev" mkfs.ext4 -q -F "/dev/$dev"
+	checkt "mount, the file tree written, umount" sh -c \
 		"mount -t ext4 /dev/$dev /mnt/blk && cp -a /tmp/tree/. /mnt/blk/ && umount /mnt/blk"
-	check "mount again: the tree reads back the same, umount" sh -c \
+	checkt "mount again: the tree reads back the same, umount" sh -c \
 		"mount -t ext4 /dev/$dev /mnt/blk && cd /mnt/blk && md5sum -c -s /tmp/tree.md5 && cd / && umount /mnt/blk"
-	check "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
-	check "fio randwrite+verify QD32 (4 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
+	checkt "fsck.ext4 -fn: clean" fsck.ext4 -f -n "/dev/$dev"
+	checkt "fio randwrite+verify QD32 (4 MiB, 4 KiB..64 KiB blocks, O_DIRECT)" \
 		fio --name=usb --filename="/dev/$dev" --rw=randwrite --bsrange=4k-64k --size=4M \
 		--ioengine=libaio --direct=1 --iodepth=32 --verify=crc32c --verify_fatal=1 \
 		--randrepeat=0 --output-format=terse
@@ -317,10 +277,10 @@ if [ -x /bin/usbscsid ] && [ -x /bin/pcid ] && [ -f /bin/pcid.conf ] &&
 		expect 2 diskbench ring "$d:0" --bs 1000
 	fi
 	expect 0 uscheme blk detach "/dev/$dev"
-	checkf "/dev/$dev removed" wait_for 30 dev_removed "$dev"
+	check "/dev/$dev removed" waitfor 30 dev_removed "$dev"
 	kill "$pp"
-	checkf "pcid stopped (xhcid and usbscsid with it)" gone "$pp"
-	check "no blkbridge, usbscsid or pcid left running" sh -c '! pidof blkbridge usbscsid pcid xhcid'
+	check "pcid stopped (xhcid and usbscsid with it)" exited 30 "$pp"
+	checkt "no blkbridge, usbscsid or pcid left running" sh -c '! pidof blkbridge usbscsid pcid xhcid'
 	echo "# blk-usb: $(( $(date +%s) - t0 )) s"
 	echo "1..$n"
 fi
@@ -337,7 +297,7 @@ expect 2 uscheme blk attach 'disk.Bad Name:0'
 expect 2 uscheme blk attach --bogus disk.ram:0
 expect 2 uscheme blk attach disk.a:0 disk.b:0
 expect 1 uscheme blk attach disk.nosuch:0
-check "attach disk.nosuch:0 says there is no such scheme" sh -c \
+checkt "attach disk.nosuch:0 says there is no such scheme" sh -c \
 	'uscheme blk attach disk.nosuch:0 2>&1 | grep -q "no such scheme"'
 rd=$(disk tool --size 1M --luns 2)
 expect 1 uscheme blk attach disk.tool:7
@@ -351,5 +311,5 @@ expect 0 uscheme blk list
 expect 2 blkbridge
 expect 2 blkbridge --queue-depth 0 disk.tool:0
 kill "$rd"
-gone "$rd"
+exited 30 "$rd"
 echo "1..$n"

@@ -11,79 +11,8 @@
 # (the default config, next to pcid; only checked with --check here).
 # Leaves every function as it found it.
 echo "# suite pcid"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-# check DESCRIPTION CMD...: ok if CMD succeeds
-check() {
-	what=$1
-	shift
-	if "$@" >/tmp/pcs.out 2>&1; then
-		ok "$what"
-	else
-		nok "$what"
-		sed 's/^/  out: /' /tmp/pcs.out | head -n 20
-	fi
-}
-# expect STATUS CMD...: CMD exits with STATUS
-expect() {
-	want=$1
-	shift
-	timeout 60 "$@" >/tmp/pcs.out 2>&1
-	got=$?
-	if [ "$got" = "$want" ]; then
-		ok "$* (exit $got)"
-	else
-		nok "$* (exit $got, want $want)"
-		sed 's/^/  out: /' /tmp/pcs.out | head -n 20
-	fi
-}
-# says TEXT CMD...: CMD's stdout or stderr contains TEXT (any exit status)
-says() {
-	want=$1
-	shift
-	timeout 60 "$@" >/tmp/pcs.out 2>&1
-	got=$?
-	if grep -qF -- "$want" /tmp/pcs.out; then
-		ok "$* says '$want' (exit $got)"
-	else
-		nok "$* should say '$want' (exit $got)"
-		sed 's/^/  out: /' /tmp/pcs.out | head -n 20
-	fi
-}
-# waitfor SECONDS CMD...: until CMD succeeds
-waitfor() {
-	wt=$(($1 * 10))
-	shift
-	wi=0
-	while ! "$@" >/dev/null 2>&1; do
-		wi=$((wi + 1))
-		[ $wi -ge $wt ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-# logsays LOG TEXT [SECONDS]: LOG comes to contain TEXT
-logsays() {
-	if waitfor "${3:-15}" grep -qF -- "$2" "$1"; then
-		ok "log: $2"
-	else
-		nok "log should say: $2"
-		sed 's/^/  log: /' "$1" | tail -n 30
-	fi
-}
-lognot() {
-	if [ ! -s "$1" ]; then
-		nok "log must not say: $2 (no log $1)"
-	elif grep -qF -- "$2" "$1"; then
-		nok "log must not say: $2"
-		grep -F -- "$2" "$1" | sed 's/^/  log: /' | head -n 5
-	else
-		ok "log does not say: $2"
-	fi
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
-alive() { kill -0 "$1" 2>/dev/null; }
+SUITE_OUT=/tmp/pcs.out
+. "$(dirname "$0")/suite-lib.sh"
 scheme_up() { uscheme schemes 2>/dev/null | grep -q '^pci '; }
 scheme_down() { ! scheme_up; }
 # field ADDR KEY: a value of pci:ADDR/status

@@ -6,48 +6,8 @@
 # Needs in PATH: uscheme ramd nulld hellod schemes_test (ramd-m32,
 # nulld-m32, schemes_test-m32 optional). Leaves no daemon behind.
 echo "# suite schemes-tool"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-# expect STATUS CMD...: CMD exits with STATUS
-expect() {
-	want=$1
-	shift
-	timeout 60 "$@" >/tmp/st.out 2>/tmp/st.err
-	got=$?
-	if [ "$got" = "$want" ]; then
-		ok "$* (exit $got)"
-	else
-		nok "$* (exit $got, want $want)"
-		sed 's/^/  out: /' /tmp/st.out | head -n 20
-		sed 's/^/  err: /' /tmp/st.err | head -n 20
-	fi
-}
-# says TEXT CMD...: CMD's stdout or stderr contains TEXT (any exit status)
-says() {
-	want=$1
-	shift
-	timeout 60 "$@" >/tmp/st.out 2>&1
-	got=$?
-	if grep -qF -- "$want" /tmp/st.out; then
-		ok "$* says '$want' (exit $got)"
-	else
-		nok "$* should say '$want' (exit $got)"
-		sed 's/^/  /' /tmp/st.out | head -n 20
-	fi
-}
-# gone PID...: wait up to 5 s for each to exit
-gone() {
-	for p in "$@"; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$p" 2>/dev/null && return 1
-	done
-	return 0
-}
+SUITE_OUT=/tmp/st.out
+. "$(dirname "$0")/suite-lib.sh"
 
 expect 0 uscheme schemes
 ram=$(timeout 30 ramd --background 2>/tmp/st-ramd.log)
@@ -130,7 +90,7 @@ echo "# suite schemes-tool"
 # again with 32-bit daemons and a 32-bit client, where shipped
 if command -v schemes_test-m32 >/dev/null; then
 	kill -TERM "$ram" "$small" "$null"
-	gone "$ram" "$small" "$null" || echo "# daemons did not stop"
+	exited 5 "$ram" "$small" "$null" || echo "# daemons did not stop"
 	r=ramd n32=nulld
 	command -v ramd-m32 >/dev/null && r=ramd-m32
 	command -v nulld-m32 >/dev/null && n32=nulld-m32
@@ -143,11 +103,11 @@ fi
 
 # stopping: SIGTERM and SIGINT exit 0, the name is free at once
 kill -TERM "$ram"
-if gone "$ram"; then ok "ramd --background exits on SIGTERM"; else nok "ramd --background exits on SIGTERM"; fi
+if exited 5 "$ram"; then ok "ramd --background exits on SIGTERM"; else nok "ramd --background exits on SIGTERM"; fi
 expect 1 uscheme cat ram:/a
 says "no such scheme" uscheme cat ram:/a
 kill -TERM "$null" "$small" "$hello" 2>/dev/null
-if gone "$null" "$small" "$hello"; then ok "the other daemons stop on SIGTERM"; else nok "the other daemons stop on SIGTERM"; fi
+if exited 5 "$null" "$small" "$hello"; then ok "the other daemons stop on SIGTERM"; else nok "the other daemons stop on SIGTERM"; fi
 for sig in TERM INT; do
 	ramd 2>/tmp/st-fg.log &
 	fg=$!
@@ -168,7 +128,7 @@ done
 victim=$(timeout 30 ramd --background --name victim 2>/dev/null)
 expect 0 sh -c 'echo v | uscheme write victim:/v'
 kill -KILL "$victim"
-gone "$victim"
+exited 5 "$victim"
 expect 1 uscheme cat victim:/v
 
 # (the listing must be there: an empty one, from a tool that failed, is no proof)

@@ -23,40 +23,9 @@
 #      disk, data written before and after reads back.
 # Environment: US_QUICK=1 (the debug kernel: fewer blocks).
 echo "# suite usbscsid"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() {
-	what=$1
-	shift
-	if "$@" >/tmp/us.out 2>&1; then
-		ok "$what"
-	else
-		nok "$what"
-		sed 's/^/  out: /' /tmp/us.out | head -n 20
-	fi
-}
-waitfor() {
-	wt=$(($1 * 10))
-	shift
-	wi=0
-	while ! "$@" >/dev/null 2>&1; do
-		wi=$((wi + 1))
-		[ $wi -ge $wt ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-logsays() {
-	if waitfor "${3:-15}" grep -qE -- "$2" "$1"; then
-		ok "log: $(grep -E -- "$2" "$1" | head -n 1)"
-	else
-		nok "log should match: $2"
-		sed 's/^/  log: /' "$1" | tail -n 30
-	fi
-}
+SUITE_OUT=/tmp/us.out
+. "$(dirname "$0")/suite-lib.sh"
 served() { uscheme schemes 2>/dev/null | grep -q "^$1 "; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 ctrl0=0000:00:04.0
 ctrl1=0000:00:05.0
 s0=usb.0000-00-04.0
@@ -198,10 +167,10 @@ if [ "$nu" -ge 2 ] && [ "$(sort -u /tmp/us-uids | wc -l)" = "$nu" ]; then
 else
 	nok "$nu usbscsids (on two controllers): each a uid of its own ($(echo $(cat /tmp/us-uids)))"
 fi
-logsays $log "pcid: $ctrl0: port 1 interface 0: started class driver usbscsid(-asan)? \\(pid [0-9]+, uid 65[45][0-9][0-9], gid 65[45][0-9][0-9]\\) with $s0:1/if0, scheme $main"
-logsays $log "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
-logsays $log "usbscsid: $bot: serving .*, 2 LUNs"
-logsays $log "usbscsid: $ro: LUN 0: .*read-only"
+logmatch $log "pcid: $ctrl0: port 1 interface 0: started class driver usbscsid(-asan)? \\(pid [0-9]+, uid 65[45][0-9][0-9], gid 65[45][0-9][0-9]\\) with $s0:1/if0, scheme $main"
+logmatch $log "usbscsid: $main: LUN 0: QEMU QEMU HARDDISK .*: 262144 blocks of 512 bytes \\(128 MiB\\), writable"
+logmatch $log "usbscsid: $bot: serving .*, 2 LUNs"
+logmatch $log "usbscsid: $ro: LUN 0: .*read-only"
 
 mark "3. the contract, 32 in flight"
 # ---- 3. the contract, 32 in flight ----
@@ -238,8 +207,8 @@ check "writes through stalls: 600 blocks of 4096 bytes (every 2nd WRITE stalled)
 	usbscsid_test write $d4k:0 100 600 0x4098 fsync
 check "every block reads back" usbscsid_test verify $d4k:0 100 600 0x4098
 l4k=/tmp/us-$s0-$p4k.log
-logsays $l4k "usbscsid: $d4k: injecting a data stage longer than the CBW says"
-logsays $l4k "usbscsid: $d4k: command 2a .* attempt 1 failed: .*: Reset Recovery"
+logmatch $l4k "usbscsid: $d4k: injecting a data stage longer than the CBW says"
+logmatch $l4k "usbscsid: $d4k: command 2a .* attempt 1 failed: .*: Reset Recovery"
 if grep -q "failed 3 times" $l4k; then nok "every stalled command recovered"; grep "failed 3 times" $l4k; else ok "every stalled command recovered"; fi
 
 mark "5b. xhcid killed under load"
@@ -267,7 +236,7 @@ else
 	cat /tmp/us-writer.out
 fi
 check "usbscsid for $main (pid $umain) exits when xhcid is gone" waitfor 30 gone $umain
-logsays $log "usbscsid: $main: .*(gone|Broken pipe|hung up)"
+logmatch $log "usbscsid: $main: .*(gone|Broken pipe|hung up)"
 newx() { p=$(xpid $ctrl0) && [ "$p" != "$x0" ]; }
 check "pcid restarts xhcid for $ctrl0" waitfor 60 newx
 check "$s0: served again, the main disk ready" waitfor 60 sh -c "uscheme cat $s0: | grep -q '^$pmain ready'"
@@ -278,7 +247,7 @@ check "the FSYNCed region reads back after the restart" usbscsid_test verify $ma
 # the other usbscsids of $s0 lost their xhcid too: they must have exited
 pid=$(cat /tmp/us-$s0-$p4k.pid)
 check "the usbscsid started by hand for $d4k (pid $pid) exited with its xhcid" waitfor 30 gone $pid
-logsays $log "pcid: $ctrl0: port $p4k interface 0: started class driver usbscsid(-asan)? .*scheme $d4k" 30
+logmatch $log "pcid: $ctrl0: port $p4k interface 0: started class driver usbscsid(-asan)? .*scheme $d4k" 30
 mark "5c. the 4096-byte disk unplugged mid-write"
 # ---- 5c. the 4096-byte disk unplugged mid-write ----
 check "usbscsid serves $d4k again" waitfor 60 served $d4k
@@ -325,12 +294,12 @@ else
 	nok "the WRITE whose CBW says data-in fails -EIO"
 	cat /tmp/us-writer3.out
 fi
-logsays $lmain "usbscsid: $main: injecting a CBW saying data-in"
-logsays $lmain "usbscsid: $main: command 2a .*failed [0-9]+ times: -EIO"
-logsays $lmain "usbscsid: $main: Reset Recovery failed: port reset asked"
+logmatch $lmain "usbscsid: $main: injecting a CBW saying data-in"
+logmatch $lmain "usbscsid: $main: command 2a .*failed [0-9]+ times: -EIO"
+logmatch $lmain "usbscsid: $main: Reset Recovery failed: port reset asked"
 check "the usbscsid started by hand (pid $hp) stops after asking for the port reset" waitfor 30 gone $hp
-logsays $lmain "usbscsid: $main: stopping: .*\\(port reset\\)"
-logsays $log "xhcid: $ctrl0: port $pmain: port reset asked by its owner" 30
+logmatch $lmain "usbscsid: $main: stopping: .*\\(port reset\\)"
+logmatch $log "xhcid: $ctrl0: port $pmain: port reset asked by its owner" 30
 newu5() { u5=$(upid $s0 $pmain) && [ "$u5" != "$u" ]; }
 check "pcid starts a new usbscsid for $main (the device enumerated again)" waitfor 60 newu5
 check "and it serves $main again" waitfor 60 served $main

@@ -25,40 +25,8 @@
 # On the debug kernel (KASAN, TCG) xhcid_test runs --quick.
 echo "# suite xhcid"
 t_suite=$(date +%s)
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() {
-	what=$1
-	shift
-	if "$@" >/tmp/xs.out 2>&1; then
-		ok "$what"
-	else
-		nok "$what"
-		sed 's/^/  out: /' /tmp/xs.out | head -n 20
-	fi
-}
-waitfor() {
-	wt=$(($1 * 10))
-	shift
-	wi=0
-	while ! "$@" >/dev/null 2>&1; do
-		wi=$((wi + 1))
-		[ $wi -ge $wt ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-# logsays LOG REGEX [SECONDS]: LOG comes to hold a line matching REGEX (grep -E)
-logsays() {
-	if waitfor "${3:-15}" grep -qE -- "$2" "$1"; then
-		ok "log: $(grep -E -- "$2" "$1" | head -n 1)"
-	else
-		nok "log should match: $2"
-		sed 's/^/  log: /' "$1" | tail -n 30
-	fi
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
+SUITE_OUT=/tmp/xs.out
+. "$(dirname "$0")/suite-lib.sh"
 ctrl0=0000:00:04.0	# qemu-xhci, MSI-X: disk (USB3), keyboard (USB2)
 ctrl1=0000:00:05.0	# nec-usb-xhci, INTx, USB2 ports only: disk
 s0=usb.0000-00-04.0
@@ -172,9 +140,9 @@ pcid --foreground --config /tmp/xs-pcid.conf 2>$log &
 pcid=$!
 if waitfor 30 served pci; then ok "pcid serves pci: (pid $pcid)"; else nok "pcid serves pci:"; fi
 for a in $ctrl0 $ctrl1; do
-	logsays $log "pcid: $a: started driver \\(pid [0-9]+, uid 65533, gid 65533[,)].*: /bin/$prog .*$a" 30
+	logmatch $log "pcid: $a: started driver \\(pid [0-9]+, uid 65533, gid 65533[,)].*: /bin/$prog .*$a" 30
 done
-logsays $log "xhcid: $ctrl0: asking pcid only for class drivers /tmp/xs-ask.conf matches: 0 rules" 30
+logmatch $log "xhcid: $ctrl0: asking pcid only for class drivers /tmp/xs-ask.conf matches: 0 rules" 30
 for s in $s0 $s1; do
 	if waitfor 30 served $s; then ok "xhcid serves $s:"; else nok "xhcid serves $s:"; uscheme schemes; fi
 done
@@ -188,9 +156,9 @@ done
 check "$s0: lists the disk ready at super speed" waitfor 30 listed $s0 '^[0-9]+ ready super 46f4:0001 08/06/50$'
 check "$s0: lists the keyboard ready at full speed" waitfor 30 listed $s0 '^[0-9]+ ready full 0627:0001 03/01/01$'
 check "$s1: lists the disk ready at high speed" waitfor 30 listed $s1 '^[0-9]+ ready high 46f4:0001 08/06/50$'
-logsays $log "xhcid: $ctrl0: port [0-9]+: ready, super speed, 46f4:0001" 3
-logsays $log "xhcid: $ctrl0: port [0-9]+: ready, full speed, 0627:0001" 3
-logsays $log "xhcid: $ctrl1: port [0-9]+: ready, high speed, 46f4:0001" 3
+logmatch $log "xhcid: $ctrl0: port [0-9]+: ready, super speed, 46f4:0001" 3
+logmatch $log "xhcid: $ctrl0: port [0-9]+: ready, full speed, 0627:0001" 3
+logmatch $log "xhcid: $ctrl1: port [0-9]+: ready, high speed, 46f4:0001" 3
 for s in $s0 $s1; do
 	uscheme cat "$s:" 2>&1 | sed "s/^/# $s: /"
 done
@@ -214,8 +182,8 @@ if [ -n "$x0" ]; then
 	sleep 2
 	kill -KILL "$x0"
 	touch /tmp/xs-stop
-	logsays $log "pcid: $ctrl0: driver /bin/$prog \\(pid $x0\\) killed by signal 9"
-	logsays $log "pcid: $ctrl0: restarting it in [0-9]+ ms"
+	logmatch $log "pcid: $ctrl0: driver /bin/$prog \\(pid $x0\\) killed by signal 9"
+	logmatch $log "pcid: $ctrl0: restarting it in [0-9]+ ms"
 	new_xhcid() { p=$(xpid $ctrl0) && [ "$p" != "$x0" ]; }
 	if waitfor 30 new_xhcid; then ok "a new xhcid runs for $ctrl0 ($(xpid $ctrl0))"; else nok "a new xhcid runs for $ctrl0"; fi
 	if waitfor 30 gone $load; then
@@ -257,15 +225,15 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 	kill -KILL "$xold"
 	new_x() { p=$(xpid $ctrl0) && [ "$p" != "$xold" ]; }
 	check "xhcid for $ctrl0 restarted with the class-driver rule" waitfor 30 new_x
-	logsays $log "pcid: $ctrl0: children's rules from /tmp/xs-classes.conf: 2 rules" 30
-	logsays $log "pcid: $ctrl0: port [0-9]+: child rule /tmp/xs-classes.conf:4 runs as uid 65533, its driver's own: refused" 30
-	logsays $log "xhcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe: pcid starts it" 30
-	logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: started class driver usbprobe \\(pid [0-9]+, uid 65532, gid 65532\\) with $s0:[0-9]+/if0: /bin/usbprobe" 30
-	logsays $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65532, port [0-9]+: 0627:0001 class 03/01/01" 15
-	logsays $log "usbprobe: $s0:[0-9]+: interface 0, alternate setting 0" 5
-	logsays $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
-	logsays $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
-	logsays $log "usbprobe: $s0:[0-9]+: endpoint 0x81 opened" 5
+	logmatch $log "pcid: $ctrl0: children's rules from /tmp/xs-classes.conf: 2 rules" 30
+	logmatch $log "pcid: $ctrl0: port [0-9]+: child rule /tmp/xs-classes.conf:4 runs as uid 65533, its driver's own: refused" 30
+	logmatch $log "xhcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe: pcid starts it" 30
+	logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: started class driver usbprobe \\(pid [0-9]+, uid 65532, gid 65532\\) with $s0:[0-9]+/if0: /bin/usbprobe" 30
+	logmatch $log "usbprobe: $s0:[0-9]+: pid [0-9]+, uid 65532, port [0-9]+: 0627:0001 class 03/01/01" 15
+	logmatch $log "usbprobe: $s0:[0-9]+: interface 0, alternate setting 0" 5
+	logmatch $log "usbprobe: $s0:[0-9]+: descriptors: [0-9]+ bytes, device descriptor agrees" 5
+	logmatch $log "usbprobe: $s0:[0-9]+: GET_STATUS: 0x" 5
+	logmatch $log "usbprobe: $s0:[0-9]+: endpoint 0x81 opened" 5
 	for what in "its own port a second time" "another port" "a PCI channel" "pcidev:" "SET_ADDRESS" \
 		"SET_CONFIGURATION: Operation not permitted" "USB_CALL_SET_CONFIG: Operation not permitted" \
 		"a class request to another interface: Operation not permitted" \
@@ -277,9 +245,9 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 		"ptrace xhcid(-asan)? \\(pid $(xpid $ctrl0)\\): Operation not permitted" \
 		"signal pcid \\(pid $pcid\\): Operation not permitted" \
 		"ptrace pcid \\(pid $pcid\\): Operation not permitted"; do
-		logsays $log "usbprobe: $s0:[0-9]+: refused: $what" 5
+		logmatch $log "usbprobe: $s0:[0-9]+: refused: $what" 5
 	done
-	logsays $log "usbprobe: $s0:[0-9]+: 1[0-9] refused, 0 allowed" 5
+	logmatch $log "usbprobe: $s0:[0-9]+: 1[0-9] refused, 0 allowed" 5
 	if grep -q "ALLOWED (a hole" $log; then
 		nok "usbprobe reached nothing it must not"
 		grep "ALLOWED" $log
@@ -309,15 +277,15 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 			"xhcid_test --open-rw $s0:$kport 2>&1 | grep -q 'busy' &&
 			 xhcid_test --open-rw $s0:$kport/if0 2>&1 | grep -q 'busy'"
 		kill -KILL "$up1"
-		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
-		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: restarting class driver usbprobe in 200 ms" 5
+		logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver usbprobe \\(pid $up1\\) killed by signal 9" 10
+		logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: restarting class driver usbprobe in 200 ms" 5
 		new_probe() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up1" ]; }
 		check "usbprobe restarted" waitfor 10 new_probe
 		up2=$(probe_pid)
 		# The device goes: its driver is stopped, not restarted.
 		check "monitor: device_del usbkbd" xhcid_test --monitor-cmd "device_del usbkbd"
-		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver usbprobe \\(pid $up2\\)" 15
-		logsays $log "usbprobe: $s0:[0-9]+: stopping on Terminated" 10
+		logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver usbprobe \\(pid $up2\\)" 15
+		logmatch $log "usbprobe: $s0:[0-9]+: stopping on Terminated" 10
 		nothing_runs() { ! pidof usbprobe >/dev/null; }
 		check "no usbprobe runs once the keyboard is gone" waitfor 10 nothing_runs
 		check "monitor: device_add the keyboard back" xhcid_test --monitor-cmd \
@@ -328,7 +296,7 @@ if [ -n "$xold" ] && [ -x /bin/usbprobe ]; then
 		up3=$(probe_pid)
 		xk=$(xpid $ctrl0)
 		kill -KILL "$xk"
-		logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its driver ended: stopping class driver usbprobe \\(pid $up3\\)" 15
+		logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: its driver ended: stopping class driver usbprobe \\(pid $up3\\)" 15
 		new_probe3() { p=$(probe_pid) && [ -n "$p" ] && [ "$p" != "$up3" ]; }
 		check "xhcid restarted by pcid: usbprobe started anew for it" waitfor 30 new_probe3
 		check "the old usbprobe ($up3) is gone" waitfor 10 gone "$up3"
@@ -354,8 +322,8 @@ EOS
 			ss=$(stub_line | sed -E 's/.*sleep pid ([0-9]+).*/\1/')
 			ok "a class driver ignoring SIGTERM (pid $sp) and its child sleep ($ss) run for the keyboard"
 			check "monitor: device_del usbkbd (the stubborn one)" xhcid_test --monitor-cmd "device_del usbkbd"
-			logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver /tmp/xs-stubborn.sh \\(pid $sp\\)" 15
-			logsays $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver /tmp/xs-stubborn.sh \\(pid $sp\\) still running 5000 ms after SIGTERM: SIGKILL to its process group" 15
+			logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: its device is gone: stopping class driver /tmp/xs-stubborn.sh \\(pid $sp\\)" 15
+			logmatch $log "pcid: $ctrl0: port [0-9]+ interface 0: class driver /tmp/xs-stubborn.sh \\(pid $sp\\) still running 5000 ms after SIGTERM: SIGKILL to its process group" 15
 			# gone: no such process, or a zombie nobody reaped yet
 			dead() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.Z' "/proc/$1/status" 2>/dev/null; }
 			both_dead() { dead "$sp" && dead "$ss"; }

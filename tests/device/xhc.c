@@ -6,6 +6,7 @@
  * real driver and is tested by its own suites).
  */
 #include "device.h"
+
 /* ------------------------------------------------------------------ */
 /* a minimal xHCI driver: reset, command ring, event ring, No Op        */
 

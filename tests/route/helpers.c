@@ -6,6 +6,7 @@
  * client ring's ops). See route.h.
  */
 #include "route.h"
+
 uint64_t fnv(const void *p, size_t n)
 {
 	const unsigned char *b = p;
@@ -27,6 +28,7 @@ static int all_zero(const unsigned char *p, size_t n)
 			return 0;
 	return 1;
 }
+
 void fill_bytes(unsigned char *b, size_t n, uint64_t seed)
 {
 	size_t i;
@@ -35,12 +37,14 @@ void fill_bytes(unsigned char *b, size_t n, uint64_t seed)
 		b[i] = pat(seed * 7919 + i * 31);
 }
 
+/* ------------------------------------------------------------------ */
+/* The test daemon (tests/lib/rawd.h): handle behaviours by path, a    */
+/* log of every request in the memory it shares with the test.         */
+/* ------------------------------------------------------------------ */
+
 struct shm *shm_new(void)
 {
-	struct shm *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
-			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return s == MAP_FAILED ? NULL : s;
+	return rawd_shm(sizeof(struct shm));
 }
 
 void dname(struct daemon *dm, const char *tag)
@@ -48,7 +52,6 @@ void dname(struct daemon *dm, const char *tag)
 	memset(dm, 0, sizeof(*dm));
 	snprintf(dm->name, sizeof(dm->name), "rt-%s-%d", tag, (int)getpid());
 }
-
 
 /* Handle behaviours, chosen by the path opened. */
 enum mode {
@@ -403,6 +406,7 @@ static void dmn_cmd(struct rawd *d, uint32_t op, int32_t arg)
 		_exit(0);
 	}
 }
+
 static void dmn_loop(struct rawd *d)
 {
 	struct shm *s = d->shm;
@@ -471,6 +475,9 @@ int dcmd(struct daemon *dm, uint32_t op, int32_t arg)
 	return rawd_cmd(&dm->shm->ctl, dm->name, op, arg, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* The daemon's log, read by the tests                                  */
+/* ------------------------------------------------------------------ */
 
 /* Wait until *p >= want; 0, or -1 after ms. */
 int wait_u32(const uint32_t *p, uint32_t want, int ms)
@@ -571,6 +578,10 @@ int note_ok(const struct logent *e, uint8_t op)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Client helpers                                                      */
+/* ------------------------------------------------------------------ */
+
 int d_open(const struct daemon *dm, const char *sub, uint32_t flags)
 {
 	char path[256];
@@ -610,7 +621,6 @@ int h_call(int fd, const void *in, uint32_t in_len, uint32_t op_flags,
 	return c.result;
 }
 
-
 /* A client ring whose mappings later forks (daemons) do not inherit. */
 int cring(struct us_ring *r, unsigned int sq)
 {
@@ -634,8 +644,6 @@ void sqe_fill(struct uscheme_sqe *sqe, uint8_t op, int fd, uint64_t off,
 	sqe->len2 = len2;
 	sqe->user_data = ud;
 }
-
-
 
 /* Submit one SQE built from tmpl (user_data replaced) and return its res. */
 int32_t rop_sqe(struct us_ring *r, const struct uscheme_sqe *tmpl)
@@ -738,7 +746,6 @@ int32_t res_of(const uint64_t *ud, const int32_t *res, int n, uint64_t want)
 			return res[i];
 	return RES_HARNESS - 3;
 }
-
 
 pid_t spawn(int (*fn)(void *), void *arg)
 {

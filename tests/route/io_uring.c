@@ -291,5 +291,6 @@ int t_io_uring(void)
 	close(fd);
 	return dstop(&dm);
 }
+
 #endif
 

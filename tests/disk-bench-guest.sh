@@ -16,7 +16,8 @@
 # diskbench's result lines, "disk-bench: done" at the end, or
 # "disk-bench: FAILED: why". With "perf" (and /bin/perf), after the cells:
 # a 4 KiB random read at depth 1 on Linux's sd and on the scheme ring under
-# "perf record -a" (cpu-clock sampling), and where the samples fell.
+# "perf record -a -g" (cpu-clock sampling), and where the samples fell
+# (by process and object, by symbol, and the callers of the largest).
 secs=${1:-2}
 reps=${2:-3}
 reps2=${3:-1}
@@ -174,15 +175,19 @@ if [ "$perf" = perf ] && [ -x /bin/perf ]; then
 	echo 0 >/proc/sys/kernel/kptr_restrict
 	for c in "linux blk $l3" "ring ring $d3:0"; do
 		set -- $c
-		perf record -q -a -F 997 -o /tmp/perf.data -- diskbench "$2" "$3" --pattern rand \
+		perf record -q -a -g -F 997 -o /tmp/perf.data -- diskbench "$2" "$3" --pattern rand \
 			--secs 4 --label "perf.$1" >/tmp/perf.out 2>&1 || { cat /tmp/perf.out; continue; }
 		grep '^diskbench: result' /tmp/perf.out | sed 's/^/disk-bench: perf: /'
 		say "perf: $1, 4 KiB random reads: samples by process and object (over 2 %):"
-		perf report -i /tmp/perf.data --stdio --no-children --sort comm,dso --percent-limit 2 2>/dev/null |
+		perf report -i /tmp/perf.data --stdio --no-children --sort comm,dso --percent-limit 2 -g none 2>/dev/null |
 			grep -vE '^(#|$)' | head -n 20 | sed 's/^/disk-bench: perf:   /'
 		say "perf: $1: by symbol (over 1 %):"
-		perf report -i /tmp/perf.data --stdio --no-children --sort comm,sym --percent-limit 1 2>/dev/null |
-			grep -vE '^(#|$)' | head -n 40 | sed 's/^/disk-bench: perf:   /'
+		perf report -i /tmp/perf.data --stdio --no-children --sort comm,sym --percent-limit 1 -g none \
+			2>/dev/null | grep -vE '^(#|$)' | head -n 40 | sed 's/^/disk-bench: perf:   /'
+		say "perf: $1: the callers of the symbols over 4 % (kernel stacks, 3 % of samples and up):"
+		perf report -i /tmp/perf.data --stdio --no-children --sort comm,sym --percent-limit 4 \
+			-g caller,3,callee,function,percent --max-stack 10 2>/dev/null | grep -vE '^(#|$)' |
+			head -n 150 | sed 's/^/disk-bench: perf:   /'
 	done
 fi
 

@@ -22,7 +22,7 @@
 # Environment: SECS (seconds a cell, default 2), REPS (USB3 repetitions,
 # default 3), REPS_OTHER (USB2 and UAS, default 2), DISK_MIB (default 256),
 # VCPUS (default 1), BUILD (default build/), KO (a uscheme.ko for 6.12),
-# PERF=1 (then also: Linux's perf in the guest, "perf record -a" over a 4 KiB
+# PERF=1 (then also: Linux's perf in the guest, "perf record -a -g" over a 4 KiB
 # random read at depth 1 on Linux's sd and on the scheme ring, and where the
 # samples fell; perf and its libraries make the initramfs about 40 MB larger).
 # "run-disk-bench.sh --table DIR" prints the table of a finished run again

@@ -19,6 +19,7 @@
 #include "kscheme.h"
 #include "op_open.h"
 #include "opdef.h"
+#include "trace.h"
 
 /* Route an admitted request for @ring's process; -EIOCBQUEUED or an error. */
 static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request *r,
@@ -31,7 +32,7 @@ static int uscheme_client_send(struct uscheme_ring *ring, struct uscheme_request
 	r->client = ring;
 	mmgrab(current->mm);
 	r->mm = current->mm;
-	ret = uscheme_request_queue(r);
+	ret = uscheme_request_queue_plugged(r, ring->plug);
 	if (ret) {
 		uscheme_request_put(r);
 		return ret;
@@ -268,6 +269,8 @@ int uscheme_client_cancel(struct uscheme_ring *ring, const struct uscheme_sqe *s
 	/* The target completes now, with the slot its SQE reserved. */
 	uscheme_client_drop_file(found);
 	uscheme_client_unlink(ring, found);
+	trace_uscheme_complete(ring, found->req.opcode, found->req.tag, found->user_data,
+			       -ECANCELED);
 	uscheme_cq_post(ring, found->user_data, -ECANCELED, 0);
 	uscheme_request_put(found);	/* our lookup's */
 	uscheme_request_put(found);	/* the ring's */
@@ -376,17 +379,30 @@ bool uscheme_ring_has_done(struct uscheme_ring *ring)
 	       uscheme_client_next_done(ring, false);
 }
 
-/* Finish every answered request of @ring that the current process submitted. */
+/*
+ * Finish every answered request of @ring that the current process submitted;
+ * their CQEs go out in batches (one lock, one wakeup each).
+ */
 void uscheme_ring_finish_done(struct uscheme_ring *ring)
 {
+	struct uscheme_cq_batch b;
 	struct uscheme_request *r;
+	int res;
 
 	if (list_empty_careful(&ring->done))
 		return;
+	b.n = 0;
 	while ((r = uscheme_client_next_done(ring, true))) {
-		uscheme_cq_post(ring, r->user_data, uscheme_client_finish_one(r), 0);
+		res = uscheme_client_finish_one(r);
+		trace_uscheme_complete(ring, r->req.opcode, r->req.tag, r->user_data, res);
+		b.cqe[b.n].user_data = r->user_data;
+		b.cqe[b.n].res = res;
+		b.cqe[b.n].flags = 0;
 		uscheme_request_put(r);
+		if (++b.n == USCHEME_CQ_BATCH)
+			uscheme_cq_post_batch(ring, &b);
 	}
+	uscheme_cq_post_batch(ring, &b);
 }
 
 /*

@@ -28,6 +28,7 @@
 #include "fs.h"
 #include "handle.h"
 #include "opdef.h"
+#include "trace.h"
 
 /* What a handle of a dead daemon reports: its calls fail (-EPIPE) at once. */
 #define USCHEME_HANDLE_HUP_MASK	(EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | \
@@ -286,6 +287,7 @@ int uscheme_sync_op(struct uscheme_scheme *s, u64 id, const struct uscheme_op_ar
 	struct uscheme_request *r;
 	int ret;
 
+	trace_uscheme_submit(NULL, a->opcode, -1, 0, a->len);
 	r = uscheme_sync_begin(s, id, a->opcode, def->chunk(a));
 	if (IS_ERR(r))
 		return PTR_ERR(r);
@@ -295,6 +297,7 @@ int uscheme_sync_op(struct uscheme_scheme *s, u64 id, const struct uscheme_op_ar
 	ret = uscheme_sync_run(r);
 	if (ret >= 0 && def->complete)
 		ret = def->complete(r, ret, d);
+	trace_uscheme_complete(NULL, a->opcode, r->req.tag, 0, ret);
 	uscheme_request_put(r);
 	return ret;
 }

@@ -28,6 +28,7 @@
 #include "fs.h"
 #include "opdef.h"
 #include "request.h"
+#include "trace.h"
 
 /*
  * Charge @nr pinned pages to the current user's RLIMIT_MEMLOCK, as io_uring
@@ -272,6 +273,7 @@ static int uscheme_try_admit(struct uscheme_request *r, u32 pages)
 	}
 	if (ret) {
 		spin_unlock(&s->lock);
+		trace_uscheme_admit(s->name, r->req.opcode, 0, pages, ret);
 		return ret;
 	}
 	if (pages) {
@@ -287,6 +289,7 @@ static int uscheme_try_admit(struct uscheme_request *r, u32 pages)
 	r->req.tag = (u64)s->gen[slot] << 32 | slot;
 	kref_get(&r->ref);	/* the table's */
 	spin_unlock(&s->lock);
+	trace_uscheme_admit(s->name, r->req.opcode, r->req.tag, pages, 0);
 	atomic64_inc(&s->stats.requests);
 	return 0;
 }
@@ -430,6 +433,7 @@ static void uscheme_dispatch_locked(struct uscheme_scheme *s)
 		list_del_init(&r->qnode);
 		s->nr_queued--;
 		memcpy(&reqs[tail & (ring->sq_entries - 1)], &r->req, sizeof(r->req));
+		trace_uscheme_dispatch(s->name, r->req.opcode, r->req.tag, r->req.id, tail);
 		tail++;
 		room--;
 		if (r->notify)
@@ -477,12 +481,8 @@ void uscheme_ring_dispatch(struct uscheme_ring *ring)
 	uscheme_scheme_put(s);
 }
 
-/*
- * Queue an admitted request for its daemon; a ring-path request also goes
- * on its client's list. Returns 0, or the error the request was already
- * answered with (its daemon died after admission).
- */
-int uscheme_request_queue(struct uscheme_request *r)
+/* Queue an admitted request on its scheme; dispatch the queue if @dispatch. */
+static int uscheme_request_queue_one(struct uscheme_request *r, bool dispatch)
 {
 	struct uscheme_scheme *s = r->scheme;
 	int ret = 0;
@@ -499,10 +499,55 @@ int uscheme_request_queue(struct uscheme_request *r)
 			list_add_tail(&r->cnode, &r->client->reqs);
 			spin_unlock(&r->client->req_lock);
 		}
-		uscheme_dispatch_locked(s);
+		if (dispatch)
+			uscheme_dispatch_locked(s);
 	}
 	spin_unlock(&s->lock);
 	return ret;
+}
+
+/*
+ * Queue an admitted request for its daemon; a ring-path request also goes
+ * on its client's list. Returns 0, or the error the request was already
+ * answered with (its daemon died after admission).
+ */
+int uscheme_request_queue(struct uscheme_request *r)
+{
+	return uscheme_request_queue_one(r, true);
+}
+
+/*
+ * uscheme_request_queue() under @plug (NULL: none): the dispatch waits for
+ * uscheme_plug_finish(), unless the plug holds as many schemes as it can.
+ */
+int uscheme_request_queue_plugged(struct uscheme_request *r, struct uscheme_plug *plug)
+{
+	struct uscheme_scheme *s = r->scheme;
+	u32 i;
+
+	if (!plug)
+		return uscheme_request_queue_one(r, true);
+	for (i = 0; i < plug->n && plug->s[i] != s; i++)
+		;
+	if (i == plug->n) {
+		if (plug->n == USCHEME_PLUG_SCHEMES)
+			return uscheme_request_queue_one(r, true);
+		kref_get(&s->ref);
+		plug->s[plug->n++] = s;
+	}
+	return uscheme_request_queue_one(r, false);
+}
+
+/* Dispatch what the pass queued under @plug, and drop its references. */
+void uscheme_plug_finish(struct uscheme_plug *plug)
+{
+	u32 i;
+
+	for (i = 0; i < plug->n; i++) {
+		uscheme_scheme_dispatch(plug->s[i]);
+		uscheme_scheme_put(plug->s[i]);
+	}
+	plug->n = 0;
 }
 
 /*
@@ -694,6 +739,7 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 	u32 slot = lower_32_bits(tag), gen = upper_32_bits(tag);
 	const struct uscheme_opdef *def;
 	struct uscheme_request *r;
+	s32 raw = res;
 	bool orphan;
 	int ret;
 
@@ -701,6 +747,7 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 	r = slot < USCHEME_SCHEME_SLOTS && s->gen[slot] == gen ? s->slots[slot] : NULL;
 	if (!r || r->state != USCHEME_REQ_DISPATCHED) {
 		spin_unlock(&s->lock);
+		trace_uscheme_answer(s->name, 255, tag, raw, -ENOENT);
 		atomic64_inc(&s->stats.rejected);
 		if (passed)
 			fput(passed);
@@ -725,6 +772,7 @@ int uscheme_scheme_answer(struct uscheme_scheme *s, u64 tag, s32 res,
 	} else {
 		atomic64_inc(&s->stats.answers);
 	}
+	trace_uscheme_answer(s->name, r->req.opcode, tag, raw, res);
 	uscheme_slot_release_locked(s, r);
 	uscheme_request_answered_locked(r, res);
 	orphan = r->abandoned;

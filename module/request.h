@@ -89,6 +89,23 @@ int uscheme_scheme_wait_room(struct uscheme_scheme *s, u32 chunk_bytes, ktime_t 
 int uscheme_request_abort(struct uscheme_request *r, int err);
 void *uscheme_request_chunk(struct uscheme_request *r);
 int uscheme_request_queue(struct uscheme_request *r);
+
+/*
+ * A submit pass's plug: requests routed while it is in place wait on their
+ * scheme's queue, and each scheme they went to is dispatched once, when
+ * the pass ends (uscheme_plug_finish()): one write of the daemon's SQ tail
+ * and one wakeup per pass, not one per request. Without it, a wakeup per
+ * request let the daemon preempt the submitter at its next allocation
+ * whenever both share a CPU, and a batch of D requests became D round trips.
+ */
+#define USCHEME_PLUG_SCHEMES	4
+struct uscheme_plug {
+	u32 n;
+	struct uscheme_scheme *s[USCHEME_PLUG_SCHEMES];	/* references held */
+};
+
+int uscheme_request_queue_plugged(struct uscheme_request *r, struct uscheme_plug *plug);
+void uscheme_plug_finish(struct uscheme_plug *plug);
 int uscheme_request_wait(struct uscheme_request *r);
 int uscheme_request_cancel(struct uscheme_request *r);
 int uscheme_notify(struct uscheme_scheme *s, u8 opcode, u64 id, u64 off);

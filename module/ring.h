@@ -43,6 +43,8 @@
 	 USCHEME_FEAT_FILES_UPDATE | USCHEME_FEAT_SCHEME_RING | USCHEME_FEAT_DEVICE | \
 	 USCHEME_FEAT_PASS_FD)
 
+struct uscheme_plug;
+
 struct uscheme_ring_stats {
 	atomic64_t submitted;
 	atomic64_t completed;
@@ -124,6 +126,8 @@ struct uscheme_ring {
 	 */
 	struct uscheme_scheme *blocked_on;
 	u32 blocked_bytes;
+	/* Client rings: the submit pass's plug while it runs (submit_lock). */
+	struct uscheme_plug *plug;
 
 	struct uscheme_ring_stats stats;
 };

@@ -12,7 +12,9 @@
 #include "client.h"
 #include "event.h"
 #include "opdef.h"
+#include "request.h"
 #include "submit.h"
+#include "trace.h"
 
 /* One READ_ONCE per field: the entry may change under us while we copy. */
 void uscheme_sqe_copy(struct uscheme_sqe *dst, const struct uscheme_sqe *src)
@@ -56,6 +58,7 @@ static u32 uscheme_submit_pass(struct uscheme_ring *ring, u32 to_submit, u32 *wa
 {
 	struct uscheme_ring_hdr *hdr = ring->hdr;
 	struct uscheme_cq_batch batch;
+	struct uscheme_plug plug;
 	struct uscheme_sqe sqe;
 	u32 avail, n, i;
 	int res;
@@ -67,8 +70,11 @@ static u32 uscheme_submit_pass(struct uscheme_ring *ring, u32 to_submit, u32 *wa
 	n = *want ? uscheme_cq_reserve(ring, *want) : 0;
 
 	batch.n = 0;
+	plug.n = 0;
+	ring->plug = &plug;
 	for (i = 0; i < n; i++) {
 		uscheme_sqe_copy(&sqe, &ring->sqes[ring->sq_head & (ring->sq_entries - 1)]);
+		trace_uscheme_submit(ring, sqe.opcode, sqe.fd, sqe.user_data, sqe.len);
 		res = uscheme_sqe_check(&sqe);
 		if (res && res != -EOPNOTSUPP)
 			atomic64_inc(&ring->stats.rejected);
@@ -86,6 +92,9 @@ static u32 uscheme_submit_pass(struct uscheme_ring *ring, u32 to_submit, u32 *wa
 		if (++batch.n == USCHEME_CQ_BATCH)
 			uscheme_cq_post_batch(ring, &batch);
 	}
+	ring->plug = NULL;
+	/* What the pass routed goes to its daemons now, one wakeup each. */
+	uscheme_plug_finish(&plug);
 	if (i < n)
 		uscheme_cq_unreserve(ring, n - i);
 	uscheme_cq_post_batch(ring, &batch);

@@ -80,7 +80,7 @@ suites=(ring reactor scheme route events device harden)
 # Everything the userspace build made (tool, daemons, pcid and pcid.conf,
 # suites; not the library) and every guest suite script
 # (userspace-drivers/*/*-suite.sh) goes to the guest's /bin.
-bins=(--file "$top/tests/device/device-tool.sh")
+bins=(--file "$top/tests/device/device-tool.sh" --file "$top/tests/trace/trace-suite.sh")
 for f in "$top"/build/userspace/* "$top"/userspace-drivers/*/*-suite.sh; do
 	[ -f "$f" ] && [ "${f%.a}" = "$f" ] && bins+=(--file "$f")
 done
@@ -208,7 +208,7 @@ for series in 6.1 6.12; do
 		"${bins[@]}" "${extra_bins[@]}" --timeout 1500 --mem 2048 --qemu "$devices" \
 		>"$logs/vm-$kver.log" 2>&1
 	want=("${suites[@]}" tool schemes-tool schemes device-tool pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
-	      blk-nbd blk-usb blk-tool)
+	      blk-nbd blk-usb blk-tool trace)
 	[ "$series" = 6.12 ] && [ ${#m32_bins[@]} -gt 0 ] && want+=("${suites[@]/%/-m32}" schemes-m32)
 	# ublk where the kernel builds ublk_drv (Debian's 6.12, not its 6.1)
 	[ "$series" = 6.12 ] && want+=(blk-ublk)
@@ -291,7 +291,7 @@ if [ -n "${ko[debug]:-}" ]; then
 		bash tests/kunit-parse.sh "$dbg/tree" "$out/console.log"
 	kunit_results "$logs/KUnit__every_suite_reported__kunit.py_parse_clean.log"
 	tap_results "debug" "$out/tests.log" "${suites[@]}" tool schemes-tool schemes device-tool \
-		pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack
+		pcid pcid-scheme fuzz xhcid xhcid-scheme xhcid-attack trace
 	check_vm "debug" "$out"
 	# The real verdict, then the leak planted after it (--plant-leak).
 	kmemleak_results "debug" "$out" planted

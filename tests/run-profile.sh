@@ -86,7 +86,7 @@ start=$(date +%s)
 rc=0
 flock /tmp/uscheme-qemu.lock bash tests/qemu/run-vm.sh "${args[@]}" || rc=$?
 {
-	echo "kernel: $kver, 2 vCPUs (TCG), $(($(date +%s) - start)) s with the VM, command: run-profile.sh --ops $ops ${unpinned:+--unpinned }${perf:---no-perf}"
+	echo "kernel: $kver, 2 vCPUs (TCG), $(($(date +%s) - start)) s with the VM, command: run-profile.sh --ops $ops ${unpinned:+--unpinned }$([ -n "$perf" ] || echo --no-perf)"
 	tr -d '\r' <"$out/vm/tests.log"
 } >"$out/profile.txt"
 cat "$out/profile.txt"

@@ -59,6 +59,12 @@ fi
 	echo "1..$n"
 } >/dev/ttyS1 2>&1
 
+# The tracepoints on a request's path (tests/trace/trace-suite.sh), where the
+# kernel has tracefs (the stock and the debug kernels do).
+if grep -qw tracefs /proc/filesystems; then
+	sh /bin/trace-suite.sh >/dev/ttyS1 2>&1
+fi
+
 # The example daemons (ramd, nulld, hellod) and the tool's scheme commands,
 # then schemes_test against those daemons (and 32-bit ones, where shipped).
 sh /bin/schemes-suite.sh >/dev/ttyS1 2>&1

@@ -8,6 +8,7 @@
 # and complete. A tracepoint missing from the path fails its check.
 # TAP on stdout.
 echo "# suite trace"
+t0=$(date +%s)
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 nok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
@@ -82,4 +83,5 @@ if [ -n "$failed" ]; then	# what the trace held, for the log
 	echo "# the last trace (/tmp/trace.txt), first lines:"
 	grep -v '^#' /tmp/trace.txt 2>/dev/null | head -n 60 | sed 's/^/#   /'
 fi
+echo "# time: $(($(date +%s) - t0)) s"
 echo "1..$n"

@@ -145,9 +145,10 @@ free_vectors:
 /* USCHEME_PIOC_IRQ_SETUP, under fn->lock with the session live. */
 int uscheme_irq_setup(struct uscheme_pcifn *fn, struct uscheme_irq_setup *arg)
 {
-	lockdep_assert_held(&fn->lock);
 	static const u32 order[] = { USCHEME_IRQ_MSIX, USCHEME_IRQ_MSI, USCHEME_IRQ_INTX };
 	int i, ret = -EOPNOTSUPP;
+
+	lockdep_assert_held(&fn->lock);
 
 	if (arg->resv || !arg->nvec)
 		return -EINVAL;

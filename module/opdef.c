@@ -123,24 +123,43 @@ static_assert(ARRAY_SIZE(uscheme_opdefs) == USCHEME_OP_LAST,
 	      "uscheme_opdefs[] must cover every USCHEME_OP_*");
 
 /*
- * Every entry filled (at module load, as io_uring_optable_init()): a name,
- * and either a ring's own issue or a routed op's builder; never both.
+ * One entry's rules, which the transports rely on: a name; an SQE op is
+ * either a ring's own issue or routed (chunk and prep), never both; the
+ * answer, take and completion steps and the flags that shape a request
+ * (a handle, a position, result buffers) belong to routed ops only; an op
+ * that makes a handle completes through uscheme_handle_made() (it alone
+ * installs the handle and closes the daemon's on failure); an open mode is
+ * checked only for an op on a handle.
  */
+bool uscheme_opdef_valid(const struct uscheme_opdef *def)
+{
+	const u8 routed_only = USCHEME_OPF_ON_HANDLE | USCHEME_OPF_POS | USCHEME_OPF_HANDLE |
+			       USCHEME_OPF_OUT_BUF | USCHEME_OPF_OUT_BUF2 | USCHEME_OPF_LATE_OUT;
+	bool routed = def->chunk && def->prep;
+	bool makes_handle;
+
+	if (!def->name)
+		return false;
+	if (!(def->flags & USCHEME_OPF_NOT_SQE) && routed == !!def->issue)
+		return false;
+	if (!routed && (def->chunk || def->prep || def->answer || def->take || def->complete ||
+			(def->flags & routed_only)))
+		return false;
+	makes_handle = def->complete == uscheme_handle_made;
+	if (!!(def->flags & USCHEME_OPF_HANDLE) != makes_handle)
+		return false;
+	return !def->fmode || (def->flags & USCHEME_OPF_ON_HANDLE);
+}
+
+/* Every entry filled and consistent, at module load (as io_uring_optable_init()). */
 int uscheme_opdefs_init(void)
 {
-	const struct uscheme_opdef *def;
-	bool routed;
 	int op;
 
 	BUILD_BUG_ON(ARRAY_SIZE(uscheme_opdefs) != USCHEME_OP_LAST);
 	BUILD_BUG_ON(USCHEME_OP_LAST > 255);
 	for (op = 0; op < USCHEME_OP_LAST; op++) {
-		def = &uscheme_opdefs[op];
-		routed = def->chunk && def->prep;
-		if (!def->name ||
-		    (!(def->flags & USCHEME_OPF_NOT_SQE) && routed == !!def->issue) ||
-		    (!routed && (def->chunk || def->prep || def->answer || def->take ||
-				 def->complete))) {
+		if (!uscheme_opdef_valid(&uscheme_opdefs[op])) {
 			pr_err("uscheme: op table entry %d is incomplete\n", op);
 			return -EINVAL;
 		}

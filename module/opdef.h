@@ -93,6 +93,7 @@ struct uscheme_opdef {
 
 extern const struct uscheme_opdef uscheme_opdefs[USCHEME_OP_LAST];
 
+bool uscheme_opdef_valid(const struct uscheme_opdef *def);
 int uscheme_opdefs_init(void);
 int uscheme_sqe_check(const struct uscheme_sqe *sqe);
 void uscheme_op_args_from_sqe(struct uscheme_op_args *a, const struct uscheme_sqe *sqe);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: every SQE validation rule, the copy-once helper, and submission
- * with CQ backpressure. Included from submit.c when CONFIG_KUNIT is set.
+ * KUnit: every SQE validation rule, the copy-once helper, submission
+ * with CQ backpressure, and the op table's own rules. Included from
+ * submit.c when CONFIG_KUNIT is set.
  */
 #include <kunit/test.h>
 
@@ -253,6 +254,53 @@ static void submit_garbage(struct kunit *test)
 	uscheme_ring_release(ring);
 }
 
+/*
+ * The op table passes its own rules, and each rule catches the entry that
+ * breaks it (uscheme_opdefs_init() refuses to load such a table).
+ */
+static void opdef_table_rules(struct kunit *test)
+{
+	const struct uscheme_opdef *read = &uscheme_opdefs[USCHEME_OP_READ];
+	const struct uscheme_opdef *nop = &uscheme_opdefs[USCHEME_OP_NOP];
+	struct uscheme_opdef bad;
+	int op;
+
+	for (op = 0; op < USCHEME_OP_LAST; op++)
+		KUNIT_EXPECT_TRUE_MSG(test, uscheme_opdef_valid(&uscheme_opdefs[op]), "op %d", op);
+	KUNIT_EXPECT_EQ(test, uscheme_opdefs_init(), 0);
+
+	bad = *read;
+	bad.name = NULL;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "no name");
+	bad = *read;
+	bad.issue = nop->issue;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "routed and issued");
+	bad = *read;
+	bad.prep = NULL;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "chunk without prep");
+	bad = *nop;
+	bad.issue = NULL;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "neither routed nor issued");
+	bad = *nop;
+	bad.flags = USCHEME_OPF_ON_HANDLE;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "issued on a handle");
+	bad = *nop;
+	bad.flags = USCHEME_OPF_OUT_BUF;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "issued with a result buffer");
+	bad = *nop;
+	bad.answer = read->answer;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "an answer check unrouted");
+	bad = *read;
+	bad.flags |= USCHEME_OPF_HANDLE;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "a handle not made");
+	bad = uscheme_opdefs[USCHEME_OP_OPEN];
+	bad.complete = read->complete;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "OPEN not completing a handle");
+	bad = uscheme_opdefs[USCHEME_OP_OPEN];
+	bad.fmode = FMODE_READ;
+	KUNIT_EXPECT_FALSE_MSG(test, uscheme_opdef_valid(&bad), "an open mode without a handle");
+}
+
 static struct kunit_case uscheme_submit_cases[] = {
 	KUNIT_CASE(sqe_nop_valid),
 	KUNIT_CASE(sqe_rules),
@@ -261,6 +309,7 @@ static struct kunit_case uscheme_submit_cases[] = {
 	KUNIT_CASE(sqe_copy_all_fields),
 	KUNIT_CASE(submit_nops_and_backpressure),
 	KUNIT_CASE(submit_garbage),
+	KUNIT_CASE(opdef_table_rules),
 	{}
 };
 

@@ -202,8 +202,11 @@ static int uscheme_client_handle_op(struct uscheme_ring *ring,
 	if (ret)
 		goto out_fput;
 	r->cur_pos = cur_pos;
-	r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;	/* DUP */
-	r->out_addr = sqe->addr;	/* FSTAT */
+	/* Read at completion by uscheme_handle_made() and FSTAT's alone. */
+	if (def->flags & USCHEME_OPF_HANDLE)
+		r->open_flags = (file->f_flags & O_ACCMODE) | sqe->op_flags;
+	if (def->flags & USCHEME_OPF_LATE_OUT)
+		r->out_addr = sqe->addr;
 	r->file = file;		/* the request owns the reference now */
 	return uscheme_client_send(ring, r, sqe);
 

@@ -79,9 +79,9 @@ step "uapi/uscheme.h compiles as C++ (g++ -std=c++11 -Werror)" bash -c \
 suites=(ring reactor scheme route events device harden)
 # Everything the userspace build made (tool, daemons, pcid and pcid.conf,
 # suites; not the library) and every guest suite script
-# (userspace-drivers/*/*-suite.sh) goes to the guest's /bin.
+# (tests/drivers/guest/*-suite.sh) goes to the guest's /bin.
 bins=(--file "$top/tests/device/device-tool.sh" --file "$top/tests/trace/trace-suite.sh")
-for f in "$top"/build/userspace/* "$top"/userspace-drivers/*/*-suite.sh; do
+for f in "$top"/build/userspace/* "$top"/tests/drivers/guest/*-suite.sh; do
 	[ -f "$f" ] && [ "${f%.a}" = "$f" ] && bins+=(--file "$f")
 done
 for t in "${suites[@]}"; do

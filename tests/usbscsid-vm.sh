@@ -5,7 +5,7 @@
 # --asan DIR: DIR/usbscsid is an ASan+UBSan+LSan build (dynamic): shipped as
 # usbscsid-asan with its libraries, and the suite has pcid run that one.
 # with the userspace built in build/userspace).
-#   Boot 1 (userspace-drivers/guest/usbscsid-suite.sh, suites usbscsid and
+#   Boot 1 (tests/drivers/guest/usbscsid-suite.sh, suites usbscsid and
 #   usbscsid-scheme): a qemu-xhci with four devices -- a 128 MiB usb-storage
 #   disk (512-byte blocks, USB3), a 16 MiB one with 4096-byte blocks (usb-bot and
 #   scsi-hd: usb-storage has no block size of its own), a
@@ -14,7 +14,7 @@
 #   monitor on the guest's ttyS2 (hot-unplug). With --kver, Linux's own USB
 #   disk modules of that kernel (usb-devices.sh linux-modules --storage)
 #   write a region first, which usbscsid then reads.
-#   Boot 2 (guest/usbscsid-linux-guest.sh, suite usbscsid-linux; --kver
+#   Boot 2 (tests/drivers/guest/usbscsid-linux-guest.sh, suite usbscsid-linux; --kver
 #   only): the main disk alone, after boot 1 powered off: Linux's
 #   usb-storage reads the region usbscsid wrote and FSYNCed.
 # --quick (the debug kernel): 2000 blocks each way instead of 12000.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the blk suite (userspace-drivers/guest/blk-suite.sh) needs in a test
+# What the blk suite (tests/drivers/guest/blk-suite.sh) needs in a test
 # VM, as run-vm.sh arguments, one per line: the kernel KVER's modules
 # (usb-devices.sh linux-modules --blk: ext4 and its helpers, nbd, ublk_drv
 # where the kernel has it), and mkfs.ext4, fsck.ext4 and fio from this

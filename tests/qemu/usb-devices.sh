@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test VMs' USB devices, for the xhcid suite (userspace-drivers/guest/
-# xhcid-suite.sh; the layout is documented in guest/xhcid_test.h).
+# The test VMs' USB devices, for the xhcid suite (tests/drivers/guest/
+# xhcid-suite.sh; the layout is documented in tests/drivers/guest/xhcid_test.h).
 #
 #   usb-devices.sh args XHCID_TEST DIR
 #       Write the three disk images into DIR (every sector stamped with its

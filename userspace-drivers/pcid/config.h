@@ -2,7 +2,7 @@
 /*
  * pcid's config file: which functions get which driver, and how it runs.
  * Pure parsing and matching (no I/O but reading the file), unit-tested on
- * the host (unit/pcid_unit_test.c). The format is in pcid.conf and README.md:
+ * the host (tests/drivers/unit/pcid_unit_test.c). The format is in pcid.conf and README.md:
  *
  *   # comment
  *   set user=65534 group=65534 config-read=header stop-timeout=5000

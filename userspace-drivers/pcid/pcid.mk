@@ -7,7 +7,7 @@ PCID_HDRS := $(wildcard pcid/*.h)
 # Host unit test (no kernel): the config parser, and libpcidrv's address
 # parser, sysfs enumeration and binder.
 PCID_UNIT := $(O)/pcid_unit_test
-# Guest: guest/pcid-suite.sh runs pcid_test (C) and the daemon's lifecycle.
+# Guest: tests/drivers/guest/pcid-suite.sh runs pcid_test (C) and the daemon's lifecycle.
 PCID_TESTS := $(O)/pcid_test $(O)/pcid-suite.sh
 
 $(O)/obj/pcid/%.o: pcid/%.c $(PCID_HDRS) $(HDRS) ../uapi/uscheme.h
@@ -27,7 +27,7 @@ $(O)/pcid.conf: pcid/pcid.conf
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(O)/pcid-suite.sh: guest/pcid-suite.sh
+$(O)/pcid-suite.sh: $(DT)/guest/pcid-suite.sh
 	@mkdir -p $(dir $@)
 	cp $< $@
 

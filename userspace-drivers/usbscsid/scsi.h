@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * usbscsid's pure parts: Bulk-Only Transport wrappers and SCSI commands
- * built and parsed from bytes, no device (unit/usbscsid_unit_test.c feeds
+ * built and parsed from bytes, no device (tests/drivers/unit/usbscsid_unit_test.c feeds
  * them lying answers). Every parser reads only within the length it is
  * given and checks what it takes.
  */

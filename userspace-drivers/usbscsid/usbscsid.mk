@@ -30,13 +30,13 @@ $(O)/usbscsid_io_test: $(O)/obj/unit/usbscsid_io_test.o $(O)/obj/usbscsid/bot.o 
 
 $(O)/obj/unit/usbscsid_io_test.o: usbscsid/main.c $(USBSCSID_HDRS)
 
-USBSCSID_TEST_SRCS := $(wildcard guest/usbscsid_test*.c)
-$(O)/usbscsid_test: $(USBSCSID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)
+USBSCSID_TEST_SRCS := $(wildcard $(DT)/guest/usbscsid_test*.c)
+$(O)/usbscsid_test: $(USBSCSID_TEST_SRCS:$(DT)/%.c=$(O)/obj/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(USBSCSID_TEST_SRCS:%.c=$(O)/obj/%.o): $(USBSCSID_HDRS) $(wildcard guest/*.h)
+$(USBSCSID_TEST_SRCS:$(DT)/%.c=$(O)/obj/%.o): $(USBSCSID_HDRS) $(wildcard $(DT)/guest/*.h)
 
-$(O)/usbscsid-suite.sh $(O)/usbscsid-linux-guest.sh: $(O)/%: guest/%
+$(O)/usbscsid-suite.sh $(O)/usbscsid-linux-guest.sh: $(O)/%: $(DT)/guest/%
 	@mkdir -p $(dir $@)
 	cp $< $@
 

@@ -5,7 +5,7 @@
  * ../xhcid/usbscheme.h): a parser that trusts nothing it is given, an
  * lsusb -v style printer, and the parser of one line of a usb.* scheme's
  * directory listing. No I/O besides the FILE printed to, so the host unit
- * test (unit/usbdesc_test.c) feeds them bytes.
+ * test (tests/drivers/unit/usbdesc_test.c) feeds them bytes.
  *
  * usbdesc_parse() checks every descriptor's bLength against the bytes that
  * arrived and against its configuration's wTotalLength; a bLength under 2

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xhcid's descriptor parsers, pure (bytes in, answers out; no device, no
- * controller), so that a host unit test (unit/xhcid_desc_test.c) can feed
+ * controller), so that a host unit test (tests/drivers/unit/xhcid_desc_test.c) can feed
  * them whatever a lying device could send, under valgrind.
  *
  * The bytes are what a port handle READs: the device descriptor (18 bytes),

@@ -13,7 +13,7 @@
  *               and the interrupt that says it has events
  *   trbring.c   a ring of TRBs with its Link TRB and cycle bit
  *   dma.c       DMA memory from the channel, carved into pages
- *   descparse.c the descriptor parsers, pure (unit/xhcid_desc_test.c)
+ *   descparse.c the descriptor parsers, pure (tests/drivers/unit/xhcid_desc_test.c)
  *
  * Threading: one thread. Everything runs from the daemon loop (libuscheme
  * daemon.h), woken by FILES_UPDATE events: scheme requests, the interrupt

@@ -4,7 +4,7 @@ XHCID_BINS := $(O)/xhcid $(O)/xhcid.conf $(O)/usbprobe
 XHCID_HDRS := $(wildcard xhcid/*.h) $(PCID_HDRS)
 # usb-probe.c is usbprobe, the example class driver; the rest is xhcid.
 XHCID_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(filter-out xhcid/usb-probe.c,$(wildcard xhcid/*.c)))
-# Guest: guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
+# Guest: tests/drivers/guest/xhcid-suite.sh runs xhcid under pcid against QEMU's USB
 # devices, and xhcid_test (C) against its usb.*: scheme.
 XHCID_TESTS := $(O)/xhcid_test $(O)/xhcid-suite.sh $(O)/xhcid_desc_test $(O)/xhcid_alt_test \
 	$(O)/xhcid_attack
@@ -24,23 +24,23 @@ $(O)/xhcid.conf: xhcid/xhcid.conf
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(O)/xhcid-suite.sh: guest/xhcid-suite.sh
+$(O)/xhcid-suite.sh: $(DT)/guest/xhcid-suite.sh
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-XHCID_TEST_SRCS := $(wildcard guest/xhcid_test*.c)
-$(O)/xhcid_test: $(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o) $(LIB)
+XHCID_TEST_SRCS := $(wildcard $(DT)/guest/xhcid_test*.c)
+$(O)/xhcid_test: $(XHCID_TEST_SRCS:$(DT)/%.c=$(O)/obj/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(XHCID_TEST_SRCS:%.c=$(O)/obj/%.o): $(XHCID_HDRS) $(wildcard guest/*.h)
+$(XHCID_TEST_SRCS:$(DT)/%.c=$(O)/obj/%.o): $(XHCID_HDRS) $(wildcard $(DT)/guest/*.h)
 
-# xhcid_attack: the holes a review found, one test each (guest/xhcid_attack.c),
+# xhcid_attack: the holes a review found, one test each (tests/drivers/guest/xhcid_attack.c),
 # over xhcid_test's helpers; xhcid-suite.sh runs it after xhcid_test.
 $(O)/xhcid_attack: $(O)/obj/guest/xhcid_attack.o $(O)/obj/guest/xhcid_test_util.o \
 		$(O)/obj/guest/xhcid_test_bot.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(O)/obj/guest/xhcid_attack.o: $(XHCID_HDRS) $(wildcard guest/*.h)
+$(O)/obj/guest/xhcid_attack.o: $(XHCID_HDRS) $(wildcard $(DT)/guest/*.h)
 
 # Host: the descriptor parsers (descparse.c) fed lying descriptors, under
 # valgrind (tests/run-all.sh, "host valgrind: xhcid_desc_test").

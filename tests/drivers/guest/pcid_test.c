@@ -29,11 +29,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "../../tests/lib/tap.h"
-#include "../libpcidrv/pcidrv.h"
-#include "../libpcidrv/pcisysfs.h"
-#include "../libuscheme/daemon.h"
-#include "../libuscheme/libuscheme.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/libpcidrv/pcidrv.h"
+#include "../../../userspace-drivers/libpcidrv/pcisysfs.h"
+#include "../../../userspace-drivers/libuscheme/daemon.h"
+#include "../../../userspace-drivers/libuscheme/libuscheme.h"
 
 static const char *xhci, *other;
 

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "../../tests/lib/tap.h"
-#include "../libuscheme/daemon.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/libuscheme/daemon.h"
 
 static int t_ram_files(void)
 {

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../tests/lib/tap.h"
-#include "../libuscheme/libuscheme.h"
-#include "../usbscsid/diskscheme.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/libuscheme/libuscheme.h"
+#include "../../../userspace-drivers/usbscsid/diskscheme.h"
 
 /* The disks (disk.*: paths with the LUN, e.g. "disk.usb.0000-00-04.0-1:0"), from the command line. */
 struct ut_disks {

@@ -64,7 +64,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../xhcid/xhci.h"
+#include "../../../userspace-drivers/xhcid/xhci.h"
 #include "xhcid_test.h"
 
 struct xt_opts xt;

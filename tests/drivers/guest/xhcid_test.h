@@ -32,9 +32,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../tests/lib/tap.h"
-#include "../libuscheme/libuscheme.h"
-#include "../xhcid/usbscheme.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/libuscheme/libuscheme.h"
+#include "../../../userspace-drivers/xhcid/usbscheme.h"
 
 /* The VM's layout (see above). */
 #define XT_CTRL0		"0000:00:04.0"	/* qemu-xhci, MSI-X */

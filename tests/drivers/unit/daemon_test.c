@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "../../tests/lib/tap.h"
-#include "../libuscheme/daemon.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/libuscheme/daemon.h"
 
 #define DATA	(1 << 20)
 #define CQ	64

@@ -15,10 +15,10 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "../../tests/lib/tap.h"
-#include "../../uapi/uscheme.h"
-#include "../pcid/config.h"
-#include "../libpcidrv/pcisysfs.h"
+#include "../../lib/tap.h"
+#include "../../../uapi/uscheme.h"
+#include "../../../userspace-drivers/pcid/config.h"
+#include "../../../userspace-drivers/libpcidrv/pcisysfs.h"
 
 static int parse(const char *text, struct pcid_config *cfg, char *err, size_t len)
 {

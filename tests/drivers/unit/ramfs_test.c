@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "../../tests/lib/tap.h"
-#include "../schemes/ramfs.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/schemes/ramfs.h"
 
 #define CUR USCHEME_OFF_CURRENT
 

@@ -18,9 +18,9 @@
  */
 #include <stdint.h>
 
-#include "../../tests/lib/tap.h"
-#include "../uscheme/usbdesc.h"
-#include "../xhcid/usbscheme.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/uscheme/usbdesc.h"
+#include "../../../userspace-drivers/xhcid/usbscheme.h"
 
 /* QEMU hw/usb/dev-storage.c, desc_device_super: what a SuperSpeed port reads. */
 static const uint8_t storage_super[] = {

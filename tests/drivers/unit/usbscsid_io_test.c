@@ -12,10 +12,10 @@
  * when the SQ was full, a raw disk any user could open.
  */
 #define main usbscsid_main
-#include "../usbscsid/main.c"
+#include "../../../userspace-drivers/usbscsid/main.c"
 #undef main
 
-#include "../../tests/lib/tap.h"
+#include "../../lib/tap.h"
 
 #define MAX_UD 256
 

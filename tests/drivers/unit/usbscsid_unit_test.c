@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../tests/lib/tap.h"
-#include "../usbscsid/scsi.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/usbscsid/scsi.h"
 
 static void csw(uint8_t *b, uint32_t sig, uint32_t tag, uint32_t res, uint8_t st)
 {

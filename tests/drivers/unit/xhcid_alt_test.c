@@ -15,9 +15,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../xhcid/device.c"
+#include "../../../userspace-drivers/xhcid/device.c"
 
-#include "../../tests/lib/tap.h"
+#include "../../lib/tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -17,10 +17,10 @@
  */
 #include <stdint.h>
 
-#include "../../tests/lib/tap.h"
-#include "../xhcid/descparse.h"
-#include "../xhcid/usbscheme.h"
-#include "../xhcid/xhci.h"
+#include "../../lib/tap.h"
+#include "../../../userspace-drivers/xhcid/descparse.h"
+#include "../../../userspace-drivers/xhcid/usbscheme.h"
+#include "../../../userspace-drivers/xhcid/xhci.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

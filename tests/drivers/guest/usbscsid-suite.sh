@@ -314,7 +314,14 @@ echo "# 5d took $(($(date +%s) - t5d)) s"
 mark "the end: stop usbscsid and pcid, FSYNCed data stays for the next boot"
 # ---- the end: stop usbscsid and pcid, FSYNCed data stays for the next boot ----
 kill -TERM $pcid
-waitfor 30 gone $pcid
+if waitfor 30 gone $pcid; then
+	ok "pcid stops on SIGTERM, its drivers and class drivers with it"
+else
+	nok "pcid stops on SIGTERM, its drivers and class drivers with it"
+	ps | sed 's/^/  ps: /'
+	tail -n 40 $log | sed 's/^/  pcid.log: /'
+fi
+check "no driver outlives pcid (xhcid, usbscsid)" waitfor 10 sh -c '! pidof xhcid usbscsid usbscsid-asan'
 if grep -qE "AddressSanitizer|LeakSanitizer|runtime error" /tmp/us-*.log $log; then
 	nok "no sanitizer reports"; grep -E -A12 "Sanitizer|runtime error" /tmp/us-*.log $log | head -n 60
 elif [ "$usbscsid" = usbscsid-asan ]; then

@@ -64,7 +64,8 @@
  *                         the driver's own uid; -ENOENT: no child rule
  *                         matches; -ENOEXEC: the rule's program is not an
  *                         executable file; -EEXIST: one runs for that
- *                         object already; -ENOSPC: 256 children
+ *                         object already; -ENOSPC: 256 children;
+ *                         -ESHUTDOWN: pcid is stopping
  *     PCID_CALL_CHILD_STOP in: __u32 port (0: all). SIGTERM to the children
  *                         of that port, none restarted. res: how many
  *                     -EINVAL: an unknown op, a short input or output

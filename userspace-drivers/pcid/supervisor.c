@@ -852,6 +852,13 @@ int child_start(struct fn *f, const struct pcid_child_req *req, char *name, size
 		return -EINVAL;
 	if (!f->ccfg || !f->scheme[0] || f->drv != DRV_RUNNING)
 		return -EPERM;
+	/*
+	 * Stopping: its driver was told to stop and may still ask (a class
+	 * driver it lost to the SIGTERM, say). A child started now would wait
+	 * for a handle its stopping driver may never open, and pcid for it.
+	 */
+	if (P.stopping)
+		return -ESHUTDOWN;
 	r = pcid_config_match(&f->ccfg->cfg, req->vendor, req->device, req->class_code);
 	if (!r)
 		return -ENOENT;
